@@ -1,0 +1,35 @@
+using TorchSharp;
+
+namespace Diffuse.Sampling;
+
+/// <summary>
+/// The state of one sampling run: its timesteps and whatever history a multistep method keeps.
+/// The loop is
+/// <code>
+/// var run = scheduler.Begin(n);
+/// x = x * run.InitNoiseSigma;
+/// foreach t in run.Timesteps:
+///     x = run.Step(model(run.ScaleModelInput(x, t), t), t, x, generator).PrevSample;
+/// </code>
+/// </summary>
+public abstract class SamplingRun
+{
+    /// <summary>The timesteps to visit, descending, int64, as diffusers' <c>scheduler.timesteps</c>.</summary>
+    public abstract torch.Tensor Timesteps { get; }
+
+    /// <summary>The standard deviation of the initial noise (1 for DDPM and DDIM).</summary>
+    public virtual double InitNoiseSigma => 1.0;
+
+    /// <summary>Model calls per step of the method (diffusers' <c>scheduler.order</c>).</summary>
+    public virtual int Order => 1;
+
+    /// <summary>Scales the model input at timestep <paramref name="t"/> (identity for DDPM and DDIM).</summary>
+    public virtual torch.Tensor ScaleModelInput(torch.Tensor x, torch.Tensor t) => x.alias();
+
+    /// <summary>One reverse step from <paramref name="x"/> at <paramref name="t"/> given the model's output there.</summary>
+    /// <param name="generator">Source of the step's noise; a stochastic step without one is an error (the library never uses the global generator).</param>
+    public abstract StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator);
+}
+
+/// <summary>The result of one step: the sample at the previous timestep and the predicted x_0.</summary>
+public sealed record StepResult(torch.Tensor PrevSample, torch.Tensor? PredOriginalSample);

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Diffuse.IO;
+using Diffuse.Process;
+using Diffuse.Schedules;
+
+namespace Diffuse.Sampling;
+
+/// <summary>
+/// A scheduler's configuration, with diffusers' key names and meanings (snake_case in JSON).
+/// Immutable: change a value with <c>config with { Eta = 0.5 }</c>.
+/// </summary>
+public sealed record SchedulerConfig
+{
+    public int NumTrainTimesteps { get; init; } = 1000;
+    public double BetaStart { get; init; } = 0.0001;
+    public double BetaEnd { get; init; } = 0.02;
+    public BetaSchedule BetaSchedule { get; init; } = BetaSchedule.Linear;
+    public PredictionType PredictionType { get; init; } = PredictionType.Epsilon;
+    public VarianceType VarianceType { get; init; } = VarianceType.FixedSmall;
+    public bool ClipSample { get; init; } = true;
+    public double ClipSampleRange { get; init; } = 1.0;
+    public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
+    public int StepsOffset { get; init; }
+    public bool SetAlphaToOne { get; init; } = true;
+    public bool RescaleBetasZeroSnr { get; init; }
+
+    /// <summary>
+    /// DDIM's eta (Song et al. 2021, Eq. 16): 0 is deterministic DDIM, 1 is DDPM-like. In diffusers
+    /// it is an argument of <c>step</c>; here it is configuration, so a run is fixed by its config.
+    /// </summary>
+    public double Eta { get; init; }
+
+    /// <summary>Keys the JSON had that no property takes (kept so that callers can report them).</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownKeys { get; init; }
+
+    /// <summary>Reads a config from JSON; malformed JSON or a wrong value type is a one-line <see cref="DiffuseException"/>.</summary>
+    public static SchedulerConfig FromJson(string json)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return new SchedulerConfig();
+        try
+        {
+            return JsonSerializer.Deserialize<SchedulerConfig>(json, Json.Options)
+                   ?? throw new DiffuseException("scheduler config is JSON null; expected an object");
+        }
+        catch (JsonException e)
+        {
+            throw new DiffuseException($"invalid scheduler config: {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this with { UnknownKeys = null }, Json.Options);
+}
