@@ -1,0 +1,43 @@
+using Spectre.Console;
+
+namespace Diffuse.Cli;
+
+/// <summary>A progress bar on standard error (so that standard output stays for results).</summary>
+public static class ProgressDisplay
+{
+    static readonly IAnsiConsole Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
+
+    /// <summary>Runs <paramref name="work"/>, which reports (steps done, status text) through the callback it is given.</summary>
+    public static T Run<T>(string title, int total, Func<Action<int, string>, T> work)
+    {
+        if (!Console.Profile.Capabilities.Interactive)
+        {
+            // Logs (CI, redirects) get a line every 10% instead of a redrawn bar.
+            int lastDecile = -1;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            return work((done, status) =>
+            {
+                int decile = (int)(10L * done / Math.Max(1, total));
+                if (decile == lastDecile) return;
+                lastDecile = decile;
+                System.Console.Error.WriteLine($"{title}: {done}/{total} {status} ({clock.Elapsed.TotalSeconds:F0} s)");
+            });
+        }
+        T result = default!;
+        Console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                     new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: total);
+                result = work((done, status) =>
+                {
+                    task.Value = done;
+                    task.Description = Markup.Escape($"{title} {status}");
+                });
+                task.Value = total;
+            });
+        return result;
+    }
+}

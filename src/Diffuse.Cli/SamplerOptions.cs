@@ -1,0 +1,51 @@
+using Diffuse.Pipelines;
+using Diffuse.Sampling;
+
+namespace Diffuse.Cli;
+
+/// <summary>The sampling options shared by <c>sample</c> and <c>eval</c>.</summary>
+public sealed record SamplerOptions(string Sampler, int Steps, double? Eta, long Seed, bool UseEma)
+{
+    public static readonly string[] ValueNames = ["sampler", "steps", "eta", "seed", "weights"];
+
+    public const string DefaultSampler = "ddpm";
+    public const int DefaultSteps = 200;
+
+    public const string HelpText = """
+          --sampler NAME       a sampler from 'diffuse samplers' (default ddpm)
+          --steps N            sampling steps (default 200; at most the training timesteps)
+          --eta E              DDIM noise, 0 deterministic .. 1 DDPM-like (default 0; ddim only)
+          --seed S             seed of the sampling noise (default 0)
+          --weights W          ema | model: which weights to sample with (default ema)
+        """;
+
+    public static SamplerOptions From(Args a)
+    {
+        string weights = a.Get("weights") ?? "ema";
+        if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
+        string sampler = a.Get("sampler") ?? DefaultSampler;
+        if (!Schedulers.Names.Contains(sampler))
+            throw new UsageException($"unknown sampler '{sampler}'; expected one of: {string.Join(", ", Schedulers.Names)}");
+        double? eta = a.Get("eta") is null ? null : a.Double("eta", 0, 0);
+        if (eta is not null && sampler != "ddim") throw new UsageException($"--eta applies to the ddim sampler only, not '{sampler}'");
+        return new SamplerOptions(sampler, a.Int("steps", DefaultSteps, 1), eta, a.Long("seed", 0), weights == "ema");
+    }
+
+    public IScheduler CreateScheduler(PointModel model) =>
+        model.CreateScheduler(Sampler, c => Eta is null ? c : c with { Eta = Eta.Value });
+
+    /// <summary>Samples with a progress bar.</summary>
+    public TorchSharp.torch.Tensor Sample(PointModel model, long n, TorchSharp.torch.Generator generator)
+    {
+        var scheduler = CreateScheduler(model);
+        if (Steps > model.Config.Scheduler.NumTrainTimesteps)
+            throw new UsageException($"--steps {Steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
+        return ProgressDisplay.Run($"sample {Sampler}", Steps, report =>
+            model.Sample(n, scheduler, Steps, generator, new StepProgress(s => report(s.Step, $"t={s.Timestep}"))));
+    }
+
+    sealed class StepProgress(Action<StepInfo> report) : IProgress<StepInfo>
+    {
+        public void Report(StepInfo value) => report(value);
+    }
+}

@@ -1,0 +1,61 @@
+using Diffuse.IO;
+using Diffuse.Models;
+using Diffuse.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffuse.Pipelines;
+
+/// <summary>
+/// A trained diffusion model of low-dimensional points, loaded from a model directory: the MLP
+/// denoiser (EMA weights by default), its config, and sampling in data space.
+/// </summary>
+public sealed class PointModel : IDisposable
+{
+    private PointModel(string directory, ModelConfig config, MlpDenoiser network)
+    {
+        Directory = directory;
+        Config = config;
+        Network = network;
+    }
+
+    public string Directory { get; }
+    public ModelConfig Config { get; }
+    public MlpDenoiser Network { get; }
+
+    /// <summary>Loads and validates a model directory; every problem is a one-line <see cref="DiffuseException"/>.</summary>
+    public static PointModel Load(string directory, bool useEma = true)
+    {
+        ModelDirectory.RequireModel(directory);
+        var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(directory), Path.Combine(directory, ModelDirectory.ConfigFile));
+        var network = new MlpDenoiser(config.Model);
+        var weights = Path.Combine(directory, useEma ? ModelDirectory.EmaFile : ModelDirectory.ModelFile);
+        try
+        {
+            ModelDirectory.LoadWeights(weights, network);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        network.eval();
+        return new PointModel(directory, config, network);
+    }
+
+    /// <summary>Creates the named scheduler from the model's noise config, changed by <paramref name="configure"/>.</summary>
+    public IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
+        Schedulers.Create(sampler, configure is null ? Config.Scheduler : configure(Config.Scheduler));
+
+    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim].</summary>
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
+    {
+        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        using var scope = NewDisposeScope();
+        var x = SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [n, Config.Data.Dim], generator, progress);
+        var mean = tensor(Config.Data.Mean);
+        return (x * Config.Data.Scale + mean).MoveToOuterDisposeScope();
+    }
+
+    public void Dispose() => Network.Dispose();
+}
