@@ -1,0 +1,79 @@
+using Diffuse.Process;
+using Diffuse.Schedules;
+using TorchSharp;
+
+namespace Diffuse.Sampling;
+
+/// <summary>
+/// DDIM (Song et al. 2021, arXiv:2010.02502) with diffusers' <c>DDIMScheduler</c> semantics: each step goes
+/// from t to t - T/n (integer division), <c>eta</c> scales the noise (0: deterministic), the last step lands
+/// on abar = 1 when <c>set_alpha_to_one</c> (else abar_0), and x_0 is clipped when <c>clip_sample</c>.
+/// </summary>
+public sealed class DdimScheduler : IScheduler
+{
+    private readonly NoiseSchedule _schedule;
+    private readonly GaussianDiffusion _diffusion;
+    private readonly double _finalAlphaCumprod;
+
+    public DdimScheduler(SchedulerConfig config)
+    {
+        ConfigValidation.Check(config, "ddim");
+        Config = config;
+        _schedule = NoiseSchedule.FromConfig(config);
+        _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
+        _finalAlphaCumprod = config.SetAlphaToOne ? 1.0 : _schedule.AlphaCumprod(0);
+    }
+
+    public string Name => "ddim";
+
+    public SchedulerConfig Config { get; }
+
+    public SamplingRun Begin(int numInferenceSteps) =>
+        new Run(this, numInferenceSteps, StepMath.Timesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset));
+
+    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _diffusion.QSample(x0, t, noise);
+
+    /// <summary>
+    /// sigma_t^2 / eta^2 between <paramref name="t"/> and <paramref name="prevT"/> (negative: the final step),
+    /// Eq. 16 of Song et al. 2021: (1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev).
+    /// </summary>
+    public double StepVariance(long t, long prevT)
+    {
+        var abar = _schedule.AlphaCumprod((int)t);
+        var abarPrev = AlphaCumprodPrev(prevT);
+        return (1 - abarPrev) / (1 - abar) * (1 - abar / abarPrev);
+    }
+
+    private double AlphaCumprodPrev(long prevT) => prevT >= 0 ? _schedule.AlphaCumprod((int)prevT) : _finalAlphaCumprod;
+
+    /// <summary>Eq. 12 of Song et al. 2021 with sigma_t = eta * sqrt(Eq. 16).</summary>
+    private StepResult Reverse(torch.Tensor modelOutput, long t, long prevT, torch.Tensor x, torch.Generator? generator)
+    {
+        var abar = _schedule.AlphaCumprod((int)t);
+        var abarPrev = AlphaCumprodPrev(prevT);
+        var type = Config.PredictionType;
+        // As diffusers: eps comes from the unclipped prediction, x_0 is clipped.
+        var x0 = StepMath.ClipOriginal(GaussianDiffusion.PredictedOriginal(type, modelOutput, x, abar), Config);
+        var eps = GaussianDiffusion.PredictedEpsilon(type, modelOutput, x, abar);
+        var sigma = Config.Eta * Math.Sqrt(StepVariance(t, prevT));
+        // "direction pointing to x_t"; the max only guards eta > 1, where the root would be of a negative number.
+        var direction = eps * Math.Sqrt(Math.Max(1 - abarPrev - sigma * sigma, 0));
+        var prevSample = x0 * Math.Sqrt(abarPrev) + direction;
+        if (Config.Eta > 0) prevSample = prevSample + StepMath.StepNoise(modelOutput, generator, Name) * sigma;
+        return new StepResult(prevSample, x0);
+    }
+
+    private sealed class Run(DdimScheduler scheduler, int numInferenceSteps, long[] timesteps) : SamplingRun
+    {
+        private readonly torch.Tensor _timesteps = StepMath.RunOwned(timesteps);
+
+        public override torch.Tensor Timesteps => _timesteps;
+
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        {
+            var step = StepMath.Timestep(t, scheduler.Config.NumTrainTimesteps);
+            var prevT = step - scheduler.Config.NumTrainTimesteps / numInferenceSteps;
+            return scheduler.Reverse(modelOutput, step, prevT, x, generator);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace Diffuse.Sampling;
+
+/// <summary>
+/// Every scheduler by name, so that the CLI, the pipelines and outside programs reach them the same way.
+/// A new scheduler is one file plus one line in <see cref="Entries"/>.
+/// </summary>
+public static class Schedulers
+{
+    private sealed record Entry(string Name, string Description, Func<SchedulerConfig, IScheduler> Create);
+
+    private static readonly Entry[] Entries =
+    [
+        new("ddpm", "DDPM ancestral sampling (Ho et al. 2020), stochastic; diffusers' DDPMScheduler", c => new DdpmScheduler(c)),
+        new("ddim", "DDIM (Song et al. 2021), deterministic at eta 0, stochastic for eta > 0; diffusers' DDIMScheduler", c => new DdimScheduler(c)),
+    ];
+
+    /// <summary>The registered names, in registration order.</summary>
+    public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
+
+    /// <summary>Creates the scheduler <paramref name="name"/> from a JSON config (empty: all defaults).</summary>
+    public static IScheduler Create(string name, string configJson) => Create(name, SchedulerConfig.FromJson(configJson));
+
+    /// <summary>Creates the scheduler <paramref name="name"/>; an unknown name, an unknown config key or a bad value is a <see cref="DiffuseException"/>.</summary>
+    public static IScheduler Create(string name, SchedulerConfig config) => Find(name).Create(config);
+
+    /// <summary>One line saying what the scheduler <paramref name="name"/> is.</summary>
+    public static string Describe(string name) => Find(name).Description;
+
+    private static Entry Find(string name) =>
+        Entries.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new DiffuseException($"unknown scheduler '{name}'; expected one of: {string.Join(", ", Names)}");
+}
