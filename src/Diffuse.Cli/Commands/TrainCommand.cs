@@ -27,7 +27,7 @@ public sealed class TrainCommand : ICommand
           --prediction TYPE    epsilon | sample | v_prediction (default epsilon)
           --loss NAME          simple | min_snr (default simple)
           --ema-decay X        EMA decay of the weights (default 0.995)
-          --hidden N           MLP width (default 256)
+          --hidden N           MLP width (default 128)
           --blocks N           residual MLP blocks (default 3)
           --force              overwrite a model already in --out
         """;
@@ -60,7 +60,7 @@ public sealed class TrainCommand : ICommand
             // Points are normalised to unit spread, so clipping x_0 to [-1, 1] would cut the data.
             ClipSample = false,
         };
-        var model = new MlpConfig { HiddenDim = a.Int("hidden", 256, 1), Blocks = a.Int("blocks", 3, 0) };
+        var model = new MlpConfig { HiddenDim = a.Int("hidden", 128, 1), Blocks = a.Int("blocks", 3, 0) };
         var template = new ModelConfig { Model = model, Scheduler = scheduler, Training = training };
 
         using var cancel = new CancellationTokenSource();

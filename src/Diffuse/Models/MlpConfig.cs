@@ -7,7 +7,7 @@ public sealed record MlpConfig
     /// <summary>Always "mlp": the model type written to config.json.</summary>
     public string Type { get; init; } = "mlp";
     public int InputDim { get; init; } = 2;
-    public int HiddenDim { get; init; } = 256;
+    public int HiddenDim { get; init; } = 128;
     public int Blocks { get; init; } = 3;
     public int TimeEmbedDim { get; init; } = 128;
 
