@@ -1,6 +1,5 @@
 using Diffuse.Evaluation;
 using Diffuse.Pipelines;
-using Diffuse.Data;
 using TorchSharp;
 
 namespace Diffuse.Cli.Commands;
@@ -31,10 +30,7 @@ public sealed class EvalCommand : ICommand
 
         using var model = PointModel.Load(modelDir, options.UseEma);
         var scores = Score(model, options, n, projections);
-        output.WriteLine($"samples            SWD {scores.Samples:F4}  ({options.Sampler}, {options.Steps} steps, {n} points)");
-        output.WriteLine($"data floor         SWD {scores.DataFloor:F4}");
-        output.WriteLine($"gaussian baseline  SWD {scores.GaussianBaseline:F4}");
-        output.WriteLine($"samples / gaussian baseline = {scores.Samples / scores.GaussianBaseline:P1}");
+        Outputs.PrintScores(output, scores, options, n);
         return Cli.Ok;
     }
 

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Diffuse.Data;
-using Diffuse.IO;
 using Diffuse.Pipelines;
 using TorchSharp;
 
@@ -36,26 +32,7 @@ public sealed class SampleCommand : ICommand
         using var model = PointModel.Load(modelDir, options.UseEma);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, generator);
-        var xs = samples.select(1, 0).data<float>().ToArray();
-        var ys = samples.select(1, 1).data<float>().ToArray();
-        if (ext == ".csv")
-        {
-            var csv = new StringBuilder("x,y\n");
-            for (int i = 0; i < xs.Length; i++)
-                csv.Append(xs[i].ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(ys[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-            AtomicFile.WriteAllText(outFile, csv.ToString());
-        }
-        else
-        {
-            using var dataGenerator = new torch.Generator((ulong)(options.Seed + 1));
-            using var data = Toy2D.Sample(model.Config.Data.Name, n, dataGenerator);
-            var png = ScatterPlot.RenderPng(
-            [
-                new ScatterPlot.Layer(data.select(1, 0).data<float>().ToArray(), data.select(1, 1).data<float>().ToArray(), "data", "#9E9E9E"),
-                new ScatterPlot.Layer(xs, ys, $"samples ({options.Sampler}, {options.Steps} steps)", "#1565C0"),
-            ], $"{model.Config.Data.Name}: {n} samples");
-            AtomicFile.WriteAllBytes(outFile, png);
-        }
+        Outputs.WriteSamples(samples, model, options, outFile);
         output.WriteLine($"wrote {n} samples to {outFile}");
         return Cli.Ok;
     }

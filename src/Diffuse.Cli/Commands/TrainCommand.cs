@@ -32,14 +32,22 @@ public sealed class TrainCommand : ICommand
           --force              overwrite a model already in --out
         """;
 
+    public static readonly string[] ValueNames =
+        ["data", "out", "steps", "batch-size", "lr", "seed", "schedule", "timesteps", "prediction", "loss", "ema-decay", "hidden", "blocks"];
+
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv,
-            ["data", "out", "steps", "batch-size", "lr", "seed", "schedule", "timesteps", "prediction", "loss", "ema-decay", "hidden", "blocks"],
-            ["force"]);
+        var a = Args.Parse(Name, argv, ValueNames, ["force"]);
         string data = a.Get("data") ?? "moons";
         Toy2D.Validate(data);
         string outDir = a.Require("out");
+        Train(data, outDir, Template(a), a.Has("force"), output);
+        return Cli.Ok;
+    }
+
+    /// <summary>The model config that the training options describe.</summary>
+    public static ModelConfig Template(Args a)
+    {
         var defaults = new TrainingSpec();
         var training = defaults with
         {
@@ -60,21 +68,27 @@ public sealed class TrainCommand : ICommand
             // Points are normalised to unit spread, so clipping x_0 to [-1, 1] would cut the data.
             ClipSample = false,
         };
-        var model = new MlpConfig { HiddenDim = a.Int("hidden", 128, 1), Blocks = a.Int("blocks", 3, 0) };
-        var template = new ModelConfig { Model = model, Scheduler = scheduler, Training = training };
+        var defaultModel = new MlpConfig();
+        var model = defaultModel with { HiddenDim = a.Int("hidden", defaultModel.HiddenDim, 1), Blocks = a.Int("blocks", defaultModel.Blocks, 0) };
+        return new ModelConfig { Model = model, Scheduler = scheduler, Training = training };
+    }
 
+    /// <summary>Trains with a progress bar; Ctrl-C stops without writing anything.</summary>
+    public static TrainOutcome Train(string data, string outDir, ModelConfig template, bool force, TextWriter output)
+    {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
         try
         {
             var clock = Stopwatch.StartNew();
-            var outcome = ProgressDisplay.Run($"train {data}", training.Steps, report =>
-                PointTraining.TrainAndSave(data, outDir, template, a.Has("force"),
+            int steps = template.Training.Steps;
+            var outcome = ProgressDisplay.Run($"train {data}", steps, report =>
+                PointTraining.TrainAndSave(data, outDir, template, force,
                     new Progress(p => report(p.Step, $"loss {p.Loss:F4} {p.Step / Math.Max(1e-9, clock.Elapsed.TotalSeconds):F0} it/s")),
                     cancel.Token));
-            output.WriteLine($"trained {outcome.Parameters:N0}-parameter MLP on {data} for {training.Steps} steps in {outcome.Elapsed.TotalSeconds:F1} s, final loss {outcome.FinalLoss:F4}; model in {outcome.Directory}");
-            return Cli.Ok;
+            output.WriteLine($"trained {outcome.Parameters:N0}-parameter MLP on {data} for {steps} steps in {outcome.Elapsed.TotalSeconds:F1} s, final loss {outcome.FinalLoss:F4}; model in {outcome.Directory}");
+            return outcome;
         }
         finally
         {
