@@ -43,7 +43,7 @@ public sealed class DdpmScheduler : IScheduler
         var beta = 1 - abar / abarPrev;
         return Config.VarianceType == VarianceType.FixedLarge
             ? beta
-            : Math.Max(PosteriorCoefficients.For(abar, abarPrev, beta).Variance, 1e-20);
+            : Math.Max(PosteriorCoefficients.For(abar, abarPrev).Variance, 1e-20);
     }
 
     /// <summary>Algorithm 2 of Ho et al. 2020, written through x_0: x_prev = mu-tilde(x_t, x_0) + sigma z (Eq. 6-7).</summary>
@@ -51,9 +51,8 @@ public sealed class DdpmScheduler : IScheduler
     {
         var abar = _schedule.AlphaCumprod((int)t);
         var abarPrev = prevT >= 0 ? _schedule.AlphaCumprod((int)prevT) : 1.0;
-        var beta = 1 - abar / abarPrev; // the step's beta; the schedule's beta_t when no timestep is skipped
         var x0 = StepMath.ClipOriginal(GaussianDiffusion.PredictedOriginal(Config.PredictionType, modelOutput, x, abar), Config);
-        var q = PosteriorCoefficients.For(abar, abarPrev, beta);
+        var q = PosteriorCoefficients.For(abar, abarPrev);
         var mean = x0 * q.OfOriginal + x * q.OfXt;
         if (t == 0) return new StepResult(mean, x0);
         var z = StepMath.StepNoise(modelOutput, generator, Name);
