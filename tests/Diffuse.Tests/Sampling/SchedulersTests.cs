@@ -1,0 +1,36 @@
+using Diffuse.Sampling;
+using Xunit;
+
+namespace Diffuse.Tests.Sampling;
+
+public class SchedulersTests
+{
+    [Fact]
+    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim" }, Schedulers.Names);
+
+    [Fact]
+    public void UnknownNameListsTheValidOnes()
+    {
+        var e = Assert.Throws<DiffuseException>(() => Schedulers.Create("eulr", "{}"));
+        Assert.Contains("'eulr'", e.Message);
+        foreach (var name in Schedulers.Names) Assert.Contains(name, e.Message);
+        Assert.Throws<DiffuseException>(() => Schedulers.Describe("eulr"));
+    }
+
+    [Fact]
+    public void EmptyJsonMeansDefaults() => Assert.Equal(new SchedulerConfig(), Schedulers.Create("ddim", "").Config);
+
+    [Fact]
+    public void MalformedJsonIsOneLine()
+    {
+        var e = Assert.Throws<DiffuseException>(() => Schedulers.Create("ddpm", """{"beta_schedule": "cosine"}"""));
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void DirectConstructionValidatesToo()
+    {
+        var e = Assert.Throws<DiffuseException>(() => new DdimScheduler(new SchedulerConfig { Eta = -1 }));
+        Assert.Contains("eta", e.Message);
+    }
+}
