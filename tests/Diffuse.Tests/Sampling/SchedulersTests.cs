@@ -33,4 +33,14 @@ public class SchedulersTests
         var e = Assert.Throws<DiffuseException>(() => new DdimScheduler(new SchedulerConfig { Eta = -1 }));
         Assert.Contains("eta", e.Message);
     }
+
+    [Fact]
+    public void StepReadsTimestepsOfAnyIntegerOrFloatDtypeAndShapeOne()
+    {
+        Assert.Equal(801, StepMath.Timestep(TorchSharp.torch.tensor(801L), 1000));
+        Assert.Equal(801, StepMath.Timestep(TorchSharp.torch.tensor(new[] { 801 }), 1000));
+        Assert.Equal(801, StepMath.Timestep(TorchSharp.torch.tensor(801f), 1000));
+        Assert.Throws<DiffuseException>(() => StepMath.Timestep(TorchSharp.torch.tensor(new long[] { 1, 2 }), 1000));
+        Assert.Contains("1000", Assert.Throws<DiffuseException>(() => StepMath.Timestep(TorchSharp.torch.tensor(1000L), 1000)).Message);
+    }
 }
