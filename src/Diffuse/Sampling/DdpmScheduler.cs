@@ -10,6 +10,14 @@ namespace Diffuse.Sampling;
 /// next visited timestep; <c>variance_type</c> <c>fixed_small</c> (beta-tilde, clamped at 1e-20) or
 /// <c>fixed_large</c> (the step's beta); <c>clip_sample</c>; noise for t &gt; 0 only.
 /// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>abar, abarPrev</term><description>abar_t and abar at the next visited timestep (1 after the last)</description></item>
+/// <item><term>q</term><description>the coefficients of mu-tilde and beta-tilde, Eq. 7 of Ho et al. 2020 (<see cref="PosteriorCoefficients"/>)</description></item>
+/// <item><term>z</term><description>the step's standard normal draw, one of the sample's shape per step with t &gt; 0</description></item>
+/// </list>
+/// diffusers' <c>fixed_large</c> uses the step's beta 1 - abar_t / abar_prev, which is beta_t when every timestep is visited.
+/// </remarks>
 public sealed class DdpmScheduler : IScheduler
 {
     private readonly NoiseSchedule _schedule;

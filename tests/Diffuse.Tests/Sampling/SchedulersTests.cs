@@ -43,4 +43,13 @@ public class SchedulersTests
         Assert.Throws<DiffuseException>(() => StepMath.Timestep(TorchSharp.torch.tensor(new long[] { 1, 2 }), 1000));
         Assert.Contains("1000", Assert.Throws<DiffuseException>(() => StepMath.Timestep(TorchSharp.torch.tensor(1000L), 1000)).Message);
     }
+
+    [Fact]
+    public void StepsOffsetPastTheLastTrainingTimestepIsRefused()
+    {
+        var scheduler = Schedulers.Create("ddim", new SchedulerConfig { StepsOffset = 1 });
+        Assert.Equal(999, scheduler.Begin(500).Timesteps.data<long>().ToArray()[0]); // 499 * 2 + 1
+        var e = Assert.Throws<DiffuseException>(() => scheduler.Begin(1000));
+        Assert.Contains("steps_offset", e.Message);
+    }
 }
