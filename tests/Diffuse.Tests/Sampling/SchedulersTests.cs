@@ -52,4 +52,16 @@ public class SchedulersTests
         var e = Assert.Throws<DiffuseException>(() => scheduler.Begin(1000));
         Assert.Contains("steps_offset", e.Message);
     }
+
+    [Fact]
+    public void EveryRegisteredSchedulerHasContractTests()
+    {
+        var tested = typeof(SchedulersTests).Assembly.GetTypes()
+            .Select(t => t.BaseType)
+            .Where(b => b is { IsGenericType: true } && b.GetGenericTypeDefinition() == typeof(SchedulerContractTests<>))
+            .Select(b => b!.GetGenericArguments()[0])
+            .ToHashSet();
+        foreach (var name in Schedulers.Names)
+            Assert.Contains(Schedulers.Create(name, new SchedulerConfig()).GetType(), tested);
+    }
 }
