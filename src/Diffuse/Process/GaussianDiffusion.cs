@@ -34,12 +34,11 @@ public sealed class GaussianDiffusion
         Schedule = schedule;
         PredictionType = predictionType;
         var abar = schedule.AlphasCumprod;
-        var betas = schedule.Betas;
         var n = abar.Length;
         _sqrtAbar = Table(n, t => Math.Sqrt(abar[t]));
         _sqrtOneMinusAbar = Table(n, t => Math.Sqrt(1 - abar[t]));
         _snr = Table(n, t => abar[t] / (1 - abar[t]));
-        var posterior = Enumerable.Range(0, n).Select(t => PosteriorCoefficients.For(abar[t], t == 0 ? 1.0 : abar[t - 1], betas[t])).ToArray();
+        var posterior = Enumerable.Range(0, n).Select(t => PosteriorCoefficients.For(abar[t], t == 0 ? 1.0 : abar[t - 1])).ToArray();
         _posteriorOfOriginal = Table(n, t => posterior[t].OfOriginal);
         _posteriorOfXt = Table(n, t => posterior[t].OfXt);
         _posteriorVariance = Table(n, t => posterior[t].Variance);

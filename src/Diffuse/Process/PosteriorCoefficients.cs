@@ -9,13 +9,16 @@ public readonly record struct PosteriorCoefficients(double OfOriginal, double Of
     /// <summary>
     /// Eq. 7 of Ho et al. 2020 with abar_{t-1} replaced by the cumulative alpha at the previous visited
     /// timestep, so it also serves respaced (strided) sampling: mu = sqrt(abar_prev) beta_t / (1 - abar_t) x_0
-    /// + sqrt(alpha_t) (1 - abar_prev) / (1 - abar_t) x_t, beta-tilde = (1 - abar_prev) / (1 - abar_t) beta_t.
+    /// + sqrt(alpha_t) (1 - abar_prev) / (1 - abar_t) x_t, beta-tilde = (1 - abar_prev) / (1 - abar_t) beta_t,
+    /// with alpha_t = abar_t / abar_prev and beta_t = 1 - alpha_t, the step's own beta (as diffusers' DDPM step).
+    /// Taking beta from the abar ratio rather than the beta table keeps the two consistent where the
+    /// float32 tables are not (1 - abar_0 is not beta_0 to float32 precision), so that at t = 0 the mean is x_0.
     /// </summary>
     /// <param name="alphaCumprod">abar_t.</param>
     /// <param name="alphaCumprodPrev">abar at the previous timestep (1 before the first).</param>
-    /// <param name="beta">beta_t of the step from prev to t: the schedule's beta_t, or 1 - abar_t / abar_prev when strided.</param>
-    public static PosteriorCoefficients For(double alphaCumprod, double alphaCumprodPrev, double beta)
+    public static PosteriorCoefficients For(double alphaCumprod, double alphaCumprodPrev)
     {
+        var beta = 1 - alphaCumprod / alphaCumprodPrev;
         var oneMinusAbar = 1 - alphaCumprod;
         return new PosteriorCoefficients(
             OfOriginal: Math.Sqrt(alphaCumprodPrev) * beta / oneMinusAbar,

@@ -9,6 +9,13 @@ namespace Diffuse.Sampling;
 /// from t to t - T/n (integer division), <c>eta</c> scales the noise (0: deterministic), the last step lands
 /// on abar = 1 when <c>set_alpha_to_one</c> (else abar_0), and x_0 is clipped when <c>clip_sample</c>.
 /// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>abar, abarPrev</term><description>alpha_t and alpha_{t-1} of Song et al. 2021 (their alphas are cumulative)</description></item>
+/// <item><term>x0, eps</term><description>f_theta(x_t) and eps_theta(x_t), Eq. 9 and 12</description></item>
+/// <item><term>sigma</term><description>sigma_t(eta) = eta sqrt((1 - abar_prev)/(1 - abar) (1 - abar/abar_prev)), Eq. 16</description></item>
+/// </list>
+/// </remarks>
 public sealed class DdimScheduler : IScheduler
 {
     private readonly NoiseSchedule _schedule;

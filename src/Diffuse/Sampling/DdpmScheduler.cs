@@ -10,6 +10,14 @@ namespace Diffuse.Sampling;
 /// next visited timestep; <c>variance_type</c> <c>fixed_small</c> (beta-tilde, clamped at 1e-20) or
 /// <c>fixed_large</c> (the step's beta); <c>clip_sample</c>; noise for t &gt; 0 only.
 /// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>abar, abarPrev</term><description>abar_t and abar at the next visited timestep (1 after the last)</description></item>
+/// <item><term>q</term><description>the coefficients of mu-tilde and beta-tilde, Eq. 7 of Ho et al. 2020 (<see cref="PosteriorCoefficients"/>)</description></item>
+/// <item><term>z</term><description>the step's standard normal draw, one of the sample's shape per step with t &gt; 0</description></item>
+/// </list>
+/// diffusers' <c>fixed_large</c> uses the step's beta 1 - abar_t / abar_prev, which is beta_t when every timestep is visited.
+/// </remarks>
 public sealed class DdpmScheduler : IScheduler
 {
     private readonly NoiseSchedule _schedule;
@@ -43,7 +51,7 @@ public sealed class DdpmScheduler : IScheduler
         var beta = 1 - abar / abarPrev;
         return Config.VarianceType == VarianceType.FixedLarge
             ? beta
-            : Math.Max(PosteriorCoefficients.For(abar, abarPrev, beta).Variance, 1e-20);
+            : Math.Max(PosteriorCoefficients.For(abar, abarPrev).Variance, 1e-20);
     }
 
     /// <summary>Algorithm 2 of Ho et al. 2020, written through x_0: x_prev = mu-tilde(x_t, x_0) + sigma z (Eq. 6-7).</summary>
@@ -51,9 +59,8 @@ public sealed class DdpmScheduler : IScheduler
     {
         var abar = _schedule.AlphaCumprod((int)t);
         var abarPrev = prevT >= 0 ? _schedule.AlphaCumprod((int)prevT) : 1.0;
-        var beta = 1 - abar / abarPrev; // the step's beta; the schedule's beta_t when no timestep is skipped
         var x0 = StepMath.ClipOriginal(GaussianDiffusion.PredictedOriginal(Config.PredictionType, modelOutput, x, abar), Config);
-        var q = PosteriorCoefficients.For(abar, abarPrev, beta);
+        var q = PosteriorCoefficients.For(abar, abarPrev);
         var mean = x0 * q.OfOriginal + x * q.OfXt;
         if (t == 0) return new StepResult(mean, x0);
         var z = StepMath.StepNoise(modelOutput, generator, Name);

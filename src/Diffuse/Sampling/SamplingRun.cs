@@ -14,7 +14,7 @@ namespace Diffuse.Sampling;
 /// </summary>
 public abstract class SamplingRun
 {
-    /// <summary>The timesteps to visit, descending, int64, as diffusers' <c>scheduler.timesteps</c>.</summary>
+    /// <summary>The timesteps to visit, descending, int64, as diffusers' <c>scheduler.timesteps</c>. Owned by the run (outside any dispose scope): do not dispose it.</summary>
     public abstract torch.Tensor Timesteps { get; }
 
     /// <summary>The standard deviation of the initial noise (1 for DDPM and DDIM).</summary>

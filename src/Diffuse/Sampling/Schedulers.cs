@@ -15,7 +15,7 @@ public static class Schedulers
     ];
 
     /// <summary>The registered names, in registration order.</summary>
-    public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
+    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Entries.Select(e => e.Name).ToArray());
 
     /// <summary>Creates the scheduler <paramref name="name"/> from a JSON config (empty: all defaults).</summary>
     public static IScheduler Create(string name, string configJson) => Create(name, SchedulerConfig.FromJson(configJson));

@@ -39,7 +39,13 @@ public static class StepMath
     public static long Timestep(torch.Tensor t, int numTrainTimesteps)
     {
         if (t.numel() != 1) throw new DiffuseException($"a step takes one timestep, got a tensor of shape [{string.Join(", ", t.shape)}]");
-        var value = t.to_type(torch.int64).item<long>();
+        long value;
+        if (t.dtype == torch.int64) value = t.item<long>();
+        else
+        {
+            using var asLong = t.to_type(torch.int64);
+            value = asLong.item<long>();
+        }
         if (value < 0 || value >= numTrainTimesteps) throw new DiffuseException($"timestep {value} is outside [0, {numTrainTimesteps})");
         return value;
     }

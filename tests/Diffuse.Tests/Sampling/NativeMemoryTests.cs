@@ -1,0 +1,33 @@
+using Diffuse.Sampling;
+using TorchSharp;
+using Xunit;
+
+namespace Diffuse.Tests.Sampling;
+
+public class NativeMemoryTests
+{
+    [Fact]
+    public void TwoHundredDdimStepsLeaveTheLiveTensorCountFlat()
+    {
+        var stats = DisposeScopeManager.Statistics;
+        var scheduler = new DdimScheduler(new SchedulerConfig { Eta = 0.5 });
+        var run = scheduler.Begin(200);
+        var timesteps = run.Timesteps.data<long>().ToArray();
+        using var g = new torch.Generator(0);
+        var x = torch.randn(new long[] { 2, 3, 8, 8 }, generator: g).DetachFromDisposeScope();
+        long? liveAfterFirst = null;
+        foreach (var t in timesteps)
+        {
+            using (var scope = torch.NewDisposeScope())
+            {
+                using var tensorT = torch.tensor(t);
+                var next = run.Step(ReferenceInputs.Model(x, t), tensorT, x, g).PrevSample.DetachFromDisposeScope();
+                x.Dispose();
+                x = next;
+            }
+            liveAfterFirst ??= stats.ThreadTotalLiveCount;
+            Assert.Equal(liveAfterFirst, stats.ThreadTotalLiveCount);
+        }
+        x.Dispose();
+    }
+}

@@ -1,0 +1,83 @@
+using Diffuse.Process;
+using Diffuse.Sampling;
+using TorchSharp;
+using Xunit;
+
+namespace Diffuse.Tests.Sampling;
+
+/// <summary>The values diffusers' public scheduler tests assert, reproduced (shared/reference/scheduler-vectors.md).</summary>
+public class ReferenceVectorTests
+{
+    private static readonly SchedulerConfig Linear = new() { NumTrainTimesteps = 1000, BetaStart = 1e-4, BetaEnd = 0.02, ClipSample = true };
+
+    [Theory]
+    [InlineData(PredictionType.Epsilon, 258.9606, 0.3372)]
+    [InlineData(PredictionType.VPrediction, 202.0296, 0.2631)]
+    public void DdpmFullLoopMatchesDiffusers(PredictionType type, double sum, double mean)
+    {
+        using var scope = torch.NewDisposeScope();
+        var scheduler = Schedulers.Create("ddpm", Linear with { PredictionType = type, VarianceType = VarianceType.FixedSmall });
+        using var generator = new torch.Generator(0);
+        var x = ReferenceInputs.LoopA(scheduler, 1000, ReferenceInputs.SampleDeter(), generator);
+        var (s, m) = ReferenceInputs.SumMeanAbs(x);
+        Assert.Equal(sum, s, 1e-2);
+        Assert.Equal(mean, m, 1e-3);
+    }
+
+    [Fact]
+    public void DdpmLoopVisitsEveryTimestepDownToZero()
+    {
+        var run = Schedulers.Create("ddpm", Linear).Begin(1000);
+        Assert.Equal(Enumerable.Range(0, 1000).Reverse().Select(t => (long)t), run.Timesteps.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void DdimTenStepsMatchesDiffusers()
+    {
+        using var scope = torch.NewDisposeScope();
+        var scheduler = Schedulers.Create("ddim", Linear with { Eta = 0 });
+        var x = ReferenceInputs.LoopA(scheduler, 10, ReferenceInputs.SampleDeter(), generator: null);
+        var (s, m) = ReferenceInputs.SumMeanAbs(x);
+        Assert.Equal(172.0067, s, 1e-2);
+        Assert.Equal(0.223967, m, 1e-3);
+    }
+
+    [Theory]
+    [InlineData(0, 0.0)]
+    [InlineData(487, 0.00979)]
+    [InlineData(999, 0.02)]
+    public void DdpmFixedSmallVarianceMatchesDiffusers(int t, double expected)
+    {
+        var scheduler = new DdpmScheduler(Linear with { VarianceType = VarianceType.FixedSmall });
+        Assert.Equal(expected, scheduler.StepVariance(t, t - 1), 1e-5);
+    }
+
+    [Fact]
+    public void DdpmFixedSmallVarianceIsClampedAtTimestepZero() =>
+        Assert.Equal(1e-20, new DdpmScheduler(Linear).StepVariance(0, -1));
+
+    [Theory]
+    [InlineData(420, 400, 0.14771)]
+    [InlineData(980, 960, 0.32460)]
+    public void DdimVarianceMatchesDiffusers(int t, int prev, double expected) =>
+        Assert.Equal(expected, new DdimScheduler(Linear).StepVariance(t, prev), 1e-5);
+
+    [Fact]
+    public void DdimStepsOffsetTimestepsMatchDiffusers()
+    {
+        var run = new DdimScheduler(Linear with { StepsOffset = 1 }).Begin(5);
+        Assert.Equal(new long[] { 801, 601, 401, 201, 1 }, run.Timesteps.data<long>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(TimestepSpacing.Leading, new long[] { 900, 800, 700, 600, 500, 400, 300, 200, 100, 0 })]
+    [InlineData(TimestepSpacing.Trailing, new long[] { 999, 899, 799, 699, 599, 499, 399, 299, 199, 99 })]
+    [InlineData(TimestepSpacing.Linspace, new long[] { 999, 888, 777, 666, 555, 444, 333, 222, 111, 0 })]
+    public void TimestepSpacingsMatchDiffusers(TimestepSpacing spacing, long[] expected) =>
+        Assert.Equal(expected, StepMath.Timesteps(spacing, 1000, 10, 0));
+
+    [Fact]
+    public void TrailingSpacingRoundsHalfToEvenLikeNumPy() =>
+        // arange(1000, 0, -1000/3) = [1000, 666.67, 333.33] -> round -> [1000, 667, 333] - 1
+        Assert.Equal(new long[] { 999, 666, 332 }, StepMath.Timesteps(TimestepSpacing.Trailing, 1000, 3, 0));
+}

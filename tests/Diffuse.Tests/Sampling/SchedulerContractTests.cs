@@ -1,0 +1,182 @@
+using Diffuse.Process;
+using Diffuse.Sampling;
+using Diffuse.Schedules;
+using TorchSharp;
+using Xunit;
+
+namespace Diffuse.Tests.Sampling;
+
+/// <summary>
+/// What every scheduler promises (STYLE.md item 14a). A scheduler's test class inherits this with no
+/// special cases; it only says which configs to use.
+/// </summary>
+public abstract class SchedulerContractTests<T> where T : IScheduler
+{
+    /// <summary>The registry name.</summary>
+    protected abstract string Name { get; }
+
+    /// <summary>A config whose steps draw noise.</summary>
+    protected abstract SchedulerConfig StochasticConfig { get; }
+
+    /// <summary>A config, possibly stochastic, for which a perfect x_0 predictor lands on x_0.</summary>
+    protected virtual SchedulerConfig Config => new() { NumTrainTimesteps = 1000 };
+
+    private IScheduler Create(SchedulerConfig config)
+    {
+        var scheduler = Schedulers.Create(Name, config);
+        Assert.IsType<T>(scheduler);
+        Assert.Equal(Name, scheduler.Name);
+        return scheduler;
+    }
+
+    [Fact]
+    public void ConfigRoundTripsThroughJson()
+    {
+        foreach (var config in new[] { Config, StochasticConfig, Config with { PredictionType = PredictionType.VPrediction, TimestepSpacing = TimestepSpacing.Trailing, StepsOffset = 1, ClipSample = false } })
+        {
+            var json = Create(config).Config.ToJson();
+            var back = SchedulerConfig.FromJson(json);
+            Assert.Equal(config, back);
+            Assert.Equal(config, Schedulers.Create(Name, json).Config);
+        }
+    }
+
+    [Fact]
+    public void StepKeepsTheSampleShapeAndDtype()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var g = new torch.Generator(0);
+        var run = Create(StochasticConfig).Begin(10);
+        var x = torch.randn(new long[] { 2, 3, 5, 4 }, generator: g);
+        var t = run.Timesteps[0];
+        var result = run.Step(torch.randn(x.shape, generator: g), t, x, g);
+        Assert.Equal(x.shape, result.PrevSample.shape);
+        Assert.Equal(x.dtype, result.PrevSample.dtype);
+        Assert.Equal(x.shape, result.PredOriginalSample!.shape);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(10)]
+    [InlineData(1000)]
+    public void TimestepsDescendWithOneEntryPerStep(int steps)
+    {
+        foreach (var spacing in Enum.GetValues<TimestepSpacing>())
+        {
+            var run = Create(Config with { TimestepSpacing = spacing }).Begin(steps);
+            Assert.Equal(torch.int64, run.Timesteps.dtype);
+            var ts = run.Timesteps.data<long>().ToArray();
+            Assert.Equal(steps * run.Order, ts.Length);
+            Assert.All(ts, t => Assert.InRange(t, 0, 999));
+            for (var i = 1; i < ts.Length; i++) Assert.True(ts[i] < ts[i - 1], $"{spacing}: {ts[i - 1]} then {ts[i]}");
+        }
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameSampleAndAnotherSeedAnother()
+    {
+        using var scope = torch.NewDisposeScope();
+        var scheduler = Create(StochasticConfig);
+        torch.Tensor Sample(int seed)
+        {
+            using var g = new torch.Generator((ulong)seed);
+            return ReferenceInputs.LoopA(scheduler, 5, ReferenceInputs.SampleDeter(), g);
+        }
+        var a = Sample(1);
+        Assert.True(torch.allclose(a, Sample(1), rtol: 0, atol: 0));
+        Assert.False(torch.allclose(a, Sample(2), rtol: 0, atol: 1e-4));
+    }
+
+    [Fact]
+    public void StochasticStepWithoutAGeneratorIsAnError()
+    {
+        using var scope = torch.NewDisposeScope();
+        var run = Create(StochasticConfig).Begin(10);
+        var x = torch.ones(1, 2);
+        var e = Assert.Throws<DiffuseException>(() => run.Step(x, run.Timesteps[0], x, generator: null));
+        Assert.Contains(Name, e.Message);
+    }
+
+    [Theory]
+    [InlineData(PredictionType.Epsilon, 10)]
+    [InlineData(PredictionType.Sample, 10)]
+    [InlineData(PredictionType.VPrediction, 10)]
+    [InlineData(PredictionType.Epsilon, 1)]
+    public void APerfectOriginalPredictorRecoversTheTarget(PredictionType type, int steps)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var g = new torch.Generator(3);
+        var config = Config with { PredictionType = type };
+        var scheduler = Create(config);
+        var target = torch.rand(new long[] { 2, 3, 4, 4 }, generator: g) * 1.8 - 0.9;
+        var run = scheduler.Begin(steps);
+        var x = torch.randn(target.shape, generator: g) * run.InitNoiseSigma;
+        var abar = NoiseSchedule.FromConfig(config).AlphasCumprod;
+        foreach (var t in run.Timesteps.data<long>().ToArray())
+        {
+            using var stepScope = torch.NewDisposeScope();
+            // The model output that reads back as exactly `target` at (x, t).
+            var output = GaussianDiffusion.Convert(PredictionType.Sample, type, target, x, abar[t]);
+            var result = run.Step(output, torch.tensor(t), x, g);
+            Assert.True(torch.allclose(target, result.PredOriginalSample!, rtol: 0, atol: 1e-4));
+            x = result.PrevSample.MoveToOuterDisposeScope();
+        }
+        Assert.True(torch.allclose(target, x, rtol: 0, atol: 1e-4), $"max error {(target - x).abs().max().item<float>()}");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1001)]
+    public void StepCountOutsideOneToTIsRefused(int steps)
+    {
+        var e = Assert.Throws<DiffuseException>(() => Create(Config).Begin(steps));
+        Assert.Contains(steps.ToString(), e.Message);
+    }
+
+    [Fact]
+    public void AddNoiseIsTheForwardProcess()
+    {
+        using var scope = torch.NewDisposeScope();
+        var scheduler = Create(Config);
+        var x0 = ReferenceInputs.SampleDeter();
+        var noise = ReferenceInputs.NoiseDeter();
+        var t = torch.tensor(new long[] { 0, 10, 500, 999 });
+        var expected = new GaussianDiffusion(NoiseSchedule.FromConfig(Config), Config.PredictionType).QSample(x0, t, noise);
+        Assert.True(torch.allclose(expected, scheduler.AddNoise(x0, noise, t), rtol: 0, atol: 0));
+        var abar = NoiseSchedule.FromConfig(Config).AlphasCumprod[500];
+        var one = scheduler.AddNoise(x0, noise, torch.tensor(new long[] { 500 }));
+        Assert.True(torch.allclose(x0 * Math.Sqrt(abar) + noise * Math.Sqrt(1 - abar), one, rtol: 1e-6, atol: 1e-6));
+    }
+
+    [Fact]
+    public void DescribeIsOneLine()
+    {
+        var text = Schedulers.Describe(Name);
+        Assert.False(string.IsNullOrWhiteSpace(text));
+        Assert.DoesNotContain('\n', text);
+        Assert.Contains(Name, Schedulers.Names);
+    }
+
+    [Fact]
+    public void UnknownConfigKeyIsNamed()
+    {
+        var e = Assert.Throws<DiffuseException>(() => Schedulers.Create(Name, """{"num_train_timesteps": 1000, "foo": 1}"""));
+        Assert.Equal($"unknown scheduler config key 'foo' for {Name}", e.Message);
+    }
+
+    [Theory]
+    [InlineData("eta", -0.5)]
+    [InlineData("clip_sample_range", 0.0)]
+    [InlineData("clip_sample_range", -1.0)]
+    [InlineData("num_train_timesteps", 0)]
+    [InlineData("beta_start", 0)]
+    [InlineData("steps_offset", -1)]
+    public void OutOfRangeValuesAreNamed(string key, double value)
+    {
+        var json = $$"""{"{{key}}": {{value.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}""";
+        var e = Assert.Throws<DiffuseException>(() => Schedulers.Create(Name, json));
+        Assert.Contains(key, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}

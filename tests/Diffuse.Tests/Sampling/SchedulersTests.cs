@@ -1,0 +1,67 @@
+using Diffuse.Sampling;
+using Xunit;
+
+namespace Diffuse.Tests.Sampling;
+
+public class SchedulersTests
+{
+    [Fact]
+    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim" }, Schedulers.Names);
+
+    [Fact]
+    public void UnknownNameListsTheValidOnes()
+    {
+        var e = Assert.Throws<DiffuseException>(() => Schedulers.Create("eulr", "{}"));
+        Assert.Contains("'eulr'", e.Message);
+        foreach (var name in Schedulers.Names) Assert.Contains(name, e.Message);
+        Assert.Throws<DiffuseException>(() => Schedulers.Describe("eulr"));
+    }
+
+    [Fact]
+    public void EmptyJsonMeansDefaults() => Assert.Equal(new SchedulerConfig(), Schedulers.Create("ddim", "").Config);
+
+    [Fact]
+    public void MalformedJsonIsOneLine()
+    {
+        var e = Assert.Throws<DiffuseException>(() => Schedulers.Create("ddpm", """{"beta_schedule": "cosine"}"""));
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void DirectConstructionValidatesToo()
+    {
+        var e = Assert.Throws<DiffuseException>(() => new DdimScheduler(new SchedulerConfig { Eta = -1 }));
+        Assert.Contains("eta", e.Message);
+    }
+
+    [Fact]
+    public void StepReadsTimestepsOfAnyIntegerOrFloatDtypeAndShapeOne()
+    {
+        Assert.Equal(801, StepMath.Timestep(TorchSharp.torch.tensor(801L), 1000));
+        Assert.Equal(801, StepMath.Timestep(TorchSharp.torch.tensor(new[] { 801 }), 1000));
+        Assert.Equal(801, StepMath.Timestep(TorchSharp.torch.tensor(801f), 1000));
+        Assert.Throws<DiffuseException>(() => StepMath.Timestep(TorchSharp.torch.tensor(new long[] { 1, 2 }), 1000));
+        Assert.Contains("1000", Assert.Throws<DiffuseException>(() => StepMath.Timestep(TorchSharp.torch.tensor(1000L), 1000)).Message);
+    }
+
+    [Fact]
+    public void StepsOffsetPastTheLastTrainingTimestepIsRefused()
+    {
+        var scheduler = Schedulers.Create("ddim", new SchedulerConfig { StepsOffset = 1 });
+        Assert.Equal(999, scheduler.Begin(500).Timesteps.data<long>().ToArray()[0]); // 499 * 2 + 1
+        var e = Assert.Throws<DiffuseException>(() => scheduler.Begin(1000));
+        Assert.Contains("steps_offset", e.Message);
+    }
+
+    [Fact]
+    public void EveryRegisteredSchedulerHasContractTests()
+    {
+        var tested = typeof(SchedulersTests).Assembly.GetTypes()
+            .Select(t => t.BaseType)
+            .Where(b => b is { IsGenericType: true } && b.GetGenericTypeDefinition() == typeof(SchedulerContractTests<>))
+            .Select(b => b!.GetGenericArguments()[0])
+            .ToHashSet();
+        foreach (var name in Schedulers.Names)
+            Assert.Contains(Schedulers.Create(name, new SchedulerConfig()).GetType(), tested);
+    }
+}
