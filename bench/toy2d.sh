@@ -6,6 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-$(mktemp -d)}"; shift || true
+mkdir -p "$runs"
 "$root/diffuse" info >/dev/null   # builds once, outside the timings
 bin="$root/src/Diffuse.Cli/bin/Release/net10.0/Diffuse.Cli"
 
