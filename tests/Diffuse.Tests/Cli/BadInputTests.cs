@@ -137,6 +137,17 @@ public class BadInputTests(TrainedModel trained)
     }
 
     [Fact]
+    public void EmptyRequiredValues()
+    {
+        var parent = trained.NewFolder();
+        Assert.Contains("--out", Fails("train", "--out=", "--steps", "1").Stderr);
+        Assert.Contains("--out", Fails("train", "--out", "", "--steps", "1").Stderr);
+        Assert.Contains("--model", Fails("sample", "--model=", "--out", Path.Combine(parent, "x.csv")).Stderr);
+        Assert.Contains("--model", Fails("eval", "--model", "").Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(parent));
+    }
+
+    [Fact]
     public void AMissingModelFolder()
     {
         var missing = Path.Combine(trained.NewFolder(), "nope");
