@@ -51,8 +51,13 @@ public sealed class Args
 
     public string? Get(string name) => values.TryGetValue(name, out var v) ? v : null;
 
-    public string Require(string name) =>
-        Get(name) ?? throw new UsageException($"'{command}' needs --{name} (see 'diffuse {command} --help')");
+    public string Require(string name)
+    {
+        var value = Get(name) ?? throw new UsageException($"'{command}' needs --{name} (see 'diffuse {command} --help')");
+        // An empty path would reach the library's argument checks and crash with a stack trace.
+        if (value.Length == 0) throw new UsageException($"--{name} of '{command}' must not be empty");
+        return value;
+    }
 
     public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
     {
