@@ -29,15 +29,15 @@ public static class Outputs
         var png = ScatterPlot.RenderPng(
         [
             new ScatterPlot.Layer(data.select(1, 0).data<float>().ToArray(), data.select(1, 1).data<float>().ToArray(), "data", "#9E9E9E"),
-            new ScatterPlot.Layer(xs, ys, $"samples ({options.Sampler}, {options.Steps} steps)", "#1565C0"),
+            new ScatterPlot.Layer(xs, ys, $"samples ({options.Sampler}, {options.StepsFor(model)} steps)", "#1565C0"),
         ], $"{model.Config.Data.Name}: {xs.Length} samples");
         AtomicFile.WriteAllBytes(path, png);
     }
 
     /// <summary>Prints the three labelled SWD lines of <c>eval</c>.</summary>
-    public static void PrintScores(TextWriter output, SwdScores scores, SamplerOptions options, long n)
+    public static void PrintScores(TextWriter output, SwdScores scores, string samplerLabel, long n)
     {
-        output.WriteLine($"samples            SWD {scores.Samples:F4}  ({options.Sampler}, {options.Steps} steps, {n} points)");
+        output.WriteLine($"samples            SWD {scores.Samples:F4}  ({samplerLabel}, {n} points)");
         output.WriteLine($"data floor         SWD {scores.DataFloor:F4}");
         output.WriteLine($"gaussian baseline  SWD {scores.GaussianBaseline:F4}");
         output.WriteLine($"samples / gaussian baseline = {scores.Samples / scores.GaussianBaseline:P1}");

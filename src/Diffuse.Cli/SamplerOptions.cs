@@ -4,16 +4,18 @@ using Diffuse.Sampling;
 namespace Diffuse.Cli;
 
 /// <summary>The sampling options shared by <c>sample</c> and <c>eval</c>.</summary>
-public sealed record SamplerOptions(string Sampler, int Steps, double? Eta, long Seed, bool UseEma)
+public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma)
 {
     public static readonly string[] ValueNames = ["sampler", "steps", "eta", "seed", "weights"];
 
     public const string DefaultSampler = "ddpm";
-    public const int DefaultSteps = 200;
+
+    /// <summary>DDIM's customary step count; DDPM runs its whole chain (every training timestep) unless told otherwise.</summary>
+    public const int DefaultDdimSteps = 50;
 
     public const string HelpText = """
           --sampler NAME       a sampler from 'diffuse samplers' (default ddpm)
-          --steps N            sampling steps (default 200; at most the training timesteps)
+          --steps N            sampling steps (default: every training timestep for ddpm, 50 for ddim)
           --eta E              DDIM noise, 0 deterministic .. 1 DDPM-like (default 0; ddim only)
           --seed S             seed of the sampling noise (default 0)
           --weights W          ema | model: which weights to sample with (default ema)
@@ -28,8 +30,13 @@ public sealed record SamplerOptions(string Sampler, int Steps, double? Eta, long
             throw new UsageException($"unknown sampler '{sampler}'; expected one of: {string.Join(", ", Schedulers.Names)}");
         double? eta = a.Get("eta") is null ? null : a.Double("eta", 0, 0);
         if (eta is not null && sampler != "ddim") throw new UsageException($"--eta applies to the ddim sampler only, not '{sampler}'");
-        return new SamplerOptions(sampler, a.Int("steps", DefaultSteps, 1), eta, a.Long("seed", 0), weights == "ema");
+        int? steps = a.Get("steps") is null ? null : a.Int("steps", 0, 1);
+        return new SamplerOptions(sampler, steps, eta, a.Long("seed", 0), weights == "ema");
     }
+
+    /// <summary>The number of steps to run for <paramref name="model"/>.</summary>
+    public int StepsFor(PointModel model) =>
+        RequestedSteps ?? (Sampler == "ddim" ? Math.Min(DefaultDdimSteps, model.Config.Scheduler.NumTrainTimesteps) : model.Config.Scheduler.NumTrainTimesteps);
 
     public IScheduler CreateScheduler(PointModel model) =>
         model.CreateScheduler(Sampler, c => Eta is null ? c : c with { Eta = Eta.Value });
@@ -38,10 +45,11 @@ public sealed record SamplerOptions(string Sampler, int Steps, double? Eta, long
     public TorchSharp.torch.Tensor Sample(PointModel model, long n, TorchSharp.torch.Generator generator)
     {
         var scheduler = CreateScheduler(model);
-        if (Steps > model.Config.Scheduler.NumTrainTimesteps)
-            throw new UsageException($"--steps {Steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
-        return ProgressDisplay.Run($"sample {Sampler}", Steps, report =>
-            model.Sample(n, scheduler, Steps, generator, new StepProgress(s => report(s.Step, $"t={s.Timestep}"))));
+        int steps = StepsFor(model);
+        if (steps > model.Config.Scheduler.NumTrainTimesteps)
+            throw new UsageException($"--steps {steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
+        return ProgressDisplay.Run($"sample {Sampler}", steps, report =>
+            model.Sample(n, scheduler, steps, generator, new StepProgress(s => report(s.Step, $"t={s.Timestep}"))));
     }
 
     sealed class StepProgress(Action<StepInfo> report) : IProgress<StepInfo>

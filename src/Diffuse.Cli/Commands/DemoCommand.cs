@@ -13,7 +13,7 @@ public sealed class DemoCommand : ICommand
         diffuse demo [--data moons] [--out runs/demo-moons] [--force]
 
         Trains a model with the 'train' defaults, writes samples.png (2,000 samples over the data) into
-        the model folder, and prints the 'eval' scores (10,000 samples, ddpm 200 steps).
+        the model folder, and prints the 'eval' scores (10,000 samples, ddpm over every training timestep).
           --data NAME          moons | swiss_roll | 8gaussians | checkerboard | circles (default moons)
           --out DIR            model folder (default runs/demo-NAME; refused if it holds a model, unless --force)
           --seed S             seed of training and sampling (default 0)
@@ -30,7 +30,7 @@ public sealed class DemoCommand : ICommand
         var template = TrainCommand.Template(a);
         TrainCommand.Train(data, outDir, template, a.Has("force"), output);
 
-        var options = new SamplerOptions(SamplerOptions.DefaultSampler, SamplerOptions.DefaultSteps, null, seed, UseEma: true);
+        var options = new SamplerOptions(SamplerOptions.DefaultSampler, null, null, seed, UseEma: true);
         using var model = PointModel.Load(outDir);
         string png = Path.Combine(outDir, "samples.png");
         using (var g = new torch.Generator((ulong)seed))
@@ -41,7 +41,7 @@ public sealed class DemoCommand : ICommand
         const int n = 10_000;
         using var evalGenerator = new torch.Generator((ulong)seed);
         using var evalSamples = options.Sample(model, n, evalGenerator);
-        Outputs.PrintScores(output, SwdScores.Measure(evalSamples, data, 512, seed), options, n);
+        Outputs.PrintScores(output, SwdScores.Measure(evalSamples, data, 512, seed), $"{options.Sampler}, {options.StepsFor(model)} steps", n);
         return Cli.Ok;
     }
 }

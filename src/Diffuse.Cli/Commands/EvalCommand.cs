@@ -30,7 +30,7 @@ public sealed class EvalCommand : ICommand
 
         using var model = PointModel.Load(modelDir, options.UseEma);
         var scores = Score(model, options, n, projections);
-        Outputs.PrintScores(output, scores, options, n);
+        Outputs.PrintScores(output, scores, $"{options.Sampler}, {options.StepsFor(model)} steps", n);
         return Cli.Ok;
     }
 
