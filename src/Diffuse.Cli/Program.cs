@@ -56,14 +56,9 @@ namespace Diffuse.Cli
                 errors.WriteLine("interrupted: nothing was written");
                 return Interrupted;
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                errors.WriteLine($"error: {e.Message}");
-                return Failure;
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                errors.WriteLine($"error: {e.Message}");
+                errors.WriteLine($"error: {e.Message.Split('\n')[0]}");
                 return Failure;
             }
         }

@@ -25,6 +25,8 @@ public sealed class SampleCommand : ICommand
         string ext = Path.GetExtension(outFile).ToLowerInvariant();
         if (ext is not (".png" or ".csv")) throw new UsageException($"--out must end in .png or .csv, got '{outFile}'");
         if (Directory.Exists(outFile)) throw new UsageException($"--out '{outFile}' is a folder; give a file name ending in .png or .csv");
+        var outFolder = Path.GetDirectoryName(Path.GetFullPath(outFile));
+        if (outFolder is not null && !Directory.Exists(outFolder)) throw new UsageException($"the folder of --out '{outFile}' does not exist; create it first");
         if (File.Exists(outFile) && !a.Has("force")) throw new UsageException($"'{outFile}' already exists; pass --force to overwrite it");
         int n = a.Int("n", 2000, 1, 10_000_000);
         var options = SamplerOptions.From(a);

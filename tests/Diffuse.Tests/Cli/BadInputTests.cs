@@ -107,6 +107,16 @@ public class BadInputTests(TrainedModel trained)
     }
 
     [Fact]
+    public void AnOutputFolderThatDoesNotExistIsRefusedBeforeSampling()
+    {
+        var outFile = Path.Combine(trained.NewFolder(), "missing", "out.csv");
+        var result = Fails("sample", "--model", trained.Model, "--out", outFile, "--n", "10", "--steps", "5");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("does not exist", result.Stderr);
+        Assert.DoesNotContain(".tmp", result.Stderr);
+    }
+
+    [Fact]
     public void StepsBeyondTheModelsTimestepsAreRefused()
     {
         var result = SampleFails(trained.Model, "--steps", "51");
