@@ -103,6 +103,9 @@ namespace Diffuse.Build
             if (outcome != PatchOutcome.Patched) return outcome;
             var tmp = libraryPath + ".weak-tmp";
             File.WriteAllBytes(tmp, bytes);
+            // Keep the copy's time stamp: MSBuild's incremental copy compares size and time with the
+            // package's file, so the next build skips the copy and finds the entry already weak.
+            File.SetLastWriteTimeUtc(tmp, File.GetLastWriteTimeUtc(libraryPath));
             File.Replace(tmp, libraryPath, null); // a rename: atomic, and it breaks any hard link
             return outcome;
         }

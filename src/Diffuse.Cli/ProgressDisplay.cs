@@ -20,7 +20,9 @@ public static class ProgressDisplay
                 int decile = (int)(10L * done / Math.Max(1, total));
                 if (decile == lastDecile) return;
                 lastDecile = decile;
-                System.Console.Error.WriteLine($"{title}: {done}/{total} {status} ({clock.Elapsed.TotalSeconds:F0} s)");
+                double elapsed = clock.Elapsed.TotalSeconds;
+                double eta = done > 0 ? elapsed * (total - done) / done : double.NaN;
+                System.Console.Error.WriteLine($"{title}: {done}/{total} {status} ({elapsed:F0} s, ETA {eta:F0} s)");
             });
         }
         T result = default!;
