@@ -30,6 +30,7 @@ public static class SamplingLoop
             var next = run.Step(output, t, x, generator).PrevSample.MoveToOuterDisposeScope();
             x.Dispose();
             x = next;
+            NativeMemory.ReleaseFreedEvery(i + 1, 10);
             progress?.Report(new StepInfo(i + 1, timesteps.Length, timesteps[i]));
         }
         return x;

@@ -60,6 +60,7 @@ public sealed class Trainer
                 optimizer.step();
             }
             ema.Update();
+            NativeMemory.ReleaseFreedEvery(step + 1, 50);
             smoothed = double.IsNaN(smoothed) ? lossValue : 0.98 * smoothed + 0.02 * lossValue;
             if (step >= tailStart) { tailSum += lossValue; tailCount++; }
             progress?.Report(new TrainProgress(step + 1, spec.Steps, smoothed, lr));
