@@ -49,7 +49,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         if (steps > model.Config.Scheduler.NumTrainTimesteps)
             throw new UsageException($"--steps {steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
         return ProgressDisplay.Run($"sample {Sampler}", steps, report =>
-            model.Sample(n, scheduler, steps, generator, new StepProgress(s => report(s.Step, $"t={s.Timestep}"))));
+            model.Sample(n, scheduler, steps, generator, new StepProgress(s => report(s.Step, $"t={s.Timestep:0.##}"))));
     }
 
     sealed class StepProgress(Action<StepInfo> report) : IProgress<StepInfo>

@@ -25,7 +25,12 @@ public static class Json
     }
 
     /// <summary>The snake_case name of an enum value, as written in config files and accepted on the command line.</summary>
-    public static string Name<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+    public static string Name<T>(T value) where T : struct, Enum
+    {
+        var member = typeof(T).GetField(value.ToString());
+        var custom = member?.GetCustomAttributes(typeof(JsonStringEnumMemberNameAttribute), false).Cast<JsonStringEnumMemberNameAttribute>().FirstOrDefault();
+        return custom?.Name ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+    }
 
     /// <summary>Parses a snake_case enum name; unknown names are a <see cref="DiffuseException"/> listing the valid ones.</summary>
     public static T ParseEnum<T>(string text, string what) where T : struct, Enum

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Diffuse.Pipelines;
 
 /// <summary>One finished step of a sampling loop, for progress reports.</summary>
-public sealed record StepInfo(int Step, int TotalSteps, long Timestep);
+public sealed record StepInfo(int Step, int TotalSteps, double Timestep);
 
 /// <summary>
 /// The sampling loop of DESIGN.md, once: start from Gaussian noise scaled by the run's initial
@@ -13,25 +13,29 @@ public sealed record StepInfo(int Step, int TotalSteps, long Timestep);
 /// </summary>
 public static class SamplingLoop
 {
-    /// <param name="model">The denoiser: (x_t, t as int64 [B]) to its prediction.</param>
+    /// <param name="model">The denoiser: (x_t, t [B] in the run's timestep dtype: int64, or float for sigma-based runs) to its prediction.</param>
     public static Tensor Run(Func<Tensor, Tensor, Tensor> model, IScheduler scheduler, int steps, long[] shape, Generator generator, IProgress<StepInfo>? progress = null)
     {
         var run = scheduler.Begin(steps);
-        long[] timesteps = run.Timesteps.data<long>().ToArray();
+        // Discrete schedulers give int64 timesteps, sigma-based ones fractional float timesteps; the
+        // model receives each in the run's own dtype.
+        long count = run.Timesteps.shape[0];
+        double[] values;
+        using (var asDouble = run.Timesteps.to_type(ScalarType.Float64)) values = asDouble.data<double>().ToArray();
         using var _ = no_grad();
         var x = randn(shape, generator: generator);
         if (run.InitNoiseSigma != 1.0) { var scaled = x * run.InitNoiseSigma; x.Dispose(); x = scaled; }
-        for (int i = 0; i < timesteps.Length; i++)
+        for (int i = 0; i < count; i++)
         {
             using var scope = NewDisposeScope();
-            var t = tensor(timesteps[i]);
-            var tBatch = full(new[] { shape[0] }, timesteps[i], ScalarType.Int64);
+            var t = run.Timesteps[i];
+            var tBatch = t.expand(shape[0]);
             var output = model(run.ScaleModelInput(x, t), tBatch);
             var next = run.Step(output, t, x, generator).PrevSample.MoveToOuterDisposeScope();
             x.Dispose();
             x = next;
             NativeMemory.ReleaseFreedEvery(i + 1, 10);
-            progress?.Report(new StepInfo(i + 1, timesteps.Length, timesteps[i]));
+            progress?.Report(new StepInfo(i + 1, (int)count, values[i]));
         }
         return x;
     }

@@ -36,7 +36,7 @@ public sealed class DdpmScheduler : IScheduler
     public SchedulerConfig Config { get; }
 
     public SamplingRun Begin(int numInferenceSteps) =>
-        new Run(this, StepMath.Timesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset));
+        new Run(this, StepMath.Timesteps(Config.TimestepSpacing ?? TimestepSpacing.Leading, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _diffusion.QSample(x0, t, noise);
 

@@ -20,7 +20,8 @@ public sealed record SchedulerConfig
     public VarianceType VarianceType { get; init; } = VarianceType.FixedSmall;
     public bool ClipSample { get; init; } = true;
     public double ClipSampleRange { get; init; } = 1.0;
-    public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
+    /// <summary>Null: the scheduler's own default (diffusers': <c>leading</c> for DDPM and DDIM, <c>linspace</c> for most others).</summary>
+    public TimestepSpacing? TimestepSpacing { get; init; }
     public int StepsOffset { get; init; }
     public bool SetAlphaToOne { get; init; } = true;
     public bool RescaleBetasZeroSnr { get; init; }
@@ -30,6 +31,25 @@ public sealed record SchedulerConfig
     /// it is an argument of <c>step</c>; here it is configuration, so a run is fixed by its config.
     /// </summary>
     public double Eta { get; init; }
+
+    // Sigma-based and multistep schedulers (the samplers issue); DDPM and DDIM ignore these.
+
+    /// <summary>Karras et al. 2022 sigmas (Eq. 5, rho 7) for the inference steps.</summary>
+    public bool UseKarrasSigmas { get; init; }
+    /// <summary>Inference sigmas evenly spaced in log sigma.</summary>
+    public bool UseExponentialSigmas { get; init; }
+    public int SolverOrder { get; init; } = 2;
+    public AlgorithmType AlgorithmType { get; init; } = AlgorithmType.DpmsolverPlusPlus;
+    /// <summary>Null: the scheduler's own default (<c>midpoint</c> for DPM-Solver, <c>bh2</c> for UniPC).</summary>
+    public SolverType? SolverType { get; init; }
+    public bool LowerOrderFinal { get; init; } = true;
+    public bool EulerAtFinal { get; init; }
+    /// <summary>Null: the scheduler's own default (<c>zero</c> in diffusers).</summary>
+    public FinalSigmasType? FinalSigmasType { get; init; }
+    /// <summary>Dynamic thresholding of x_0 (Saharia et al. 2022, Imagen, section 2.3).</summary>
+    public bool Thresholding { get; init; }
+    public double DynamicThresholdingRatio { get; init; } = 0.995;
+    public double SampleMaxValue { get; init; } = 1.0;
 
     /// <summary>Keys the JSON had that no property takes (kept so that callers can report them).</summary>
     [JsonExtensionData]
