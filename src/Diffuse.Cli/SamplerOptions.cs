@@ -4,18 +4,23 @@ using Diffuse.Sampling;
 namespace Diffuse.Cli;
 
 /// <summary>The sampling options shared by <c>sample</c> and <c>eval</c>.</summary>
-public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma)
+public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool Karras = false)
 {
     public static readonly string[] ValueNames = ["sampler", "steps", "eta", "seed", "weights"];
+    public static readonly string[] FlagNames = ["karras"];
+
+    /// <summary>Samplers on the discrete timestep grid, to which Karras sigmas do not apply.</summary>
+    static readonly string[] DiscreteSamplers = ["ddpm", "ddim"];
 
     public const string DefaultSampler = "ddpm";
 
-    /// <summary>DDIM's customary step count; DDPM runs its whole chain (every training timestep) unless told otherwise.</summary>
-    public const int DefaultDdimSteps = 50;
+    /// <summary>The step count of every sampler but DDPM, which runs its whole chain (every training timestep) unless told otherwise.</summary>
+    public const int DefaultFewSteps = 50;
 
     public const string HelpText = """
           --sampler NAME       a sampler from 'diffuse samplers' (default ddpm)
-          --steps N            sampling steps (default: every training timestep for ddpm, 50 for ddim)
+          --steps N            sampling steps (default: every training timestep for ddpm, 50 for the others)
+          --karras             Karras et al. 2022 sigmas for the steps (sigma-based and multistep samplers)
           --eta E              DDIM noise, 0 deterministic .. 1 DDPM-like (default 0; ddim only)
           --seed S             seed of the sampling noise (default 0)
           --weights W          ema | model: which weights to sample with (default ema)
@@ -31,15 +36,17 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         double? eta = a.Get("eta") is null ? null : a.Double("eta", 0, 0);
         if (eta is not null && sampler != "ddim") throw new UsageException($"--eta applies to the ddim sampler only, not '{sampler}'");
         int? steps = a.Get("steps") is null ? null : a.Int("steps", 0, 1);
-        return new SamplerOptions(sampler, steps, eta, a.Long("seed", 0), weights == "ema");
+        bool karras = a.Has("karras");
+        if (karras && DiscreteSamplers.Contains(sampler)) throw new UsageException($"--karras applies to sigma-based samplers, not '{sampler}'");
+        return new SamplerOptions(sampler, steps, eta, a.Long("seed", 0), weights == "ema", karras);
     }
 
     /// <summary>The number of steps to run for <paramref name="model"/>.</summary>
     public int StepsFor(PointModel model) =>
-        RequestedSteps ?? (Sampler == "ddim" ? Math.Min(DefaultDdimSteps, model.Config.Scheduler.NumTrainTimesteps) : model.Config.Scheduler.NumTrainTimesteps);
+        RequestedSteps ?? (Sampler == "ddpm" ? model.Config.Scheduler.NumTrainTimesteps : Math.Min(DefaultFewSteps, model.Config.Scheduler.NumTrainTimesteps));
 
     public IScheduler CreateScheduler(PointModel model) =>
-        model.CreateScheduler(Sampler, c => Eta is null ? c : c with { Eta = Eta.Value });
+        model.CreateScheduler(Sampler, c => c with { Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras || c.UseKarrasSigmas });
 
     /// <summary>Samples with a progress bar.</summary>
     public TorchSharp.torch.Tensor Sample(PointModel model, long n, TorchSharp.torch.Generator generator)

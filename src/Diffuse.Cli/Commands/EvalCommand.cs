@@ -22,7 +22,7 @@ public sealed class EvalCommand : ICommand
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "n", "projections", .. SamplerOptions.ValueNames], []);
+        var a = Args.Parse(Name, argv, ["model", "n", "projections", .. SamplerOptions.ValueNames], SamplerOptions.FlagNames);
         string modelDir = a.Require("model");
         int n = a.Int("n", 10_000, 2, 10_000_000);
         int projections = a.Int("projections", 512, 1, 100_000);

@@ -19,7 +19,7 @@ public sealed class SampleCommand : ICommand
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "n", "out", .. SamplerOptions.ValueNames], ["force"]);
+        var a = Args.Parse(Name, argv, ["model", "n", "out", .. SamplerOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
         string modelDir = a.Require("model");
         string outFile = a.Require("out");
         string ext = Path.GetExtension(outFile).ToLowerInvariant();

@@ -106,6 +106,18 @@ public class BadInputTests(TrainedModel trained)
         Assert.False(File.Exists(outFile));
     }
 
+    [Theory]
+    [InlineData("ddpm")]
+    [InlineData("ddim")]
+    public void KarrasSigmasAreRefusedForDiscreteSamplers(string sampler)
+    {
+        var outFile = OutCsv();
+        var result = Fails("sample", "--model", trained.Model, "--out", outFile, "--n", "10", "--steps", "5", "--sampler", sampler, "--karras");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--karras applies", result.Stderr);
+        Assert.False(File.Exists(outFile));
+    }
+
     [Fact]
     public void AnOutputFolderThatDoesNotExistIsRefusedBeforeSampling()
     {
