@@ -43,6 +43,9 @@ internal sealed class SigmaTables
     /// <summary>q(x_t | x_0) at integer training timesteps (the interface's contract).</summary>
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _diffusion.QSample(x0, t, noise);
 
+    /// <summary>[v0, v1, v1, v2, v2, ...]: the two-stage methods' layout (diffusers' <c>cat([v[:1], v[1:].repeat_interleave(2)])</c>).</summary>
+    public static double[] RepeatTail(double[] v) => v.Take(1).Concat(v.Skip(1).SelectMany(x => new[] { x, x })).ToArray();
+
     /// <summary>The timesteps and sigmas of a run of <paramref name="n"/> steps.</summary>
     /// <param name="roundSolvedTimesteps">Round the timesteps solved from Karras or exponential sigmas (KDPM2 does).</param>
     public SigmaPlan Plan(int n, bool roundSolvedTimesteps = false)

@@ -6,7 +6,7 @@ namespace Diffuse.Tests.Sampling;
 public class SchedulersTests
 {
     [Fact]
-    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim", "euler", "euler_ancestral" }, Schedulers.Names);
+    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim", "euler", "euler_ancestral", "heun", "lms" }, Schedulers.Names);
 
     [Fact]
     public void UnknownNameListsTheValidOnes()
