@@ -46,6 +46,7 @@ public class ReferenceVectorTests
     [InlineData("euler", false, 10.0807, 0.0131)]
     [InlineData("euler", true, 124.5230, 0.16214)]
     [InlineData("euler_ancestral", false, 152.3192, 0.1983)]
+    [InlineData("lms", false, 1006.388, 1.31)]
     public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean)
     {
         using var scope = torch.NewDisposeScope();
