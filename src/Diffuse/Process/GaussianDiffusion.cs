@@ -93,6 +93,19 @@ public sealed class GaussianDiffusion
     public static Tensor PredictedEpsilon(PredictionType type, Tensor modelOutput, Tensor xt, double alphaCumprod) =>
         Convert(type, PredictionType.Epsilon, modelOutput, xt, alphaCumprod);
 
+    /// <summary>
+    /// x_0 predicted by a <paramref name="type"/> output for a sample in the sigma parametrisation,
+    /// x = x_0 + sigma eps (Karras et al. 2022, arXiv:2206.00364, Eq. 1 with s(t) = 1), as the sigma-based
+    /// schedulers hold it. The model saw x / sqrt(sigma^2 + 1), the x_t of abar = 1 / (sigma^2 + 1).
+    /// </summary>
+    public static Tensor PredictedOriginalAtSigma(PredictionType type, Tensor modelOutput, Tensor x, double sigma)
+    {
+        var alphaCumprod = 1 / (sigma * sigma + 1);
+        var (ofXt, ofOutput) = ConversionCoefficients(type, PredictionType.Sample, alphaCumprod);
+        var ofX = ofXt * Math.Sqrt(alphaCumprod);
+        return ofX == 0 ? modelOutput * ofOutput : x * ofX + modelOutput * ofOutput;
+    }
+
     /// <summary>Reads a <paramref name="from"/> prediction at one timestep as a <paramref name="to"/> prediction.</summary>
     public static Tensor Convert(PredictionType from, PredictionType to, Tensor modelOutput, Tensor xt, double alphaCumprod)
     {

@@ -18,7 +18,8 @@ public sealed record SchedulerConfig
     public BetaSchedule BetaSchedule { get; init; } = BetaSchedule.Linear;
     public PredictionType PredictionType { get; init; } = PredictionType.Epsilon;
     public VarianceType VarianceType { get; init; } = VarianceType.FixedSmall;
-    public bool ClipSample { get; init; } = true;
+    /// <summary>Null: the scheduler's own default (diffusers': on for DDPM and DDIM, off for Heun).</summary>
+    public bool? ClipSample { get; init; }
     public double ClipSampleRange { get; init; } = 1.0;
     /// <summary>Null: the scheduler's own default (diffusers': <c>leading</c> for DDPM and DDIM, <c>linspace</c> for most others).</summary>
     public TimestepSpacing? TimestepSpacing { get; init; }

@@ -31,9 +31,9 @@ public static class StepMath
         return timesteps;
     }
 
-    /// <summary>The predicted x_0 clamped to [-clip_sample_range, clip_sample_range] when <c>clip_sample</c> is on.</summary>
-    public static torch.Tensor ClipOriginal(torch.Tensor x0, SchedulerConfig config) =>
-        config.ClipSample ? x0.clamp(-config.ClipSampleRange, config.ClipSampleRange) : x0;
+    /// <summary>The predicted x_0 clamped to [-clip_sample_range, clip_sample_range] when <c>clip_sample</c> is on (by default when unset: <paramref name="byDefault"/>).</summary>
+    public static torch.Tensor ClipOriginal(torch.Tensor x0, SchedulerConfig config, bool byDefault = true) =>
+        config.ClipSample ?? byDefault ? x0.clamp(-config.ClipSampleRange, config.ClipSampleRange) : x0;
 
     /// <summary>The timestep held by a scalar or one-element tensor, checked against [0, T).</summary>
     public static long Timestep(torch.Tensor t, int numTrainTimesteps)

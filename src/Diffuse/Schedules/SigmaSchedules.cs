@@ -68,4 +68,15 @@ public static class SigmaSchedules
         double f = t - i;
         return trainSigmas[i] + f * (trainSigmas[i + 1] - trainSigmas[i]);
     }
+
+    /// <summary>
+    /// The ancestral split of a step from <paramref name="sigmaFrom"/> to <paramref name="sigmaTo"/>
+    /// (k-diffusion's <c>get_ancestral_step</c>, eta 1): a deterministic move down to sigmaDown plus fresh
+    /// noise of standard deviation sigmaUp, with sigmaDown^2 + sigmaUp^2 = sigmaTo^2.
+    /// </summary>
+    public static (double SigmaDown, double SigmaUp) AncestralSplit(double sigmaFrom, double sigmaTo)
+    {
+        double up = Math.Sqrt(sigmaTo * sigmaTo * (sigmaFrom * sigmaFrom - sigmaTo * sigmaTo) / (sigmaFrom * sigmaFrom));
+        return (Math.Sqrt(Math.Max(sigmaTo * sigmaTo - up * up, 0)), up);
+    }
 }

@@ -16,18 +16,33 @@ internal static class ReferenceInputs
     public static torch.Tensor NoiseDeter() =>
         torch.arange(N, torch.float32).flip(0).reshape(C, H, W, B).div(N).permute(3, 0, 1, 2);
 
-    /// <summary>The dummy model: x * t / (t + 1).</summary>
-    public static torch.Tensor Model(torch.Tensor x, long t) => x * t / (t + 1);
+    /// <summary>The dummy model: x * t / (t + 1), t the scheduler's timestep (fractional for sigma-based runs).</summary>
+    public static torch.Tensor Model(torch.Tensor x, double t) => x * t / (float)(t + 1);
 
     /// <summary>Loop A: every timestep of a run of <paramref name="steps"/> steps, each in its own dispose scope.</summary>
-    public static torch.Tensor LoopA(IScheduler scheduler, int steps, torch.Tensor x, torch.Generator? generator, long[]? only = null)
+    public static torch.Tensor LoopA(IScheduler scheduler, int steps, torch.Tensor x, torch.Generator? generator, long[]? only = null) =>
+        Loop(scheduler, steps, x, generator, stepScaled: false, only);
+
+    /// <summary>
+    /// Loop B of the sigma-based schedulers' tests: x = sample * init_noise_sigma, and the *scaled* sample is what
+    /// goes to step (as diffusers' tests do; pipelines pass the unscaled one).
+    /// </summary>
+    public static torch.Tensor LoopB(IScheduler scheduler, int steps, torch.Tensor x, torch.Generator? generator) =>
+        Loop(scheduler, steps, x, generator, stepScaled: true);
+
+    private static torch.Tensor Loop(IScheduler scheduler, int steps, torch.Tensor x, torch.Generator? generator, bool stepScaled, long[]? only = null)
     {
         var run = scheduler.Begin(steps);
-        foreach (var t in only ?? run.Timesteps.data<long>().ToArray())
+        if (stepScaled) x = x * run.InitNoiseSigma;
+        double[] timesteps;
+        using (var asDouble = run.Timesteps.to_type(torch.float64)) timesteps = asDouble.data<double>().ToArray();
+        for (var i = 0; i < (only?.Length ?? timesteps.Length); i++)
         {
             using var scope = torch.NewDisposeScope();
-            using var tensorT = torch.tensor(t);
-            x = run.Step(Model(run.ScaleModelInput(x, tensorT), t), tensorT, x, generator).PrevSample.MoveToOuterDisposeScope();
+            var t = only is null ? run.Timesteps[i] : torch.tensor(only[i]);
+            var value = only is null ? timesteps[i] : only[i];
+            var scaled = run.ScaleModelInput(x, t);
+            x = run.Step(Model(scaled, value), t, stepScaled ? scaled : x, generator).PrevSample.MoveToOuterDisposeScope();
         }
         return x;
     }

@@ -43,6 +43,22 @@ public class ReferenceVectorTests
     }
 
     [Theory]
+    [InlineData("euler", false, 10.0807, 0.0131)]
+    [InlineData("euler", true, 124.5230, 0.16214)]
+    [InlineData("euler_ancestral", false, 152.3192, 0.1983)]
+    [InlineData("lms", false, 1006.388, 1.31)]
+    public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean)
+    {
+        using var scope = torch.NewDisposeScope();
+        var scheduler = Schedulers.Create(name, Linear with { NumTrainTimesteps = 1100, UseKarrasSigmas = karras });
+        using var generator = new torch.Generator(0);
+        var x = ReferenceInputs.LoopB(scheduler, 10, ReferenceInputs.SampleDeter(), generator);
+        var (s, m) = ReferenceInputs.SumMeanAbs(x);
+        Assert.Equal(sum, s, 1e-2);
+        Assert.Equal(mean, m, 1e-3);
+    }
+
+    [Theory]
     [InlineData(0, 0.0)]
     [InlineData(487, 0.00979)]
     [InlineData(999, 0.02)]

@@ -6,7 +6,7 @@ namespace Diffuse.Tests.Sampling;
 public class SchedulersTests
 {
     [Fact]
-    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim" }, Schedulers.Names);
+    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim", "euler", "euler_ancestral", "heun", "lms" }, Schedulers.Names);
 
     [Fact]
     public void UnknownNameListsTheValidOnes()
@@ -56,10 +56,12 @@ public class SchedulersTests
     [Fact]
     public void EveryRegisteredSchedulerHasContractTests()
     {
+        static IEnumerable<Type> Bases(Type t) { for (var b = t.BaseType; b is not null; b = b.BaseType) yield return b; }
         var tested = typeof(SchedulersTests).Assembly.GetTypes()
-            .Select(t => t.BaseType)
-            .Where(b => b is { IsGenericType: true } && b.GetGenericTypeDefinition() == typeof(SchedulerContractTests<>))
-            .Select(b => b!.GetGenericArguments()[0])
+            .Where(t => !t.IsAbstract)
+            .SelectMany(Bases)
+            .Where(b => b.IsGenericType && b.GetGenericTypeDefinition() == typeof(SchedulerContractTests<>))
+            .Select(b => b.GetGenericArguments()[0])
             .ToHashSet();
         foreach (var name in Schedulers.Names)
             Assert.Contains(Schedulers.Create(name, new SchedulerConfig()).GetType(), tested);

@@ -1,0 +1,62 @@
+using TorchSharp;
+
+namespace Diffuse.Sampling;
+
+/// <summary>
+/// Heun's second-order method on the probability-flow ODE in sigma (Karras et al. 2022, arXiv:2206.00364,
+/// Algorithm 1), with diffusers' <c>HeunDiscreteScheduler</c> semantics: two model calls per step, timesteps
+/// [t0, t1, t1, t2, t2, ...], an Euler step to sigma 0 at the end, <c>clip_sample</c> off by default.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>d, dPrime</term><description>d_i at sigma_i and d'_i at sigma_{i+1}, Algorithm 1 lines 4 and 7</description></item>
+/// <item><term>dt</term><description>sigma_{i+1} - sigma_i</description></item>
+/// </list>
+/// The run keeps d_i, x_i and dt between its first and second call of a step (diffusers' first-order state).
+/// </remarks>
+public sealed class HeunScheduler : IScheduler
+{
+    private readonly SigmaTables _tables;
+
+    public HeunScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "heun");
+
+    public string Name => "heun";
+
+    public SchedulerConfig Config => _tables.Config;
+
+    public SamplingRun Begin(int numInferenceSteps) => new Run(_tables.Plan(numInferenceSteps), Config);
+
+    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
+
+    private sealed class Run(SigmaPlan plan, SchedulerConfig config)
+        : SigmaRun(SigmaTables.RepeatTail(plan.Timesteps), plan.InitNoiseSigma, config.PredictionType)
+    {
+        private readonly double[] _sigmas = SigmaTables.RepeatTail(plan.Sigmas[..^1]).Append(plan.Sigmas[^1]).ToArray();
+        private torch.Tensor? _derivative, _sample;
+        private double _dt;
+
+        public override int Order => 2;
+
+        protected override double ModelSigma(int stepIndex) => _sigmas[stepIndex];
+
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        {
+            var first = _derivative is null;
+            double sigma = _sigmas[first ? stepIndex : stepIndex - 1], sigmaNext = _sigmas[first ? stepIndex + 1 : stepIndex];
+            var x0 = StepMath.ClipOriginal(PredictedOriginal(modelOutput, x, first ? sigma : sigmaNext), config, byDefault: false);
+            if (first)
+            {
+                var d = (x - x0) / sigma;
+                _dt = sigmaNext - sigma;
+                if (!IsLast(stepIndex)) (_derivative, _sample) = (d.clone().DetachFromDisposeScope(), x.clone().DetachFromDisposeScope());
+                return new StepResult(x + d * _dt, x0);
+            }
+            var dPrime = (x - x0) / sigmaNext;
+            var prev = _sample! + (_derivative! + dPrime) / 2 * _dt; // Algorithm 1, line 8
+            _derivative!.Dispose();
+            _sample!.Dispose();
+            (_derivative, _sample) = (null, null);
+            return new StepResult(prev, x0);
+        }
+    }
+}
