@@ -12,6 +12,11 @@ public static class Schedulers
     [
         new("ddpm", "DDPM ancestral sampling (Ho et al. 2020), stochastic; diffusers' DDPMScheduler", c => new DdpmScheduler(c)),
         new("ddim", "DDIM (Song et al. 2021), deterministic at eta 0, stochastic for eta > 0; diffusers' DDIMScheduler", c => new DdimScheduler(c)),
+        new("dpmpp_2m", "DPM-Solver++ multistep (Lu et al. 2022), orders 1-3, ODE or SDE; diffusers' DPMSolverMultistepScheduler", c => new DpmSolverMultistepScheduler(c)),
+        new("dpmpp_2m_sde", "DPM-Solver++(2M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 2, stochastic",
+            c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 2 }, "dpmpp_2m_sde")),
+        new("dpmpp_3m_sde", "DPM-Solver++(3M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 3, stochastic",
+            c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 3 }, "dpmpp_3m_sde")),
     ];
 
     /// <summary>The registered names, in registration order.</summary>

@@ -64,7 +64,19 @@ public abstract class SchedulerContractTests<T> where T : IScheduler
     {
         foreach (var spacing in Enum.GetValues<TimestepSpacing>())
         {
-            var run = Create(Config with { TimestepSpacing = spacing }).Begin(steps);
+            SamplingRun run;
+            try
+            {
+                run = Create(Config with { TimestepSpacing = spacing }).Begin(steps);
+            }
+            catch (DiffuseException e) when (steps == 1000 && spacing != TimestepSpacing.Trailing)
+            {
+                // A scheduler whose spacing puts n + 1 points on the T training steps (diffusers' multistep
+                // ones) would repeat timesteps at n = T; it may refuse that, in one line naming the count.
+                Assert.Contains("1000", e.Message);
+                Assert.DoesNotContain('\n', e.Message);
+                continue;
+            }
             Assert.Equal(torch.int64, run.Timesteps.dtype);
             var ts = run.Timesteps.data<long>().ToArray();
             Assert.Equal(steps * run.Order, ts.Length);
