@@ -17,6 +17,7 @@ public static class Schedulers
             c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 2 }, "dpmpp_2m_sde")),
         new("dpmpp_3m_sde", "DPM-Solver++(3M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 3, stochastic",
             c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 3 }, "dpmpp_3m_sde")),
+        new("unipc", "UniPC multistep predictor-corrector (Zhao et al. 2023), bh1/bh2, orders 1-3; diffusers' UniPCMultistepScheduler", c => new UniPcMultistepScheduler(c)),
     ];
 
     /// <summary>The registered names, in registration order.</summary>

@@ -69,6 +69,15 @@ public class ReferenceVectorTests
         Assert.Equal(0.4146, m, 1e-3);
     }
 
+    [Fact]
+    public void UniPcTenStepsMatchesDiffusers()
+    {
+        using var scope = torch.NewDisposeScope();
+        var config = Linear with { SolverOrder = 2, SolverType = SolverType.Bh2, FinalSigmasType = FinalSigmasType.SigmaMin };
+        var x = ReferenceInputs.LoopA(Schedulers.Create("unipc", config), 10, ReferenceInputs.SampleDeter(), generator: null);
+        Assert.Equal(0.2464, ReferenceInputs.SumMeanAbs(x).Mean, 1e-3);
+    }
+
     [Theory]
     [InlineData(0, 0.0)]
     [InlineData(487, 0.00979)]

@@ -6,7 +6,7 @@ namespace Diffuse.Tests.Sampling;
 public class SchedulersTests
 {
     [Fact]
-    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde" }, Schedulers.Names);
+    public void NamesListEveryScheduler() => Assert.Equal(new[] { "ddpm", "ddim", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "unipc" }, Schedulers.Names);
 
     [Fact]
     public void UnknownNameListsTheValidOnes()
