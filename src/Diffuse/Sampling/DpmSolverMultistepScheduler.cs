@@ -51,7 +51,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     private bool DataPrediction => Config.AlgorithmType is AlgorithmType.DpmsolverPlusPlus or AlgorithmType.SdeDpmsolverPlusPlus;
     private bool Stochastic => Config.AlgorithmType is AlgorithmType.SdeDpmsolver or AlgorithmType.SdeDpmsolverPlusPlus;
 
-    public SamplingRun Begin(int numInferenceSteps) => new Run(this, MultistepSchedule.Create(Config, Schedule, numInferenceSteps, Name));
+    public SamplingRun Begin(int numInferenceSteps) => new Run(this,
+        MultistepSchedule.Create(Config, Schedule, numInferenceSteps, Name, roundKarrasTimesteps: Config.BetaSchedule != BetaSchedule.SquaredcosCapV2));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => Diffusion.QSample(x0, t, noise);
 

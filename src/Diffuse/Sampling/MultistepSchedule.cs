@@ -60,7 +60,8 @@ internal sealed class MultistepSchedule
         return current + 1;
     }
 
-    public static MultistepSchedule Create(SchedulerConfig c, NoiseSchedule schedule, int n, string scheduler)
+    /// <param name="roundKarrasTimesteps">Round the Karras timesteps (diffusers' DPM-Solver skips that for <c>squaredcos_cap_v2</c>, and its int64 cast truncates).</param>
+    public static MultistepSchedule Create(SchedulerConfig c, NoiseSchedule schedule, int n, string scheduler, bool roundKarrasTimesteps = true)
     {
         var T = c.NumTrainTimesteps;
         if (n < 1 || n > T) throw new DiffuseException($"number of inference steps must be in [1, {T}] (num_train_timesteps), got {n}");
@@ -73,7 +74,7 @@ internal sealed class MultistepSchedule
             sigmas = c.UseKarrasSigmas ? SigmaSchedules.Karras(n, trainSigmas[0], trainSigmas[^1]) : SigmaSchedules.Exponential(n, trainSigmas[0], trainSigmas[^1]);
             // diffusers rounds the Karras timesteps and truncates the exponential ones (its int64 cast).
             timesteps = sigmas.Select(s => SigmaSchedules.SigmaToTimestep(s, trainSigmas))
-                .Select(t => c.UseKarrasSigmas ? (long)Math.Round(t) : (long)t).ToArray();
+                .Select(t => c.UseKarrasSigmas && roundKarrasTimesteps ? (long)Math.Round(t) : (long)t).ToArray();
         }
         else
         {
