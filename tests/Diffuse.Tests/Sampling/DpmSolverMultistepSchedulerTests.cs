@@ -41,7 +41,8 @@ public class DpmSolverMultistepSchedulerTests : SchedulerContractTests<DpmSolver
     {
         """{"solver_order": 1}""", """{"solver_order": 3}""", """{"solver_type": "heun"}""", """{"solver_order": 3, "lower_order_final": false}""",
         """{"algorithm_type": "dpmsolver", "final_sigmas_type": "sigma_min"}""", """{"algorithm_type": "dpmsolver", "final_sigmas_type": "sigma_min", "solver_order": 3}""",
-        """{"use_karras_sigmas": true}""", """{"use_exponential_sigmas": true}""", """{"thresholding": true}""", """{"euler_at_final": true}""",
+        """{"use_karras_sigmas": true}""", """{"use_exponential_sigmas": true}""", """{"thresholding": true}""", """{"thresholding": true, "algorithm_type": "dpmsolver", "final_sigmas_type": "sigma_min"}""",
+        """{"euler_at_final": true}""",
         """{"prediction_type": "v_prediction"}""", """{"prediction_type": "sample"}""", """{"timestep_spacing": "leading"}""",
     };
 
@@ -79,6 +80,29 @@ public class DpmSolverMultistepSchedulerTests : SchedulerContractTests<DpmSolver
         Assert.Contains("501", Assert.Throws<DiffuseException>(() => run.Step(x, torch.tensor(501L), x, null)).Message);
         run.Step(x, torch.tensor(999L), x, null);
         Assert.Contains("899", Assert.Throws<DiffuseException>(() => run.Step(x, torch.tensor(999L), x, null)).Message);
+    }
+
+    [Theory]
+    [InlineData(PredictionType.Epsilon, AlgorithmType.DpmsolverPlusPlus)]
+    [InlineData(PredictionType.Sample, AlgorithmType.DpmsolverPlusPlus)]
+    [InlineData(PredictionType.VPrediction, AlgorithmType.DpmsolverPlusPlus)]
+    [InlineData(PredictionType.Epsilon, AlgorithmType.Dpmsolver)]
+    [InlineData(PredictionType.VPrediction, AlgorithmType.Dpmsolver)]
+    public void FirstOrderDpmSolverIsDdim(PredictionType type, AlgorithmType algorithm)
+    {
+        // DPM-Solver-1 and DPM-Solver++(1) are DDIM (Lu et al. 2022, arXiv:2206.00927 Sec. 4.1, arXiv:2211.01095
+        // Sec. 4.1); trailing timesteps are the same for both, and the final sigma (0 or sigma_min) is DDIM's last
+        // abar (1 with set_alpha_to_one, else abar_0).
+        using var scope = torch.NewDisposeScope();
+        var toZero = algorithm == AlgorithmType.DpmsolverPlusPlus;
+        var config = new SchedulerConfig { PredictionType = type, TimestepSpacing = TimestepSpacing.Trailing, ClipSample = false, SetAlphaToOne = toZero };
+        var ddim = ReferenceInputs.LoopA(Schedulers.Create("ddim", config), 10, ReferenceInputs.SampleDeter(), null);
+        var dpmConfig = config with
+        {
+            SolverOrder = 1, AlgorithmType = algorithm, FinalSigmasType = toZero ? FinalSigmasType.Zero : FinalSigmasType.SigmaMin,
+        };
+        var dpm = ReferenceInputs.LoopA(Schedulers.Create(Name, dpmConfig), 10, ReferenceInputs.SampleDeter(), null);
+        Assert.True(torch.allclose(ddim, dpm, rtol: 1e-4, atol: 1e-5), $"max difference {(ddim - dpm).abs().max().item<float>()}");
     }
 
     [Fact]
