@@ -32,6 +32,9 @@ public sealed class UniPcMultistepScheduler : IScheduler
         _solverType = config.SolverType ?? SolverType.Bh2;
         if (_solverType is not (SolverType.Bh1 or SolverType.Bh2))
             throw new DiffuseException($"unipc: solver_type must be bh1 or bh2, got {_solverType.ToString().ToLowerInvariant()}");
+        // Above order 1 the last step divides by r_k = (lambda_s - lambda_s0) / h = 0 when sigma ends at 0 (h infinite).
+        if (!config.LowerOrderFinal && config.SolverOrder > 1 && (config.FinalSigmasType ?? FinalSigmasType.Zero) == FinalSigmasType.Zero)
+            throw new DiffuseException("unipc: lower_order_final false with final_sigmas_type zero gives a non-finite last step (as in diffusers); set final_sigmas_type sigma_min or lower_order_final true");
         _schedule = NoiseSchedule.FromConfig(config);
         _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
     }

@@ -56,6 +56,19 @@ public class DpmSolverMultistepSchedulerTests : SchedulerContractTests<DpmSolver
     }
 
     [Theory]
+    [InlineData("""{"algorithm_type": "sde-dpmsolver++", "solver_type": "heun"}""")]
+    [InlineData("""{"algorithm_type": "sde-dpmsolver++", "solver_order": 3, "lower_order_final": false}""")]
+    [InlineData("""{"algorithm_type": "sde-dpmsolver", "final_sigmas_type": "sigma_min"}""")]
+    [InlineData("""{"algorithm_type": "sde-dpmsolver", "final_sigmas_type": "sigma_min", "solver_type": "heun", "use_karras_sigmas": true}""")]
+    public void StochasticOptionsRunAFiniteLoop(string json)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var g = new torch.Generator(0);
+        var x = ReferenceInputs.LoopA(Schedulers.Create(Name, json), 10, ReferenceInputs.SampleDeter(), g);
+        Assert.True(x.isfinite().all().item<bool>(), json);
+    }
+
+    [Theory]
     [InlineData("dpmpp_2m_sde", 2)]
     [InlineData("dpmpp_3m_sde", 3)]
     public void SdeAliasesSetAlgorithmAndOrder(string alias, int order)

@@ -14,6 +14,7 @@ public class UniPcMultistepSchedulerTests : SchedulerContractTests<UniPcMultiste
     [InlineData("""{"solver_order": 4}""", "solver_order")]
     [InlineData("""{"solver_type": "midpoint"}""", "solver_type")]
     [InlineData("""{"solver_type": "heun"}""", "solver_type")]
+    [InlineData("""{"lower_order_final": false}""", "final_sigmas_type")]
     [InlineData("""{"use_karras_sigmas": true, "use_exponential_sigmas": true}""", "use_karras_sigmas")]
     public void BadValuesAreOneLine(string json, string named)
     {
@@ -37,7 +38,7 @@ public class UniPcMultistepSchedulerTests : SchedulerContractTests<UniPcMultiste
     public static TheoryData<string> Variants => new()
     {
         """{"solver_order": 1}""", """{"solver_order": 3}""", """{"solver_order": 3, "lower_order_final": false, "final_sigmas_type": "sigma_min"}""",
-        """{"solver_type": "bh1"}""", """{"use_karras_sigmas": true}""", """{"use_exponential_sigmas": true}""", """{"thresholding": true}""",
+        """{"solver_type": "bh1"}""", """{"lower_order_final": false, "solver_order": 1}""", """{"use_karras_sigmas": true}""", """{"use_exponential_sigmas": true}""", """{"thresholding": true}""",
         """{"prediction_type": "v_prediction"}""", """{"prediction_type": "sample"}""", """{"timestep_spacing": "trailing"}""",
     };
 
