@@ -116,8 +116,6 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
 
         public override torch.Tensor Timesteps => schedule.TimestepsTensor;
 
-        public override int Order => 1;
-
         public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
         {
             var c = scheduler.Config;
