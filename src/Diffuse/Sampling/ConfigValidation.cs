@@ -17,4 +17,18 @@ internal static class ConfigValidation
         if (config.StepsOffset < 0 || config.StepsOffset >= config.NumTrainTimesteps)
             throw new DiffuseException($"{scheduler}: steps_offset must be in [0, {config.NumTrainTimesteps}), got {config.StepsOffset}");
     }
+
+    /// <summary>The keys the multistep solvers (DPM-Solver, UniPC) share.</summary>
+    public static void CheckMultistep(SchedulerConfig config, string scheduler, int maxOrder)
+    {
+        Check(config, scheduler);
+        if (config.SolverOrder < 1 || config.SolverOrder > maxOrder)
+            throw new DiffuseException($"{scheduler}: solver_order must be in [1, {maxOrder}], got {config.SolverOrder}");
+        if (config.UseKarrasSigmas && config.UseExponentialSigmas)
+            throw new DiffuseException($"{scheduler}: use_karras_sigmas and use_exponential_sigmas exclude each other; set one");
+        if (!(config.DynamicThresholdingRatio > 0 && config.DynamicThresholdingRatio <= 1))
+            throw new DiffuseException($"{scheduler}: dynamic_thresholding_ratio must be in (0, 1], got {config.DynamicThresholdingRatio}");
+        if (!(config.SampleMaxValue > 0) || double.IsInfinity(config.SampleMaxValue))
+            throw new DiffuseException($"{scheduler}: sample_max_value must be a finite number > 0, got {config.SampleMaxValue}");
+    }
 }

@@ -56,6 +56,47 @@ public static class StepMath
             ? throw new DiffuseException($"{scheduler}: this step draws noise and needs a torch.Generator; pass one to Step")
             : Process.Noise.RandnLike(like, generator);
 
+    /// <summary>
+    /// Dynamic thresholding (Saharia et al. 2022, Imagen, arXiv:2205.11487, Sec. 2.3), as diffusers'
+    /// <c>_threshold_sample</c>: per sample, s = clamp(quantile(|x_0|, <paramref name="ratio"/>), 1,
+    /// <paramref name="maxValue"/>), then x_0 = clamp(x_0, -s, s) / s.
+    /// </summary>
+    public static torch.Tensor DynamicThreshold(torch.Tensor x0, double ratio, double maxValue)
+    {
+        using var scope = torch.NewDisposeScope();
+        var dtype = x0.dtype;
+        var flat = (dtype == torch.float32 || dtype == torch.float64 ? x0 : x0.to_type(torch.float32)).reshape(x0.shape[0], -1);
+        using var q = torch.tensor(ratio, flat.dtype, flat.device);
+        var s = flat.abs().quantile(q, 1).clamp(1.0, maxValue).unsqueeze(1);
+        return (torch.minimum(torch.maximum(flat, -s), s) / s).reshape(x0.shape).to_type(dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Solves the small linear system a x = b (Gaussian elimination with partial pivoting) for multistep coefficients.</summary>
+    public static double[] Solve(double[,] a, double[] b)
+    {
+        var n = b.Length;
+        var m = (double[,])a.Clone();
+        var x = (double[])b.Clone();
+        for (var c = 0; c < n; c++)
+        {
+            var p = Enumerable.Range(c, n - c).MaxBy(r => Math.Abs(m[r, c]));
+            for (var k = 0; k < n; k++) (m[c, k], m[p, k]) = (m[p, k], m[c, k]);
+            (x[c], x[p]) = (x[p], x[c]);
+            for (var r = c + 1; r < n; r++)
+            {
+                var f = m[r, c] / m[c, c];
+                for (var k = c; k < n; k++) m[r, k] -= f * m[c, k];
+                x[r] -= f * x[c];
+            }
+        }
+        for (var r = n - 1; r >= 0; r--)
+        {
+            for (var k = r + 1; k < n; k++) x[r] -= m[r, k] * x[k];
+            x[r] /= m[r, r];
+        }
+        return x;
+    }
+
     /// <summary>A tensor that the run owns for its whole life, outside any dispose scope of the caller.</summary>
     internal static torch.Tensor RunOwned(long[] timesteps) => torch.tensor(timesteps, torch.int64).DetachFromDisposeScope();
 }

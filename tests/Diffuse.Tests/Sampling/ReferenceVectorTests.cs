@@ -42,6 +42,42 @@ public class ReferenceVectorTests
         Assert.Equal(0.223967, m, 1e-3);
     }
 
+    private static readonly SchedulerConfig DpmSolver = new()
+    {
+        NumTrainTimesteps = 1000, BetaStart = 1e-4, BetaEnd = 0.02, SolverOrder = 2, AlgorithmType = AlgorithmType.DpmsolverPlusPlus,
+        SolverType = SolverType.Midpoint, LowerOrderFinal = false, EulerAtFinal = false, FinalSigmasType = FinalSigmasType.SigmaMin,
+    };
+
+    [Fact]
+    public void DpmSolverMultistepTenStepsMatchesDiffusers()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = ReferenceInputs.LoopA(Schedulers.Create("dpmpp_2m", DpmSolver), 10, ReferenceInputs.SampleDeter(), generator: null);
+        Assert.Equal(0.3301, ReferenceInputs.SumMeanAbs(x).Mean, 1e-3);
+    }
+
+    [Fact]
+    public void DpmSolverMultistepWithNoiseMatchesDiffusers()
+    {
+        using var scope = torch.NewDisposeScope();
+        var scheduler = Schedulers.Create("dpmpp_2m", DpmSolver);
+        var ts = scheduler.Begin(10).Timesteps.data<long>().Skip(5).ToArray();
+        var x = scheduler.AddNoise(ReferenceInputs.SampleDeter(), ReferenceInputs.NoiseDeter(), torch.tensor(ts[..1]));
+        x = ReferenceInputs.LoopA(scheduler, 10, x, generator: null, only: ts);
+        var (s, m) = ReferenceInputs.SumMeanAbs(x);
+        Assert.Equal(318.4111, s, 1e-2);
+        Assert.Equal(0.4146, m, 1e-3);
+    }
+
+    [Fact]
+    public void UniPcTenStepsMatchesDiffusers()
+    {
+        using var scope = torch.NewDisposeScope();
+        var config = Linear with { SolverOrder = 2, SolverType = SolverType.Bh2, FinalSigmasType = FinalSigmasType.SigmaMin };
+        var x = ReferenceInputs.LoopA(Schedulers.Create("unipc", config), 10, ReferenceInputs.SampleDeter(), generator: null);
+        Assert.Equal(0.2464, ReferenceInputs.SumMeanAbs(x).Mean, 1e-3);
+    }
+
     [Theory]
     [InlineData("euler", false, 10.0807, 0.0131)]
     [InlineData("euler", true, 124.5230, 0.16214)]

@@ -64,7 +64,19 @@ public abstract class SchedulerContractTests<T> where T : IScheduler
     {
         foreach (var spacing in Enum.GetValues<TimestepSpacing>())
         {
-            var run = Create(Config with { TimestepSpacing = spacing }).Begin(steps);
+            SamplingRun run;
+            try
+            {
+                run = Create(Config with { TimestepSpacing = spacing }).Begin(steps);
+            }
+            catch (DiffuseException e) when (steps == 1000 && spacing != TimestepSpacing.Trailing)
+            {
+                // A scheduler whose spacing puts n + 1 points on the T training steps (diffusers' multistep
+                // ones) would repeat timesteps at n = T; it may refuse that, in one line naming the count.
+                Assert.Contains("1000", e.Message);
+                Assert.DoesNotContain('\n', e.Message);
+                continue;
+            }
             Assert.Contains(run.Timesteps.dtype, new[] { torch.int64, torch.float32 });
             var ts = Values(run.Timesteps);
             // A two-stage method (Order 2) visits every timestep but the first twice, as diffusers' Heun and KDPM2.
