@@ -81,7 +81,15 @@ public static class NfeStudy
         catch (DiffuseException) { return (0, double.NaN); }
         // Order-2 methods call the model about twice a step: pick the step count that spends the budget.
         int steps = Math.Min(budget, schedule.NumTrainTimesteps);
-        var probe = scheduler.Begin(steps);
+        SamplingRun probe;
+        try { probe = scheduler.Begin(steps); }
+        catch (DiffuseException)
+        {
+            // Multistep schedulers refuse as many steps as training timesteps (they would repeat one).
+            steps--;
+            try { probe = scheduler.Begin(steps); }
+            catch (DiffuseException) { return (0, double.NaN); }
+        }
         if (probe.Order > 1) steps = Math.Max(1, (budget + 1) / probe.Order);
         int calls = 0;
         Tensor Model(Tensor x, Tensor t)
