@@ -85,6 +85,7 @@ public class ReferenceVectorTests
     [InlineData("lms", false, 1006.388, 1.31)]
     [InlineData("heun", false, 0.1233, 0.0002)]
     [InlineData("heun", true, 0.00015, 1.9869554535034695e-07)]
+    [InlineData("dpm2", false, 20.4125, 0.0266)]
     public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean)
     {
         using var scope = torch.NewDisposeScope();
