@@ -86,6 +86,7 @@ public class ReferenceVectorTests
     [InlineData("heun", false, 0.1233, 0.0002)]
     [InlineData("heun", true, 0.00015, 1.9869554535034695e-07)]
     [InlineData("dpm2", false, 20.4125, 0.0266)]
+    [InlineData("dpm2_ancestral", false, 13849.3877, 18.0331)]
     public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean)
     {
         using var scope = torch.NewDisposeScope();
