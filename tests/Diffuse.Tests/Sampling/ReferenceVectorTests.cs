@@ -87,10 +87,23 @@ public class ReferenceVectorTests
     [InlineData("heun", true, 0.00015, 1.9869554535034695e-07)]
     [InlineData("dpm2", false, 20.4125, 0.0266)]
     [InlineData("dpm2_ancestral", false, 13849.3877, 18.0331)]
-    public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean)
+    public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean) =>
+        SigmaLoopMatches(name, SigmaLinear with { UseKarrasSigmas = karras }, sum, mean);
+
+    [Theory]
+    [InlineData("heun", 4.6934e-07, 6.1112e-10)]
+    [InlineData("dpm2", 4.6934e-07, 6.1112e-10)]
+    [InlineData("dpm2_ancestral", 328.9970, 0.4284)]
+    public void SigmaSchedulersMatchDiffusersWithVPrediction(string name, double sum, double mean) =>
+        SigmaLoopMatches(name, SigmaLinear with { PredictionType = PredictionType.VPrediction }, sum, mean);
+
+    /// <summary>The config of diffusers' sigma-based scheduler tests: 1100 train steps, clip_sample at its default.</summary>
+    private static readonly SchedulerConfig SigmaLinear = Linear with { NumTrainTimesteps = 1100, ClipSample = null };
+
+    private static void SigmaLoopMatches(string name, SchedulerConfig config, double sum, double mean)
     {
         using var scope = torch.NewDisposeScope();
-        var scheduler = Schedulers.Create(name, Linear with { NumTrainTimesteps = 1100, UseKarrasSigmas = karras, ClipSample = null }); // diffusers' sigma tests leave clip_sample at its default
+        var scheduler = Schedulers.Create(name, config);
         using var generator = new torch.Generator(0);
         var x = ReferenceInputs.LoopB(scheduler, 10, ReferenceInputs.SampleDeter(), generator);
         var (s, m) = ReferenceInputs.SumMeanAbs(x);
