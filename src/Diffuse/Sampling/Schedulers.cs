@@ -16,6 +16,8 @@ public static class Schedulers
         new("euler_ancestral", "ancestral Euler (k-diffusion), stochastic: fresh noise every step; diffusers' EulerAncestralDiscreteScheduler", c => new EulerAncestralScheduler(c)),
         new("heun", "Heun's second-order method (Karras et al. 2022, Algorithm 1), two model calls per step, deterministic; diffusers' HeunDiscreteScheduler", c => new HeunScheduler(c)),
         new("lms", "linear multistep of order 4 in sigma (k-diffusion), deterministic; diffusers' LMSDiscreteScheduler", c => new LmsScheduler(c)),
+        new("dpm2", "DPM-Solver-2 in sigma (k-diffusion), a second call at the log-sigma midpoint, deterministic; diffusers' KDPM2DiscreteScheduler", c => new Dpm2Scheduler(c)),
+        new("dpm2_ancestral", "ancestral DPM-Solver-2 (k-diffusion), stochastic: fresh noise every step; diffusers' KDPM2AncestralDiscreteScheduler", c => new Dpm2AncestralScheduler(c)),
         new("dpmpp_2m", "DPM-Solver++ multistep (Lu et al. 2022), orders 1-3, ODE or SDE; diffusers' DPMSolverMultistepScheduler", c => new DpmSolverMultistepScheduler(c)),
         new("dpmpp_2m_sde", "DPM-Solver++(2M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 2, stochastic",
             c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 2 }, "dpmpp_2m_sde")),

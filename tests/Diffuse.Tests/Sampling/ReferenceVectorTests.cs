@@ -83,10 +83,27 @@ public class ReferenceVectorTests
     [InlineData("euler", true, 124.5230, 0.16214)]
     [InlineData("euler_ancestral", false, 152.3192, 0.1983)]
     [InlineData("lms", false, 1006.388, 1.31)]
-    public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean)
+    [InlineData("heun", false, 0.1233, 0.0002)]
+    [InlineData("heun", true, 0.00015, 1.9869554535034695e-07)]
+    [InlineData("dpm2", false, 20.4125, 0.0266)]
+    [InlineData("dpm2_ancestral", false, 13849.3877, 18.0331)]
+    public void SigmaSchedulersMatchDiffusers(string name, bool karras, double sum, double mean) =>
+        SigmaLoopMatches(name, SigmaLinear with { UseKarrasSigmas = karras }, sum, mean);
+
+    [Theory]
+    [InlineData("heun", 4.6934e-07, 6.1112e-10)]
+    [InlineData("dpm2", 4.6934e-07, 6.1112e-10)]
+    [InlineData("dpm2_ancestral", 328.9970, 0.4284)]
+    public void SigmaSchedulersMatchDiffusersWithVPrediction(string name, double sum, double mean) =>
+        SigmaLoopMatches(name, SigmaLinear with { PredictionType = PredictionType.VPrediction }, sum, mean);
+
+    /// <summary>The config of diffusers' sigma-based scheduler tests: 1100 train steps, clip_sample at its default.</summary>
+    private static readonly SchedulerConfig SigmaLinear = Linear with { NumTrainTimesteps = 1100, ClipSample = null };
+
+    private static void SigmaLoopMatches(string name, SchedulerConfig config, double sum, double mean)
     {
         using var scope = torch.NewDisposeScope();
-        var scheduler = Schedulers.Create(name, Linear with { NumTrainTimesteps = 1100, UseKarrasSigmas = karras });
+        var scheduler = Schedulers.Create(name, config);
         using var generator = new torch.Generator(0);
         var x = ReferenceInputs.LoopB(scheduler, 10, ReferenceInputs.SampleDeter(), generator);
         var (s, m) = ReferenceInputs.SumMeanAbs(x);

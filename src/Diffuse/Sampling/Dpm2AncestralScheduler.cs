@@ -1,0 +1,79 @@
+using Diffuse.Schedules;
+using TorchSharp;
+
+namespace Diffuse.Sampling;
+
+/// <summary>
+/// Ancestral DPM-Solver-2 (k-diffusion's <c>sample_dpm_2_ancestral</c>, eta 1), with diffusers'
+/// <c>KDPM2AncestralDiscreteScheduler</c> semantics: each step splits sigma_i → sigma_{i+1} into sigma_down and
+/// sigma_up, takes a DPM-Solver-2 step to sigma_down through the log-space midpoint sqrt(sigma_i sigma_down), then
+/// adds noise of standard deviation sigma_up. Two model calls per step, timesteps [t0, t_mid0, t1, t_mid1, ...];
+/// one draw of the sample's shape at every call, as diffusers draws it (used by the second). Unlike diffusers,
+/// <c>sample</c> prediction is accepted; <c>clip_sample</c> is not a key of this scheduler.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>sigmaDown, sigmaUp</term><description>the ancestral split of sigma_i → sigma_{i+1}, <see cref="SigmaSchedules.AncestralSplit"/></description></item>
+/// <item><term>sigmaMid</term><description>exp((log sigma_i + log sigma_down) / 2), 0 on the last step</description></item>
+/// <item><term>d</term><description>(x - D(x; sigma)) / sigma, Eq. 3 of Karras et al. 2022 (arXiv:2206.00364), at sigma_i, then at sigma_mid</description></item>
+/// </list>
+/// </remarks>
+public sealed class Dpm2AncestralScheduler : IScheduler
+{
+    private readonly SigmaTables _tables;
+
+    public Dpm2AncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "dpm2_ancestral");
+
+    public string Name => "dpm2_ancestral";
+
+    public SchedulerConfig Config => _tables.Config;
+
+    public SamplingRun Begin(int numInferenceSteps) => Run.Create(_tables.Plan(numInferenceSteps, roundSolvedTimesteps: true), _tables.PredictionType);
+
+    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
+
+    private sealed class Run(double[] timesteps, SigmaPlan plan, double[] mids, double[] downs, double[] ups, Process.PredictionType type)
+        : SigmaRun(timesteps, plan.InitNoiseSigma, type)
+    {
+        // diffusers' layout: [v0, v1, v1, v2, v2, ..., vn, vn, vn], indexed by the step index.
+        private readonly double[] _sigmas = Layout(plan.Sigmas), _mids = Layout(mids), _downs = Layout(downs), _ups = Layout(ups);
+        private torch.Tensor? _sample;
+
+        public static Run Create(SigmaPlan plan, Process.PredictionType type)
+        {
+            var s = plan.Sigmas; // n + 1, ending at 0
+            int n = s.Length - 1;
+            var split = Enumerable.Range(0, n + 1).Select(i => i < n ? SigmaSchedules.AncestralSplit(s[i], s[i + 1]) : (0.0, 0.0))
+                .Select(p => ((double)(float)p.Item1, (double)(float)p.Item2)).ToArray();
+            var mids = Enumerable.Range(0, n + 1)
+                .Select(i => i < n - 1 ? (float)Math.Exp((Math.Log(s[i]) + Math.Log(split[i].Item1)) / 2) : 0.0).ToArray();
+            var ts = plan.Timesteps.Take(1)
+                .Concat(plan.Timesteps.Skip(1).SelectMany((t, j) => new[] { SigmaSchedules.SigmaToTimestep(mids[j], plan.TrainSigmas), t }));
+            return new Run(ts.ToArray(), plan, mids, split.Select(p => p.Item1).ToArray(), split.Select(p => p.Item2).ToArray(), type);
+        }
+
+        private static double[] Layout(double[] v) => SigmaTables.RepeatTail(v).Append(v[^1]).ToArray();
+
+        public override int Order => 2;
+
+        protected override double ModelSigma(int stepIndex) => _sample is null ? _sigmas[stepIndex] : _mids[stepIndex - 1];
+
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        {
+            var first = _sample is null;
+            var i = first ? stepIndex : stepIndex - 1;
+            double sigma = _sigmas[i], sigmaMid = _mids[i];
+            var noise = StepMath.StepNoise(modelOutput, generator, "dpm2_ancestral");
+            var x0 = PredictedOriginal(modelOutput, x, first ? sigma : sigmaMid);
+            if (first)
+            {
+                if (!IsLast(stepIndex)) _sample = x.clone().DetachFromDisposeScope();
+                return new StepResult(x + (x - x0) / sigma * (sigmaMid - sigma), x0); // Euler to sigma_mid
+            }
+            var prev = _sample! + (x - x0) / sigmaMid * (_downs[i] - sigma) + noise * _ups[i]; // x_i to sigma_down, d at sigma_mid, then noise
+            _sample!.Dispose();
+            _sample = null;
+            return new StepResult(prev, x0);
+        }
+    }
+}
