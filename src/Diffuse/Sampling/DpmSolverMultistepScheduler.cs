@@ -79,7 +79,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         {
             AlgorithmType.DpmsolverPlusPlus => (sigmaT / sigmaS, -alphaT * phi, alphaT * (phi / h + 1), -alphaT * ((phi + h) / (h * h) - 0.5), 0),
             AlgorithmType.SdeDpmsolverPlusPlus => (sigmaT / sigmaS * Math.Exp(-h), alphaT * psi, alphaT * (psi / (-2 * h) + 1),
-                alphaT * ((psi - 2 * h) / (4 * h * h) - 0.5), sigmaT * Math.Sqrt(psi)),
+                alphaT * ((psi - 2 * h) / (4 * h * h) + 0.5), sigmaT * Math.Sqrt(psi)),
             AlgorithmType.Dpmsolver => (alphaT / alphaS, -sigmaT * phiEps, -sigmaT * (phiEps / h - 1), -sigmaT * ((phiEps - h) / (h * h) - 0.5), 0),
             _ => (alphaT / alphaS, -2 * sigmaT * phiEps, -2 * sigmaT * (phiEps / h - 1), double.NaN, sigmaT * Math.Sqrt(Math.Exp(2 * h) - 1)),
         };
