@@ -30,9 +30,9 @@ public class DpmSolverMultistepSchedulerTests : SchedulerContractTests<DpmSolver
     {
         using var scope = torch.NewDisposeScope();
         var config = new SchedulerConfig { FinalSigmasType = FinalSigmasType.SigmaMin, LowerOrderFinal = false };
-        var byDefault = ReferenceInputs.LoopA(Schedulers.Create(Name, config), 10, ReferenceInputs.SampleDeter(), null);
-        var midpoint = ReferenceInputs.LoopA(Schedulers.Create(Name, config with { SolverType = SolverType.Midpoint }), 10, ReferenceInputs.SampleDeter(), null);
-        var heun = ReferenceInputs.LoopA(Schedulers.Create(Name, config with { SolverType = SolverType.Heun }), 10, ReferenceInputs.SampleDeter(), null);
+        var byDefault = ReferenceInputs.DeterministicLoopA(Name, config);
+        var midpoint = ReferenceInputs.DeterministicLoopA(Name, config with { SolverType = SolverType.Midpoint });
+        var heun = ReferenceInputs.DeterministicLoopA(Name, config with { SolverType = SolverType.Heun });
         Assert.True(torch.allclose(byDefault, midpoint, rtol: 0, atol: 0));
         Assert.False(torch.allclose(byDefault, heun, rtol: 0, atol: 1e-6));
     }
@@ -51,7 +51,7 @@ public class DpmSolverMultistepSchedulerTests : SchedulerContractTests<DpmSolver
     public void EveryOptionRunsAFiniteLoop(string json)
     {
         using var scope = torch.NewDisposeScope();
-        var x = ReferenceInputs.LoopA(Schedulers.Create(Name, json), 10, ReferenceInputs.SampleDeter(), null);
+        var x = ReferenceInputs.DeterministicLoopA(Name, json);
         Assert.True(x.isfinite().all().item<bool>(), json);
     }
 
@@ -109,12 +109,12 @@ public class DpmSolverMultistepSchedulerTests : SchedulerContractTests<DpmSolver
         using var scope = torch.NewDisposeScope();
         var toZero = algorithm == AlgorithmType.DpmsolverPlusPlus;
         var config = new SchedulerConfig { PredictionType = type, TimestepSpacing = TimestepSpacing.Trailing, ClipSample = false, SetAlphaToOne = toZero };
-        var ddim = ReferenceInputs.LoopA(Schedulers.Create("ddim", config), 10, ReferenceInputs.SampleDeter(), null);
+        var ddim = ReferenceInputs.DeterministicLoopA("ddim", config);
         var dpmConfig = config with
         {
             SolverOrder = 1, AlgorithmType = algorithm, FinalSigmasType = toZero ? FinalSigmasType.Zero : FinalSigmasType.SigmaMin,
         };
-        var dpm = ReferenceInputs.LoopA(Schedulers.Create(Name, dpmConfig), 10, ReferenceInputs.SampleDeter(), null);
+        var dpm = ReferenceInputs.DeterministicLoopA(Name, dpmConfig);
         Assert.True(torch.allclose(ddim, dpm, rtol: 1e-4, atol: 1e-5), $"max difference {(ddim - dpm).abs().max().item<float>()}");
     }
 

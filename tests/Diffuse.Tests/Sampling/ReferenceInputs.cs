@@ -27,6 +27,14 @@ internal static class ReferenceInputs
     /// Loop B of the sigma-based schedulers' tests: x = sample * init_noise_sigma, and the *scaled* sample is what
     /// goes to step (as diffusers' tests do; pipelines pass the unscaled one).
     /// </summary>
+    /// <summary>Loop A over <paramref name="steps"/> steps of the named scheduler from sample_deter, with no generator.</summary>
+    public static torch.Tensor DeterministicLoopA(string scheduler, SchedulerConfig config, int steps = 10) =>
+        LoopA(Schedulers.Create(scheduler, config), steps, SampleDeter(), generator: null);
+
+    /// <inheritdoc cref="DeterministicLoopA(string, SchedulerConfig, int)"/>
+    public static torch.Tensor DeterministicLoopA(string scheduler, string configJson, int steps = 10) =>
+        DeterministicLoopA(scheduler, SchedulerConfig.FromJson(configJson), steps);
+
     public static torch.Tensor LoopB(IScheduler scheduler, int steps, torch.Tensor x, torch.Generator? generator) =>
         Loop(scheduler, steps, x, generator, stepScaled: true);
 

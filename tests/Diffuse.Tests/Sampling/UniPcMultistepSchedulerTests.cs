@@ -28,9 +28,9 @@ public class UniPcMultistepSchedulerTests : SchedulerContractTests<UniPcMultiste
     {
         using var scope = torch.NewDisposeScope();
         var config = new SchedulerConfig { FinalSigmasType = FinalSigmasType.SigmaMin };
-        var byDefault = ReferenceInputs.LoopA(Schedulers.Create(Name, config), 10, ReferenceInputs.SampleDeter(), null);
-        var bh2 = ReferenceInputs.LoopA(Schedulers.Create(Name, config with { SolverType = SolverType.Bh2 }), 10, ReferenceInputs.SampleDeter(), null);
-        var bh1 = ReferenceInputs.LoopA(Schedulers.Create(Name, config with { SolverType = SolverType.Bh1 }), 10, ReferenceInputs.SampleDeter(), null);
+        var byDefault = ReferenceInputs.DeterministicLoopA(Name, config);
+        var bh2 = ReferenceInputs.DeterministicLoopA(Name, config with { SolverType = SolverType.Bh2 });
+        var bh1 = ReferenceInputs.DeterministicLoopA(Name, config with { SolverType = SolverType.Bh1 });
         Assert.True(torch.allclose(byDefault, bh2, rtol: 0, atol: 0));
         Assert.False(torch.allclose(byDefault, bh1, rtol: 0, atol: 1e-6));
     }
@@ -47,7 +47,7 @@ public class UniPcMultistepSchedulerTests : SchedulerContractTests<UniPcMultiste
     public void EveryOptionRunsAFiniteLoop(string json)
     {
         using var scope = torch.NewDisposeScope();
-        var x = ReferenceInputs.LoopA(Schedulers.Create(Name, json), 10, ReferenceInputs.SampleDeter(), null);
+        var x = ReferenceInputs.DeterministicLoopA(Name, json);
         Assert.True(x.isfinite().all().item<bool>(), json);
     }
 }
