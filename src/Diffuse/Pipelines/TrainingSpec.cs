@@ -1,4 +1,5 @@
 using Diffuse.Process;
+using Diffuse.Training;
 
 namespace Diffuse.Pipelines;
 
@@ -6,24 +7,54 @@ namespace Diffuse.Pipelines;
 [System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record TrainingSpec
 {
+    /// <summary>Optimizer steps of the whole run (the learning-rate schedule spans them).</summary>
     public int Steps { get; init; } = 4000;
     public long Seed { get; init; }
+    /// <summary>Examples per optimizer step (split into <see cref="GradientAccumulation"/> micro-batches).</summary>
     public int BatchSize { get; init; } = 512;
+    /// <summary>Micro-batches whose gradients are summed before each optimizer step.</summary>
+    public int GradientAccumulation { get; init; } = 1;
     public double LearningRate { get; init; } = 2e-3;
+    public LrSchedule LrSchedule { get; init; } = LrSchedule.Cosine;
     public int WarmupSteps { get; init; } = 100;
+    /// <summary>AdamW's decoupled weight decay (Loshchilov and Hutter 2019).</summary>
+    public double WeightDecay { get; init; }
     public LossWeighting Loss { get; init; } = LossWeighting.Simple;
     public double MinSnrGamma { get; init; } = 5.0;
     public double EmaDecay { get; init; } = 0.995;
     public double GradClip { get; init; } = 1.0;
+    /// <summary>Random horizontal flips of training images.</summary>
+    public bool HorizontalFlip { get; init; }
+    /// <summary>Random crops after padding each side by this many pixels (0 = none).</summary>
+    public int CropPadding { get; init; }
+    /// <summary>Fraction of the data held out for the validation loss (images only).</summary>
+    public double ValidationFraction { get; init; } = 0.05;
+    /// <summary>Steps between checkpoints (0 = only at the end and on Ctrl-C).</summary>
+    public int CheckpointEvery { get; init; } = 500;
+    /// <summary>Steps between validation losses (0 = never).</summary>
+    public int ValidateEvery { get; init; } = 500;
+    /// <summary>Steps between PNG grids of samples (0 = never).</summary>
+    public int SampleEvery { get; init; } = 1000;
 
     public void Validate()
     {
         if (Steps < 1) throw new DiffuseException($"--steps must be at least 1, got {Steps}");
         if (BatchSize < 1) throw new DiffuseException($"--batch-size must be at least 1, got {BatchSize}");
+        if (GradientAccumulation < 1) throw new DiffuseException($"--grad-accum must be at least 1, got {GradientAccumulation}");
+        if (BatchSize % GradientAccumulation != 0)
+            throw new DiffuseException($"--batch-size {BatchSize} must be a multiple of --grad-accum {GradientAccumulation}");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new DiffuseException($"--lr must be a positive number, got {LearningRate}");
         if (WarmupSteps < 0) throw new DiffuseException($"warmup steps must be at least 0, got {WarmupSteps}");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new DiffuseException($"--weight-decay must be a number of at least 0, got {WeightDecay}");
         if (!(MinSnrGamma > 0)) throw new DiffuseException($"min-SNR gamma must be positive, got {MinSnrGamma}");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new DiffuseException($"--ema-decay must be in [0, 1), got {EmaDecay}");
         if (!(GradClip > 0)) throw new DiffuseException($"gradient clip must be positive, got {GradClip}");
+        if (CropPadding < 0) throw new DiffuseException($"--crop-padding must be at least 0, got {CropPadding}");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new DiffuseException($"--val-fraction must be in [0, 1), got {ValidationFraction}");
+        if (CheckpointEvery < 0 || ValidateEvery < 0 || SampleEvery < 0)
+            throw new DiffuseException("--checkpoint-every, --validate-every and --sample-every must be at least 0");
     }
+
+    /// <summary>Examples in one micro-batch.</summary>
+    public int MicroBatchSize => BatchSize / GradientAccumulation;
 }

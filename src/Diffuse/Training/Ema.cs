@@ -33,6 +33,13 @@ public sealed class Ema
     public double Decay { get; }
     public nn.Module Shadow { get; }
 
+    /// <summary>Updates made so far (restored on resume: the warmed-up decay depends on it).</summary>
+    public long Updates
+    {
+        get => updates;
+        set => updates = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "EMA update count must be at least 0");
+    }
+
     /// <summary>The decay the next update will use.</summary>
     public double CurrentDecay => Math.Min(Decay, (1.0 + updates) / (10.0 + updates));
 

@@ -49,10 +49,10 @@ public static class PointTraining
         Initialization.Reset(network, generator);
         var ema = new Ema(network, shadow, config.Training.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
-        var trainer = new Trainer(network, ema, diffusion, config.Training);
+        using var trainer = new Trainer(network, ema, diffusion, config.Training);
         using var meanTensor = tensor(data.Mean);
         double finalLoss = trainer.Run(
-            (n, g) => (Toy2D.Sample(dataName, n, g) - meanTensor) / data.Scale,
+            (_, n, g) => (Toy2D.Sample(dataName, n, g) - meanTensor) / data.Scale,
             generator, progress, cancel);
 
         StagedDirectory.Commit(outDir, staging =>

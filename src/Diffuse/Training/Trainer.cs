@@ -6,66 +6,100 @@ using static TorchSharp.torch;
 namespace Diffuse.Training;
 
 /// <summary>
+/// Supplies the micro-batch with 0-based index <paramref name="microBatch"/> (counted over the whole
+/// run, so a resumed run asks for the same batches): <paramref name="size"/> normalised examples,
+/// with any random augmentation drawn from <paramref name="generator"/>.
+/// </summary>
+public delegate Tensor BatchSource(long microBatch, int size, Generator generator);
+
+/// <summary>
 /// Trains a denoiser by the denoising objective of Ho et al. 2020 (Algorithm 1): draw x_0 from the
 /// data, t uniformly, noise, and regress the model's output on the target of its prediction type,
-/// with AdamW, warmup-cosine learning rate, gradient clipping and an EMA of the weights.
+/// with AdamW, warmup then cosine or constant learning rate, gradient accumulation, gradient
+/// clipping and an EMA of the weights. The trainer owns its optimizer and step count, so that
+/// <see cref="TrainCheckpoint"/> can save and restore a run exactly.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : IDisposable
 {
     private readonly nn.Module<Tensor, Tensor, Tensor> model;
-    private readonly Ema ema;
     private readonly GaussianDiffusion diffusion;
     private readonly TrainingSpec spec;
+    private readonly TorchSharp.Modules.Parameter[] parameters;
+    private readonly TorchSharp.Modules.AdamW optimizer;
 
     public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec)
     {
         spec.Validate();
         this.model = model;
-        this.ema = ema;
+        Ema = ema;
         this.diffusion = diffusion;
         this.spec = spec;
+        parameters = model.parameters().ToArray();
+        optimizer = optim.AdamW(parameters, lr: spec.LearningRate, weight_decay: spec.WeightDecay);
+    }
+
+    /// <summary>Optimizer steps completed.</summary>
+    public int Step { get; internal set; }
+    public nn.Module<Tensor, Tensor, Tensor> Model => model;
+    public Ema Ema { get; }
+    public TrainingSpec Spec => spec;
+    internal TorchSharp.Modules.AdamW Optimizer => optimizer;
+
+    /// <summary>
+    /// One optimizer step over <see cref="TrainingSpec.GradientAccumulation"/> micro-batches; returns
+    /// the mean loss. A non-finite loss throws a <see cref="DiffuseException"/> before the weights change.
+    /// </summary>
+    public double TrainStep(BatchSource nextBatch, Generator generator)
+    {
+        model.train();
+        double lr = LearningRate.At(spec.LrSchedule, Step, spec.Steps, spec.WarmupSteps, spec.LearningRate);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        optimizer.zero_grad();
+        int accumulation = spec.GradientAccumulation;
+        double lossSum = 0;
+        for (int micro = 0; micro < accumulation; micro++)
+        {
+            using var scope = NewDisposeScope();
+            var x0 = nextBatch((long)Step * accumulation + micro, spec.MicroBatchSize, generator);
+            var t = diffusion.SampleTimesteps(x0.shape[0], generator);
+            var noise = Noise.RandnLike(x0, generator);
+            var xt = diffusion.QSample(x0, t, noise);
+            var loss = diffusion.Loss(model.forward(xt, t), x0, noise, t, spec.Loss, spec.MinSnrGamma);
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new DiffuseException($"training stopped: the loss became {value} at step {Step + 1}; lower --lr or check the data");
+            lossSum += value;
+            (accumulation == 1 ? loss : loss / accumulation).backward();
+        }
+        nn.utils.clip_grad_norm_(parameters, spec.GradClip);
+        optimizer.step();
+        Ema.Update();
+        Step++;
+        NativeMemory.ReleaseFreedEvery(Step, 50);
+        return lossSum / accumulation;
     }
 
     /// <summary>
-    /// Runs <see cref="TrainingSpec.Steps"/> steps. <paramref name="nextBatch"/> returns a batch of
-    /// normalised data from the generator it is given. A non-finite loss stops training with a
-    /// <see cref="DiffuseException"/>. Returns the mean loss of the last 10% of the steps.
+    /// Trains from the current step up to <paramref name="untilStep"/> (default: all of
+    /// <see cref="TrainingSpec.Steps"/>). Returns the mean loss of the last 10% of the steps run.
     /// </summary>
-    public double Run(Func<long, Generator, Tensor> nextBatch, Generator generator, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    public double Run(BatchSource nextBatch, Generator generator, IProgress<TrainProgress>? progress = null,
+        CancellationToken cancel = default, int? untilStep = null)
     {
-        model.train();
-        using var optimizer = optim.AdamW(model.parameters(), lr: spec.LearningRate, weight_decay: 0.0);
-        var parameters = model.parameters().ToArray();
+        int end = untilStep ?? spec.Steps;
         double smoothed = double.NaN, tailSum = 0;
-        int tailStart = spec.Steps - Math.Max(1, spec.Steps / 10), tailCount = 0;
-        for (int step = 0; step < spec.Steps; step++)
+        int tailStart = end - Math.Max(1, (end - Step) / 10), tailCount = 0;
+        while (Step < end)
         {
             cancel.ThrowIfCancellationRequested();
-            double lr = LearningRate.WarmupCosine(step, spec.Steps, spec.WarmupSteps, spec.LearningRate);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            double lossValue;
-            using (NewDisposeScope())
-            {
-                var x0 = nextBatch(spec.BatchSize, generator);
-                var t = diffusion.SampleTimesteps(x0.shape[0], generator);
-                var noise = Noise.RandnLike(x0, generator);
-                var xt = diffusion.QSample(x0, t, noise);
-                var loss = diffusion.Loss(model.forward(xt, t), x0, noise, t, spec.Loss, spec.MinSnrGamma);
-                lossValue = loss.item<float>();
-                if (!double.IsFinite(lossValue))
-                    throw new DiffuseException($"training stopped: the loss became {lossValue} at step {step + 1}; lower --lr or check the data (nothing was written)");
-                optimizer.zero_grad();
-                loss.backward();
-                nn.utils.clip_grad_norm_(parameters, spec.GradClip);
-                optimizer.step();
-            }
-            ema.Update();
-            NativeMemory.ReleaseFreedEvery(step + 1, 50);
-            smoothed = double.IsNaN(smoothed) ? lossValue : 0.98 * smoothed + 0.02 * lossValue;
-            if (step >= tailStart) { tailSum += lossValue; tailCount++; }
-            progress?.Report(new TrainProgress(step + 1, spec.Steps, smoothed, lr));
+            double loss = TrainStep(nextBatch, generator);
+            smoothed = double.IsNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
+            if (Step > tailStart) { tailSum += loss; tailCount++; }
+            progress?.Report(new TrainProgress(Step, spec.Steps, smoothed, optimizer.ParamGroups.First().LearningRate));
         }
         model.eval();
         return tailSum / Math.Max(1, tailCount);
     }
+
+    public void Dispose() => optimizer.Dispose();
 }

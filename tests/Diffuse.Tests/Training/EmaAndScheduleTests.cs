@@ -109,7 +109,7 @@ public class EmaAndScheduleTests
         var trainer = TinyTrainer(model, shadow, 5);
         int batches = 0;
 
-        var error = Assert.Throws<DiffuseException>(() => trainer.Run((n, _) => { batches++; return full(n, 2, float.NaN); }, g));
+        var error = Assert.Throws<DiffuseException>(() => trainer.Run((_, n, _) => { batches++; return full(n, 2, float.NaN); }, g));
 
         Assert.Contains("loss", error.Message);
         Assert.Contains("NaN", error.Message);
@@ -129,7 +129,7 @@ public class EmaAndScheduleTests
         var before = Values(model);
         var reports = new List<TrainProgress>();
 
-        double loss = TinyTrainer(model, shadow, 4).Run((n, gen) => randn(new[] { n, 2L }, generator: gen), g, new Collect(reports));
+        double loss = TinyTrainer(model, shadow, 4).Run((_, n, gen) => randn(new[] { n, 2L }, generator: gen), g, new Collect(reports));
 
         Assert.True(double.IsFinite(loss) && loss > 0);
         Assert.Equal([1, 2, 3, 4], reports.Select(r => r.Step));

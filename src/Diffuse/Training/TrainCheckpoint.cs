@@ -1,0 +1,123 @@
+using System.Globalization;
+using Diffuse.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffuse.Training;
+
+/// <summary>
+/// Everything a run needs to continue exactly where it stopped, in ONE safetensors file written
+/// atomically (temporary file, flush, rename), so that killing the process at any moment leaves
+/// either the previous checkpoint or the new one, never a mixture: the weights, the EMA weights,
+/// AdamW's moments and step counts, the trainer's step, the EMA's update count, the state of the
+/// run's generator (timesteps, noise, augmentation) and of libtorch's default generator (dropout).
+/// The data order is a function of the step, so it needs no state of its own.
+/// </summary>
+public static class TrainCheckpoint
+{
+    const string ModelPrefix = "model.";
+    const string EmaPrefix = "ema.";
+    const string OptimizerKey = "optimizer";
+    const string GeneratorKey = "rng.run";
+    const string GlobalRngKey = "rng.default";
+    const string StepKey = "step";
+    const string EmaUpdatesKey = "ema_updates";
+    const string FingerprintKey = "config_fingerprint";
+
+    /// <summary>Writes the trainer's state to <paramref name="path"/>; <paramref name="fingerprint"/> ties it to the run's config.</summary>
+    public static void Save(string path, Trainer trainer, Generator generator, string fingerprint)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, t) in trainer.Model.state_dict()) tensors[ModelPrefix + name] = t;
+        foreach (var (name, t) in trainer.Ema.Shadow.state_dict()) tensors[EmaPrefix + name] = t;
+        using (var buffer = new MemoryStream())
+        {
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+                trainer.Optimizer.save_state_dict(writer);
+            tensors[OptimizerKey] = tensor(buffer.ToArray());
+        }
+        tensors[GeneratorKey] = generator.get_state();
+        tensors[GlobalRngKey] = random.get_rng_state();
+        var metadata = new Dictionary<string, string>
+        {
+            [StepKey] = trainer.Step.ToString(CultureInfo.InvariantCulture),
+            [EmaUpdatesKey] = trainer.Ema.Updates.ToString(CultureInfo.InvariantCulture),
+            [FingerprintKey] = fingerprint,
+        };
+        SafeTensors.Write(path, tensors, metadata);
+    }
+
+    /// <summary>The step a checkpoint file was written at, or null when it cannot be read.</summary>
+    public static int? StepOf(string path)
+    {
+        try
+        {
+            using var file = SafeTensors.Read(path);
+            return file.Metadata.TryGetValue(StepKey, out var s) && int.TryParse(s, CultureInfo.InvariantCulture, out int step) ? step : null;
+        }
+        catch (DiffuseException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Restores a trainer (built from the same config) and its generator from <paramref name="path"/>.
+    /// Everything is checked before anything changes; a mismatch is a one-line <see cref="DiffuseException"/>.
+    /// </summary>
+    public static void Load(string path, Trainer trainer, Generator generator, string fingerprint)
+    {
+        using var file = SafeTensors.Read(path);
+        var m = file.Metadata;
+        if (!m.TryGetValue(FingerprintKey, out var saved) || saved != fingerprint)
+            throw new DiffuseException($"{path} was written by a run with other settings; resume with the settings in config.json or start a new --out");
+        if (!m.TryGetValue(StepKey, out var stepText) || !int.TryParse(stepText, CultureInfo.InvariantCulture, out int step) || step < 0)
+            throw new DiffuseException($"{path} has no valid step count");
+        if (!m.TryGetValue(EmaUpdatesKey, out var emaText) || !long.TryParse(emaText, CultureInfo.InvariantCulture, out long emaUpdates) || emaUpdates < 0)
+            throw new DiffuseException($"{path} has no valid EMA update count");
+        foreach (var key in new[] { OptimizerKey, GeneratorKey, GlobalRngKey })
+            if (!file.Tensors.ContainsKey(key)) throw new DiffuseException($"{path} is missing '{key}'");
+
+        var model = Section(file.Tensors, ModelPrefix);
+        var ema = Section(file.Tensors, EmaPrefix);
+        Check(path, model, trainer.Model);
+        Check(path, ema, trainer.Ema.Shadow);
+        using (no_grad())
+        {
+            foreach (var (name, t) in trainer.Model.state_dict()) t.copy_(model[name]);
+            foreach (var (name, t) in trainer.Ema.Shadow.state_dict()) t.copy_(ema[name]);
+        }
+        var bytes = file.Tensors[OptimizerKey].data<byte>().ToArray();
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes));
+            trainer.Optimizer.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException)
+        {
+            throw new DiffuseException($"{path} holds an optimizer state that does not fit this model: {e.Message}", e);
+        }
+        generator.set_state(file.Tensors[GeneratorKey]);
+        random.set_rng_state(file.Tensors[GlobalRngKey]);
+        trainer.Step = step;
+        trainer.Ema.Updates = emaUpdates;
+    }
+
+    static Dictionary<string, Tensor> Section(IReadOnlyDictionary<string, Tensor> all, string prefix) =>
+        all.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+
+    static void Check(string path, Dictionary<string, Tensor> saved, nn.Module module)
+    {
+        var state = module.state_dict();
+        foreach (var (name, t) in state)
+        {
+            if (!saved.TryGetValue(name, out var s))
+                throw new DiffuseException($"{path} does not match the model: '{name}' is missing");
+            if (!s.shape.SequenceEqual(t.shape) || s.dtype != t.dtype)
+                throw new DiffuseException($"{path} does not match the model: '{name}' differs in shape or dtype");
+        }
+        if (saved.Count != state.Count)
+            throw new DiffuseException($"{path} does not match the model: it holds {saved.Count} tensors, the model {state.Count}");
+    }
+}
