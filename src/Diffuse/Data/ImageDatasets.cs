@@ -42,10 +42,10 @@ public static class ImageDatasets
             dataset.Dispose();
             dataset = subset;
         }
-        var size = options.ImageSize ?? dataset.Height;
+        var resize = options.ImageSize is { } size && (size != dataset.Height || size != dataset.Width);
         var channels = options.Channels ?? dataset.Channels;
-        if (size == dataset.Height && size == dataset.Width && channels == dataset.Channels) return dataset;
-        using var resized = ImageResampler.Resize(dataset.Pixels, size);
+        if (!resize && channels == dataset.Channels) return dataset;
+        using var resized = resize ? ImageResampler.Resize(dataset.Pixels, options.ImageSize!.Value) : dataset.Pixels.alias();
         var converted = ImageResampler.ToChannels(resized, channels);
         var result = new ImageDataset(dataset.Name, converted, dataset.Labels.alias(), dataset.ClassNames);
         dataset.Dispose();
