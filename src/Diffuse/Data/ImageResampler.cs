@@ -1,13 +1,15 @@
 using SkiaSharp;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Diffuse.Data;
 
 /// <summary>
 /// Resizing and channel conversion shared by every image source. Square outputs come from
-/// scaling the shorter side to the target and cropping the centre; downscaling samples
-/// trilinearly from mipmaps (so it averages rather than aliases) and upscaling uses the
-/// Mitchell-Netravali cubic (B = C = 1/3). Transparent pixels are composited over black.
+/// scaling the shorter side to the target and cropping the centre. Decoded files go through
+/// Skia: downscaling samples trilinearly from mipmaps (so it averages rather than aliases),
+/// upscaling uses the Mitchell-Netravali cubic (B = C = 1/3), and transparent pixels are
+/// composited over black. Tensors already in memory (IDX, npm) go through torch's bicubic.
 /// </summary>
 static class ImageResampler
 {
@@ -42,29 +44,37 @@ static class ImageResampler
         return (planes, isGray);
     }
 
-    /// <summary>Resizes uint8 [N, C, H, W] to [N, C, size, size] with <see cref="SquareRgb"/>'s filter; unchanged when already that size.</summary>
+    /// <summary>
+    /// Resizes uint8 [N, C, H, W] to [N, C, size, size]: the shorter side is scaled to
+    /// <paramref name="size"/> with torch's bicubic interpolation (antialiased when shrinking),
+    /// then the centre is cropped. Whole tensors in chunks rather than Skia per image, because
+    /// 70,000 small images take seconds one by one and well under one this way.
+    /// </summary>
     public static Tensor Resize(Tensor pixels, int size)
     {
-        var (n, c, h, w) = ((int)pixels.shape[0], (int)pixels.shape[1], (int)pixels.shape[2], (int)pixels.shape[3]);
+        var (h, w) = (pixels.shape[2], pixels.shape[3]);
         if (h == size && w == size) return pixels.alias();
-        var source = pixels.contiguous().data<byte>().ToArray();
-        var result = new byte[(long)n * c * size * size];
-        var area = h * w;
-        var outArea = size * size;
-        Parallel.For(0, n, i =>
+        var scale = (double)size / Math.Min(h, w);
+        var (scaledH, scaledW) = (Math.Max(size, (long)Math.Round(h * scale)), Math.Max(size, (long)Math.Round(w * scale)));
+        var (top, left) = ((scaledH - size) / 2, (scaledW - size) / 2);
+        const long chunk = 4096;
+        var parts = new List<Tensor>();
+        try
         {
-            using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque));
-            var rgba = bitmap.GetPixelSpan();
-            var offset = (long)i * c * area;
-            for (var p = 0; p < area; p++)
+            for (long start = 0; start < pixels.shape[0]; start += chunk)
             {
-                for (var k = 0; k < 3; k++) rgba[4 * p + k] = source[offset + (c == 1 ? 0 : k) * area + p];
-                rgba[4 * p + 3] = 255;
+                using var scope = NewDisposeScope();
+                var x = pixels.narrow(0, start, Math.Min(chunk, pixels.shape[0] - start)).to(ScalarType.Float32);
+                var scaled = nn.functional.interpolate(x, new[] { scaledH, scaledW }, mode: InterpolationMode.Bicubic, align_corners: false, antialias: scale < 1);
+                var cropped = scaled.narrow(2, top, size).narrow(3, left, size);
+                parts.Add(cropped.round().clamp(0, 255).to(ScalarType.Byte).MoveToOuterDisposeScope());
             }
-            var (planes, _) = SquareRgb(bitmap, size);
-            Array.Copy(planes, 0, result, (long)i * c * outArea, c * outArea);
-        });
-        return tensor(result, new long[] { n, c, size, size }, ScalarType.Byte);
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
     }
 
     /// <summary>uint8 [N, C, H, W] with C in {1, 3} to <paramref name="channels"/> channels (gray from RGB by ITU-R BT.601 luma).</summary>

@@ -38,6 +38,18 @@ public class IdxFolderTests
     }
 
     [Fact]
+    public void NonSquareImagesAreCentreCropped()
+    {
+        using var folder = new TempFolder();
+        // One 4x8 image: columns 0-3 are 0, columns 4-7 are 200; the square crop keeps columns 2-5.
+        var row = new byte[] { 0, 0, 0, 0, 200, 200, 200, 200 };
+        Diffuse.IO.IdxFile.WriteFile(folder.File("train-images-idx3-ubyte"), [1, 4, 8], Enumerable.Repeat(row, 4).SelectMany(r => r).ToArray());
+        Diffuse.IO.IdxFile.WriteFile(folder.File("train-labels-idx1-ubyte"), [1], [0]);
+        using var data = ImageDatasets.Load(folder.Path, new ImageLoadOptions { ImageSize = 4 });
+        Assert.Equal(new byte[] { 0, 0, 200, 200 }, data.Pixels[0, 0, 1].data<byte>().ToArray());
+    }
+
+    [Fact]
     public void ATruncatedImageFileIsAnErrorNamingIt()
     {
         using var folder = new TempFolder();
