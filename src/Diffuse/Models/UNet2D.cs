@@ -1,0 +1,123 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Diffuse.Models;
+
+/// <summary>
+/// The DDPM image denoiser (Ho et al. 2020, appendix B; arXiv:2006.11239) with the improved-DDPM
+/// options (Nichol &amp; Dhariwal 2021, arXiv:2102.09672): x [B, C, H, W] and timesteps t [B] (int64
+/// or float) to an output [B, OutChannels, H, W] (noise, x_0 or v, depending on the prediction type).
+/// The timestep's sinusoidal embedding of <c>BaseChannels</c> passes through a two-layer MLP to
+/// <c>4 BaseChannels</c>, plus a learned class embedding when <see cref="UNetConfig.NumClasses"/> is
+/// set, and conditions every residual block.
+/// </summary>
+public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly SinusoidalEmbedding time_proj;
+    private readonly Sequential time_embedding;
+    private readonly Embedding? class_embedding;
+    private readonly Conv2d conv_in;
+    private readonly ModuleList<UNetDownBlock> down_blocks = new();
+    private readonly UNetMidBlock mid_block;
+    private readonly ModuleList<UNetUpBlock> up_blocks = new();
+    private readonly GroupNorm conv_norm_out;
+    private readonly Conv2d conv_out;
+
+    public UNetConfig Config { get; }
+
+    public UNet2D(UNetConfig config) : base(nameof(UNet2D))
+    {
+        config.Validate();
+        Config = config;
+        int temb = config.TimeEmbedDim;
+        time_proj = new SinusoidalEmbedding(config.BaseChannels);
+        time_embedding = nn.Sequential(
+            ("linear_1", nn.Linear(config.BaseChannels, temb)), ("act", nn.SiLU()), ("linear_2", nn.Linear(temb, temb)));
+        if (config.NumClasses is int classes) class_embedding = nn.Embedding(classes + 1, temb);
+        conv_in = nn.Conv2d(config.InChannels, config.BaseChannels, 3, padding: 1);
+
+        var skipChannels = new Stack<int>([config.BaseChannels]);
+        int channels = config.BaseChannels;
+        for (int level = 0; level < config.ChannelMult.Length; level++)
+        {
+            var down = new UNetDownBlock(config, level, channels);
+            foreach (int c in down.SkipChannels) skipChannels.Push(c);
+            down_blocks.Add(down);
+            channels = config.LevelChannels(level);
+        }
+        mid_block = new UNetMidBlock(config, channels);
+        for (int level = config.ChannelMult.Length - 1; level >= 0; level--)
+        {
+            up_blocks.Add(new UNetUpBlock(config, level, channels, skipChannels));
+            channels = config.LevelChannels(level);
+        }
+        conv_norm_out = Initialization.GroupNorm(config.GroupNormGroups, channels);
+        conv_out = nn.Conv2d(channels, config.OutChannels, 3, padding: 1);
+        RegisterComponents();
+        Initialization.Zero(conv_out);
+    }
+
+    /// <summary>The unconditional output (the null label when the model has classes).</summary>
+    public override Tensor forward(Tensor x, Tensor t) => Forward(x, t, null);
+
+    /// <summary>
+    /// The output for class labels [B] (int64 in [0, NumClasses]; NumClasses is the null label);
+    /// null labels mean the null label, and labels are an error for an unconditional model.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels)
+    {
+        int s = Config.ImageSize;
+        if (x.dim() != 4 || x.shape[1] != Config.InChannels || x.shape[2] != s || x.shape[3] != s)
+            throw new DiffuseException($"U-Net expects input of shape [B, {Config.InChannels}, {s}, {s}], got [{string.Join(", ", x.shape)}]");
+        long b = x.shape[0];
+        if (t.dim() != 1 || t.shape[0] != b)
+            throw new DiffuseException($"U-Net expects timesteps of shape [{b}], got [{string.Join(", ", t.shape)}]");
+        using var scope = NewDisposeScope();
+        var temb = time_embedding.forward(time_proj.forward(t).to(x.dtype));
+        if (class_embedding is not null)
+            temb = temb + class_embedding.forward(ClassIndices(classLabels, b, x.device));
+        else if (classLabels is not null)
+            throw new DiffuseException("class labels were given, but the U-Net is unconditional (num_classes is null)");
+
+        var skips = new Stack<Tensor>();
+        var h = conv_in.forward(x);
+        skips.Push(h);
+        foreach (var down in down_blocks) h = down.Forward(h, temb, skips);
+        h = mid_block.forward(h, temb);
+        foreach (var up in up_blocks) h = up.Forward(h, temb, skips);
+        return conv_out.forward(nn.functional.silu(conv_norm_out.forward(h))).MoveToOuterDisposeScope();
+    }
+
+    Tensor ClassIndices(Tensor? labels, long b, Device device)
+    {
+        int nullLabel = Config.NumClasses!.Value;
+        if (labels is null) return full([b], nullLabel, ScalarType.Int64, device);
+        if (labels.dim() != 1 || labels.shape[0] != b)
+            throw new DiffuseException($"U-Net expects class labels of shape [{b}], got [{string.Join(", ", labels.shape)}]");
+        var indices = labels.to(ScalarType.Int64, device);
+        long lo = indices.min().item<long>(), hi = indices.max().item<long>();
+        if (lo < 0 || hi > nullLabel)
+            throw new DiffuseException($"class labels must lie in [0, {nullLabel}] ({nullLabel} is the null label), got values in [{lo}, {hi}]");
+        return indices;
+    }
+
+    /// <summary>
+    /// Re-draws every weight from <paramref name="generator"/> (<see cref="Initialization.Reset"/>), then
+    /// zeroes the layers the architecture starts at zero: each residual block's conv2, each attention
+    /// block's proj_out and conv_out. Equal seeds give bitwise-equal weights.
+    /// </summary>
+    public void ResetParameters(Generator generator)
+    {
+        Initialization.Reset(this, generator);
+        foreach (var m in modules())
+        {
+            if (m is ResBlock res) res.ZeroOutput();
+            else if (m is AttentionBlock attention) attention.ZeroOutput();
+        }
+        Initialization.Zero(conv_out);
+    }
+
+    /// <summary>The number of trainable parameters.</summary>
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}

@@ -1,0 +1,117 @@
+using System.Text.Json.Serialization;
+
+namespace Diffuse.Models;
+
+/// <summary>
+/// Hyper-parameters of <see cref="UNet2D"/>, the image denoiser of Ho et al. 2020 (appendix B) with the
+/// options of Nichol &amp; Dhariwal 2021 (multi-head attention, scale-shift norm, class conditioning).
+/// Arrays make record equality reference-based: compare <see cref="ChannelMult"/> and
+/// <see cref="AttentionResolutions"/> with <c>SequenceEqual</c>.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record UNetConfig
+{
+    /// <summary>Always "unet": the model type written to config.json.</summary>
+    public string Type { get; init; } = "unet";
+    public int InChannels { get; init; } = 1;
+    public int OutChannels { get; init; } = 1;
+    /// <summary>Height and width of the (square) input images.</summary>
+    public int ImageSize { get; init; } = 28;
+    /// <summary>Channels of the first level (model_channels, "ch"); the timestep embedding has 4× as many.</summary>
+    public int BaseChannels { get; init; } = 32;
+    /// <summary>One multiplier of <see cref="BaseChannels"/> per resolution level; each level after the first halves the resolution.</summary>
+    public int[] ChannelMult { get; init; } = [1, 2, 2];
+    /// <summary>Residual blocks per level on the way down (the way up has one more, for the downsampler's skip).</summary>
+    public int NumResBlocks { get; init; } = 2;
+    /// <summary>Pixel resolutions (e.g. 16 for 16×16) whose levels get a self-attention block after each residual block.</summary>
+    public int[] AttentionResolutions { get; init; } = [7];
+    /// <summary>Attention heads; must divide the channels of every level with attention and of the middle block.</summary>
+    public int NumHeads { get; init; } = 1;
+    public double Dropout { get; init; }
+    /// <summary>use_scale_shift_norm of Nichol &amp; Dhariwal 2021: the timestep embedding scales and shifts the second norm instead of being added.</summary>
+    public bool ScaleShift { get; init; }
+    /// <summary>Number of classes for class conditioning; label <c>NumClasses</c> is the null label. Null: unconditional.</summary>
+    public int? NumClasses { get; init; }
+    public int GroupNormGroups { get; init; } = 32;
+    /// <summary>Downsample by a stride-2 3×3 conv and follow nearest upsampling with a 3×3 conv; false: average pooling and plain nearest upsampling.</summary>
+    public bool ResamplingWithConv { get; init; } = true;
+
+    /// <summary>Channels of the timestep (and class) embedding.</summary>
+    [JsonIgnore] public int TimeEmbedDim => 4 * BaseChannels;
+
+    /// <summary>
+    /// 1,540,681 parameters for 28×28 grayscale, sized for a 2-core CPU (about 84 GFLOP per forward
+    /// pass at batch 256): few channels at full resolution, where the compute is, and most of
+    /// the parameters at 7×7.
+    /// </summary>
+    public static UNetConfig Tiny => new()
+    {
+        BaseChannels = 24, ChannelMult = [1, 2, 4], NumResBlocks = 1, AttentionResolutions = [7],
+        NumHeads = 4, GroupNormGroups = 8,
+    };
+
+    /// <summary>6,946,881 parameters for 28×28 grayscale, with scale-shift norm and dropout.</summary>
+    public static UNetConfig Small => new()
+    {
+        BaseChannels = 64, ChannelMult = [1, 2, 2], NumResBlocks = 2, AttentionResolutions = [7],
+        NumHeads = 4, GroupNormGroups = 32, Dropout = 0.1, ScaleShift = true,
+    };
+
+    /// <summary>The CIFAR-10 network of Ho et al. 2020 (appendix B): 35,746,307 parameters.</summary>
+    public static UNetConfig DdpmCifar10 => new()
+    {
+        InChannels = 3, OutChannels = 3, ImageSize = 32, BaseChannels = 128, ChannelMult = [1, 2, 2, 2],
+        NumResBlocks = 2, AttentionResolutions = [16], NumHeads = 1, Dropout = 0.1, GroupNormGroups = 32,
+    };
+
+    // Factories, not instances: a preset's arrays must not be shared and mutated.
+    static readonly (string Name, Func<UNetConfig> Create)[] Presets = [("tiny", () => Tiny), ("small", () => Small), ("ddpm-cifar10", () => DdpmCifar10)];
+
+    public static IReadOnlyList<string> PresetNames { get; } = Presets.Select(p => p.Name).ToArray();
+
+    /// <summary>A fresh copy of the preset called <paramref name="name"/> (case-insensitive); see <see cref="PresetNames"/>.</summary>
+    public static UNetConfig Preset(string name)
+    {
+        foreach (var (n, create) in Presets)
+            if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) return create();
+        throw new DiffuseException($"unknown U-Net preset '{name}'; expected one of: {string.Join(", ", PresetNames)}");
+    }
+
+    /// <summary>Channels of each level: <see cref="BaseChannels"/> × <see cref="ChannelMult"/>.</summary>
+    public int LevelChannels(int level) => BaseChannels * ChannelMult[level];
+
+    /// <summary>Pixel resolution of each level: <see cref="ImageSize"/> / 2^level.</summary>
+    public int LevelResolution(int level) => ImageSize >> level;
+
+    /// <summary>Throws a one-line error for values no network can be built from.</summary>
+    public void Validate()
+    {
+        if (Type != "unet") throw new DiffuseException($"model type '{Type}' is not a U-Net");
+        if (InChannels < 1) throw new DiffuseException($"model in_channels must be at least 1, got {InChannels}");
+        if (OutChannels < 1) throw new DiffuseException($"model out_channels must be at least 1, got {OutChannels}");
+        if (BaseChannels < 2 || BaseChannels % 2 != 0) throw new DiffuseException($"model base_channels must be even and at least 2, got {BaseChannels}");
+        if (ChannelMult is null || ChannelMult.Length == 0) throw new DiffuseException("model channel_mult needs at least one level, e.g. [1, 2, 2]");
+        if (ChannelMult.Any(m => m < 1)) throw new DiffuseException($"model channel_mult entries must be at least 1, got [{string.Join(", ", ChannelMult)}]");
+        if (NumResBlocks < 1) throw new DiffuseException($"model num_res_blocks must be at least 1, got {NumResBlocks}");
+        if (Dropout < 0 || Dropout >= 1 || double.IsNaN(Dropout)) throw new DiffuseException($"model dropout must lie in [0, 1), got {Dropout}");
+        if (NumClasses is < 1) throw new DiffuseException($"model num_classes must be at least 1 or null (unconditional), got {NumClasses}");
+        if (GroupNormGroups < 1) throw new DiffuseException($"model group_norm_groups must be at least 1, got {GroupNormGroups}");
+        if (NumHeads < 1) throw new DiffuseException($"model num_heads must be at least 1, got {NumHeads}");
+
+        int levels = ChannelMult.Length, factor = 1 << (levels - 1);
+        if (ImageSize < factor || ImageSize % factor != 0)
+            throw new DiffuseException($"model image_size {ImageSize} must be divisible by 2^(levels - 1) = {factor} for {levels} levels; use fewer channel_mult entries or another size");
+        foreach (int c in ChannelMult.Select(m => BaseChannels * m).Prepend(BaseChannels).Distinct())
+            if (c % GroupNormGroups != 0)
+                throw new DiffuseException($"model group_norm_groups {GroupNormGroups} must divide every level's channels, but not {c}; choose groups dividing base_channels {BaseChannels} × channel_mult");
+
+        var resolutions = Enumerable.Range(0, levels).Select(LevelResolution).ToArray();
+        foreach (int r in AttentionResolutions ?? [])
+            if (!resolutions.Contains(r))
+                throw new DiffuseException($"model attention resolution {r} is never reached; the levels have resolutions [{string.Join(", ", resolutions)}]");
+        var attended = Enumerable.Range(0, levels).Where(l => (AttentionResolutions ?? []).Contains(LevelResolution(l))).Append(levels - 1);
+        foreach (int c in attended.Select(LevelChannels).Distinct())
+            if (c % NumHeads != 0)
+                throw new DiffuseException($"model num_heads {NumHeads} must divide the channels of every attention block, but not {c}");
+    }
+}
