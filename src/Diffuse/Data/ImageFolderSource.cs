@@ -5,7 +5,7 @@ namespace Diffuse.Data;
 
 /// <summary>
 /// A folder of PNG and JPEG files decoded with SkiaSharp. With sub-folders, each sub-folder is a
-/// class (names sorted ordinally give the labels) and its images are found at any depth; files
+/// class (names sorted ordinally give the labels; hidden folders are skipped) and its images are found at any depth; files
 /// directly in the root are then ignored with a warning. Without sub-folders the root's images form
 /// an unlabelled dataset. Files are read in ordinal path order; unreadable ones are skipped with a
 /// warning naming each and a count at the end.
@@ -17,7 +17,8 @@ static class ImageFolderSource
     public static ImageDataset Load(string folder, ImageLoadOptions options, Action<string> warn)
     {
         var size = options.ImageSize ?? ImageLoadOptions.DefaultFolderImageSize;
-        var classFolders = Directory.GetDirectories(folder).Order(StringComparer.Ordinal).ToArray();
+        // Hidden folders (.ipynb_checkpoints, .git) are never classes.
+        var classFolders = Directory.GetDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal).ToArray();
         var files = new List<(string Path, int Label)>();
         if (classFolders.Length > 0)
         {

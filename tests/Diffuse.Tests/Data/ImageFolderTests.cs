@@ -15,6 +15,7 @@ public class ImageFolderTests
         SyntheticImages.WriteSolid(Path.Combine(folder.Path, "cats", "b.jpg"), 16, 16, new SKColor(0, 0, 255));
         SyntheticImages.WriteSolid(Path.Combine(folder.Path, "Dogs", "c.jpeg"), 10, 30, new SKColor(0, 255, 0));
         File.WriteAllText(Path.Combine(folder.Path, "Dogs", "notes.txt"), "not an image");
+        SyntheticImages.WriteSolid(Path.Combine(folder.Path, ".hidden", "x.png"), 8, 8, SKColors.White);
 
         using var data = ImageDatasets.Load(folder.Path, new ImageLoadOptions { ImageSize = 8 });
         Assert.Equal(new[] { "Dogs", "cats" }, data.ClassNames);
