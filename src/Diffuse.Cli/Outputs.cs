@@ -42,4 +42,19 @@ public static class Outputs
         output.WriteLine($"gaussian baseline  SWD {scores.GaussianBaseline:F4}");
         output.WriteLine($"samples / gaussian baseline = {scores.Samples / scores.GaussianBaseline:P1}");
     }
+
+    /// <summary>Prints the quality report of an image model, each number named.</summary>
+    public static void PrintImageScores(TextWriter output, ImageEvalReport r, string samplerLabel)
+    {
+        var s = r.Samples;
+        output.WriteLine($"FCD = Fréchet Classifier Distance in the features of a CNN trained on {r.Dataset} (not Inception FID; lower is better)");
+        output.WriteLine($"  samples vs real      FCD {s.Fcd,9:F3}   ({s.Count} samples, {samplerLabel}, vs {s.Count} real images)");
+        output.WriteLine($"  real vs real floor   FCD {r.Floor.Fcd,9:F3}   ({r.Floor.Count} vs {r.Floor.Count} disjoint real images)");
+        if (r.SamplesAtFloorCount is { } atFloor)
+            output.WriteLine($"  samples vs real      FCD {atFloor.Fcd,9:F3}   (first {atFloor.Count} samples vs {atFloor.Count} real images: compare with the floor)");
+        output.WriteLine($"  mean confidence          {s.MeanConfidence,9:F4}   (classifier's top probability on the samples; real images: {r.Floor.MeanConfidence:F4})");
+        output.WriteLine($"  class entropy            {s.ClassEntropy,9:F4}   nats (max ln {s.ClassCounts.Length} = {Math.Log(s.ClassCounts.Length):F4}; real images: {r.Floor.ClassEntropy:F4})");
+        output.WriteLine($"  class histogram          {string.Join(" ", s.ClassCounts)}");
+        output.WriteLine($"  classifier accuracy      {r.ClassifierAccuracy,9:P2}   (on {r.ClassifierValidationImages} held-out real images{(r.ClassifierFromCache ? "; cached classifier" : "")})");
+    }
 }

@@ -1,3 +1,4 @@
+using Diffuse.IO;
 using Diffuse.Pipelines;
 using TorchSharp;
 
@@ -6,36 +7,84 @@ namespace Diffuse.Cli.Commands;
 public sealed class SampleCommand : ICommand
 {
     public string Name => "sample";
-    public string Summary => "draw samples from a trained model into a PNG scatter plot or a CSV file";
+    public string Summary => "draw samples from a trained model: a PNG grid or one PNG per image; points as a scatter plot or CSV";
     public string Help => $"""
-        diffuse sample --model runs/moons --n 2000 --out samples.png [options]
+        diffuse sample --model runs/mnist --n 64 --out grid.png [options]     (images: a grid)
+        diffuse sample --model runs/mnist --n 1000 --out-dir samples/         (images: one PNG each)
+        diffuse sample --model runs/moons --n 2000 --out samples.png          (points: over fresh data; or .csv)
 
           --model DIR          a model folder written by 'diffuse train'
-          --n N                number of samples (default 2000)
-          --out FILE           .png (samples drawn over fresh data) or .csv (x,y rows)
+          --n N                number of samples (default 64 for images, 2000 for points)
+          --out FILE           .png (or .csv for points)
+          --out-dir DIR        images only: a new or empty folder for 000000.png, 000001.png, ...
+          --batch-size N       images sampled together (default {ImageModel.DefaultBatchSize})
+          --precision P        images: fp32 | bf16, the network's arithmetic (default bf16)
         {SamplerOptions.HelpText}
           --force              overwrite --out if it exists
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "n", "out", .. SamplerOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", .. SamplerOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
         string modelDir = a.Require("model");
+        var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
+        return config.IsImage ? SampleImages(a, modelDir, output) : SamplePoints(a, modelDir, output);
+    }
+
+    static int SampleImages(Args a, string modelDir, TextWriter output)
+    {
+        string? outFile = a.Get("out"), outDir = a.Get("out-dir");
+        if ((outFile is null) == (outDir is null)) throw new UsageException("images need exactly one of --out FILE.png (a grid) and --out-dir DIR (one PNG each)");
+        if (outFile is not null) CheckOutFile(outFile, [".png"], a.Has("force"));
+        if (outDir is not null)
+        {
+            if (File.Exists(outDir)) throw new UsageException($"--out-dir '{outDir}' is a file; give a folder");
+            if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !a.Has("force"))
+                throw new UsageException($"--out-dir '{outDir}' is not empty; pass --force to write into it or choose another folder");
+        }
+        int n = a.Int("n", 64, 1, 10_000_000);
+        var options = SamplerOptions.From(a, SamplerOptions.DefaultImageSampler);
+        var precision = ImageOptions.Precision(a);
+        using var model = ImageOptions.Load(modelDir, options, precision, a);
+        using var generator = new torch.Generator((ulong)options.Seed);
+        using var images = options.Sample(model, n, generator);
+        if (outFile is not null)
+        {
+            ImageGrid.WritePng(outFile, images);
+            output.WriteLine($"wrote a grid of {n} images to {outFile} ({options.Sampler}, {options.StepsFor(model)} steps, {precision})");
+        }
+        else
+        {
+            Directory.CreateDirectory(outDir!);
+            var written = ImageGrid.WriteEach(outDir!, images);
+            output.WriteLine($"wrote {written.Count} images to {outDir} ({options.Sampler}, {options.StepsFor(model)} steps, {precision})");
+        }
+        return Cli.Ok;
+    }
+
+    static int SamplePoints(Args a, string modelDir, TextWriter output)
+    {
+        if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
+            throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
         string outFile = a.Require("out");
-        string ext = Path.GetExtension(outFile).ToLowerInvariant();
-        if (ext is not (".png" or ".csv")) throw new UsageException($"--out must end in .png or .csv, got '{outFile}'");
-        if (Directory.Exists(outFile)) throw new UsageException($"--out '{outFile}' is a folder; give a file name ending in .png or .csv");
-        var outFolder = Path.GetDirectoryName(Path.GetFullPath(outFile));
-        if (outFolder is not null && !Directory.Exists(outFolder)) throw new UsageException($"the folder of --out '{outFile}' does not exist; create it first");
-        if (File.Exists(outFile) && !a.Has("force")) throw new UsageException($"'{outFile}' already exists; pass --force to overwrite it");
+        CheckOutFile(outFile, [".png", ".csv"], a.Has("force"));
         int n = a.Int("n", 2000, 1, 10_000_000);
         var options = SamplerOptions.From(a);
-
         using var model = PointModel.Load(modelDir, options.UseEma);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, generator);
         Outputs.WriteSamples(samples, model, options, outFile);
         output.WriteLine($"wrote {n} samples to {outFile}");
         return Cli.Ok;
+    }
+
+    static void CheckOutFile(string outFile, string[] extensions, bool force)
+    {
+        string ext = Path.GetExtension(outFile).ToLowerInvariant();
+        if (!extensions.Contains(ext)) throw new UsageException($"--out must end in {string.Join(" or ", extensions)}, got '{outFile}'");
+        if (Directory.Exists(outFile)) throw new UsageException($"--out '{outFile}' is a folder; give a file name ending in {string.Join(" or ", extensions)}");
+        var outFolder = Path.GetDirectoryName(Path.GetFullPath(outFile));
+        if (outFolder is not null && !Directory.Exists(outFolder)) throw new UsageException($"the folder of --out '{outFile}' does not exist; create it first");
+        if (File.Exists(outFile) && !force) throw new UsageException($"'{outFile}' already exists; pass --force to overwrite it");
     }
 }

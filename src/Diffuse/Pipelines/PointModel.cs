@@ -10,7 +10,7 @@ namespace Diffuse.Pipelines;
 /// A trained diffusion model of low-dimensional points, loaded from a model directory: the MLP
 /// denoiser (EMA weights by default), its config, and sampling in data space.
 /// </summary>
-public sealed class PointModel : IDisposable
+public sealed class PointModel : IDiffusionModel
 {
     private PointModel(string directory, ModelConfig config, MlpDenoiser network)
     {
@@ -28,6 +28,8 @@ public sealed class PointModel : IDisposable
     {
         ModelDirectory.RequireModel(directory);
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(directory), Path.Combine(directory, ModelDirectory.ConfigFile));
+        if (config.Model is null)
+            throw new DiffuseException($"'{directory}' holds an image model; this command needs a model of 2-D points");
         var network = new MlpDenoiser(config.Model);
         var weights = Path.Combine(directory, useEma ? ModelDirectory.EmaFile : ModelDirectory.ModelFile);
         try
@@ -42,10 +44,6 @@ public sealed class PointModel : IDisposable
         network.eval();
         return new PointModel(directory, config, network);
     }
-
-    /// <summary>Creates the named scheduler from the model's noise config, changed by <paramref name="configure"/>.</summary>
-    public IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
-        Schedulers.Create(sampler, configure is null ? Config.Scheduler : configure(Config.Scheduler));
 
     /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim].</summary>
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)

@@ -27,7 +27,8 @@ public static class PointTraining
     {
         Toy2D.Validate(dataName);
         template.Training.Validate();
-        template.Model.Validate();
+        var mlpTemplate = template.Model ?? throw new DiffuseException("point training needs an MLP model config");
+        mlpTemplate.Validate();
         ModelDirectory.PrepareForWrite(outDir, force);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long seed = template.Training.Seed;
@@ -41,10 +42,11 @@ public static class PointTraining
         {
             data = new DataSpec { Name = dataName, Dim = 2, Mean = mean.data<float>().ToArray(), Scale = std.item<float>() };
         }
-        var config = template with { Data = data, Model = template.Model with { InputDim = data.Dim } };
+        var config = template with { Data = data, Model = mlpTemplate with { InputDim = data.Dim } };
+        var mlp = config.Model!;
 
-        using var network = new MlpDenoiser(config.Model);
-        using var shadow = new MlpDenoiser(config.Model);
+        using var network = new MlpDenoiser(mlp);
+        using var shadow = new MlpDenoiser(mlp);
         using var generator = new Generator((ulong)seed);
         Initialization.Reset(network, generator);
         var ema = new Ema(network, shadow, config.Training.EmaDecay);

@@ -1,0 +1,26 @@
+using Diffuse.Pipelines;
+
+namespace Diffuse.Cli;
+
+/// <summary>The options of image sampling shared by <c>sample</c>, <c>eval</c> and <c>demo</c>.</summary>
+public static class ImageOptions
+{
+    public const string DefaultPrecision = "bf16";
+
+    public static string Precision(Args a)
+    {
+        string precision = a.Get("precision") ?? DefaultPrecision;
+        if (precision is not ("fp32" or "bf16")) throw new UsageException($"--precision must be 'fp32' or 'bf16', got '{precision}'");
+        return precision;
+    }
+
+    /// <summary>Loads an image model with the requested weights, precision and batch size.</summary>
+    public static ImageModel Load(string dir, SamplerOptions options, string precision, Args a)
+    {
+        int batchSize = a.Int("batch-size", ImageModel.DefaultBatchSize, 1, 100_000);
+        var model = ImageModel.Load(dir, options.UseEma);
+        model.BatchSize = batchSize;
+        if (precision == "bf16") model.UseBFloat16();
+        return model;
+    }
+}

@@ -1,0 +1,123 @@
+using Diffuse.IO;
+using Diffuse.Models;
+using Diffuse.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffuse.Pipelines;
+
+/// <summary>
+/// A trained image diffusion model, loaded from a model directory: the U-Net (EMA weights by
+/// default), its config, and sampling in batches into images in [-1, 1].
+/// </summary>
+public sealed class ImageModel : IDiffusionModel
+{
+    /// <summary>Images sampled together; bounds memory and keeps the per-image cost near its minimum on a CPU.</summary>
+    public const int DefaultBatchSize = 250;
+
+    private ImageModel(string directory, ModelConfig config, UNet2D network)
+    {
+        Directory = directory;
+        Config = config;
+        Network = network;
+        Image = config.Data.Image!;
+    }
+
+    public string Directory { get; }
+    public ModelConfig Config { get; }
+    public UNet2D Network { get; }
+    public ImageSpec Image { get; }
+    /// <summary>Images sampled together (at least 1).</summary>
+    public int BatchSize
+    {
+        get => batchSize;
+        set => batchSize = value >= 1 ? value : throw new DiffuseException($"--batch-size must be at least 1, got {value}");
+    }
+
+    private int batchSize = DefaultBatchSize;
+
+    /// <summary>Loads and validates a model directory; every problem is a one-line <see cref="DiffuseException"/>.</summary>
+    public static ImageModel Load(string directory, bool useEma = true)
+    {
+        ModelDirectory.RequireModel(directory);
+        var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(directory), Path.Combine(directory, ModelDirectory.ConfigFile));
+        if (config.Unet is null)
+            throw new DiffuseException($"'{directory}' holds a model of 2-D points; this command needs an image model");
+        var weights = Path.Combine(directory, useEma ? ModelDirectory.EmaFile : ModelDirectory.ModelFile);
+        if (!File.Exists(weights))
+            throw new DiffuseException($"'{directory}' has no {Path.GetFileName(weights)} yet (training writes it at the first checkpoint)");
+        var network = new UNet2D(config.Unet);
+        try
+        {
+            ModelDirectory.LoadWeights(weights, network);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        network.eval();
+        return new ImageModel(directory, config, network);
+    }
+
+    /// <summary>
+    /// Runs the network in bfloat16 from now on (the weights are converted in place; the
+    /// scheduler's arithmetic stays float32): about twice the speed on CPUs with AVX-512 BF16.
+    /// </summary>
+    public void UseBFloat16()
+    {
+        Network.to(ScalarType.BFloat16);
+        Precision = ScalarType.BFloat16;
+    }
+
+    /// <summary>The dtype the network runs in.</summary>
+    public ScalarType Precision { get; private set; } = ScalarType.Float32;
+
+    /// <summary>Wraps a network in memory (for sample grids during training).</summary>
+    public static ImageModel FromNetwork(ModelConfig config, UNet2D network, string directory = "") =>
+        new(directory, config, network);
+
+    public long StepsFor(long n, int steps) => Batches(n) * steps;
+
+    long Batches(long n) => (n + BatchSize - 1) / BatchSize;
+
+    /// <summary>
+    /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time;
+    /// each batch draws its noise from <paramref name="generator"/> in turn.
+    /// </summary>
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
+    {
+        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        long batches = Batches(n);
+        int total = (int)Math.Min(int.MaxValue, batches * steps);
+        var parts = new List<Tensor>();
+        try
+        {
+            for (long b = 0; b < batches; b++)
+            {
+                long size = Math.Min(BatchSize, n - b * BatchSize);
+                int done = (int)(b * steps);
+                var batchProgress = progress is null ? null : new Offset(progress, done, total);
+                using var scope = NewDisposeScope();
+                var x = SamplingLoop.Run(Denoise, scheduler, steps,
+                    [size, Image.Channels, Image.Height, Image.Width], generator, batchProgress);
+                parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
+            }
+            return parts.Count == 1 ? parts[0].alias() : cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
+    }
+
+    Tensor Denoise(Tensor x, Tensor t) =>
+        Precision == ScalarType.Float32 ? Network.forward(x, t) : Network.forward(x.to(Precision), t).to(ScalarType.Float32);
+
+    sealed class Offset(IProgress<StepInfo> inner, int done, int total) : IProgress<StepInfo>
+    {
+        public void Report(StepInfo value) => inner.Report(value with { Step = done + value.Step, TotalSteps = total });
+    }
+
+    public void Dispose() => Network.Dispose();
+}

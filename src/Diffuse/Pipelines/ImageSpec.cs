@@ -1,0 +1,24 @@
+namespace Diffuse.Pipelines;
+
+/// <summary>
+/// The shape and labels of the images a model was trained on ("image" under "data" in
+/// config.json). Pixels reach the network scaled to [-1, 1].
+/// </summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
+public sealed record ImageSpec
+{
+    public int Channels { get; init; } = 1;
+    public int Height { get; init; } = 28;
+    public int Width { get; init; } = 28;
+    /// <summary>Class names in label order; empty for unlabelled data.</summary>
+    public string[] ClassNames { get; init; } = [];
+    /// <summary>Images in the training split (a resumed run checks that the data did not change).</summary>
+    public long TrainCount { get; init; }
+
+    public void Validate()
+    {
+        if (Channels is not (1 or 3)) throw new DiffuseException($"image channels must be 1 or 3, got {Channels}");
+        if (Height < 1 || Width < 1) throw new DiffuseException($"image size must be positive, got {Height}x{Width}");
+        if (TrainCount < 0) throw new DiffuseException($"image train_count must be at least 0, got {TrainCount}");
+    }
+}

@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using Diffuse.Data;
+using Diffuse.IO;
+using Diffuse.Models;
+using Diffuse.Pipelines;
+using Diffuse.Process;
+using Diffuse.Schedules;
+using Diffuse.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffuse.Training;
+
+/// <summary>What an image training run reports at its end.</summary>
+public sealed record ImageTrainOutcome(string Directory, int StartStep, int EndStep, int TotalSteps, double FinalLoss,
+    double? ValidationLoss, long Parameters, TimeSpan Elapsed, double ImagesPerSecond, bool Interrupted);
+
+/// <summary>
+/// The job behind <c>diffuse train</c> on images: load and split the data, build the U-Net, train
+/// with checkpoints (every N steps, at the end, on Ctrl-C) from which <c>--resume</c> continues
+/// exactly, validation losses, PNG grids of samples and TensorBoard scalars, all in the run folder:
+/// <code>
+/// config.json, model.safetensors, ema.safetensors   the model, usable while training goes on
+/// train_state/checkpoint.safetensors                 everything a resume needs (one atomic file)
+/// samples/step-NNNNNN.png                            grids of EMA samples
+/// tensorboard/                                       event files (train/loss, train/lr, val/loss)
+/// </code>
+/// </summary>
+public static class ImageTraining
+{
+    public const string StateFolder = "train_state";
+    public const string CheckpointFile = "checkpoint.safetensors";
+    public const string SamplesFolder = "samples";
+    public const string TensorBoardFolder = "tensorboard";
+
+    public static string CheckpointPath(string dir) => Path.Combine(dir, StateFolder, CheckpointFile);
+
+    public static ImageTrainOutcome Run(ImageTrainingOptions options, IProgress<TrainProgress>? progress = null,
+        Action<string>? log = null, CancellationToken cancel = default)
+    {
+        log ??= _ => { };
+        var clock = Stopwatch.StartNew();
+        string dir = options.OutDir;
+        ModelConfig config;
+        ImageDataset dataset;
+        if (options.Resume)
+        {
+            ModelDirectory.RequireModel(dir);
+            if (!File.Exists(CheckpointPath(dir)))
+                throw new DiffuseException($"'{dir}' has no {StateFolder}/{CheckpointFile} to resume from; start a new run with another --out");
+            config = ModelConfig.FromJson(ModelDirectory.ReadConfig(dir), Path.Combine(dir, ModelDirectory.ConfigFile));
+            if (config.Unet is null) throw new DiffuseException($"'{dir}' holds a model of 2-D points; --resume continues image runs");
+            if (options.Steps is { } steps) config = config with { Training = config.Training with { Steps = steps } };
+            var image = config.Data.Image!;
+            dataset = ImageDatasets.Load(config.Data.Name, options.Load with { ImageSize = image.Height, Channels = image.Channels }, log);
+        }
+        else
+        {
+            var template = options.Template ?? throw new ArgumentException("a fresh run needs a template config", nameof(options));
+            if (template.Unet is null) throw new ArgumentException("the template needs a U-Net config", nameof(options));
+            template.Training.Validate();
+            ModelDirectory.PrepareForWrite(dir, options.Force);
+            var size = options.Load.ImageSize ?? (ImageDatasets.Names.Contains(options.Data) ? null : template.Unet.ImageSize);
+            dataset = ImageDatasets.Load(options.Data, options.Load with { ImageSize = size }, log);
+            config = template;
+        }
+
+        using var _dataset = dataset;
+        if (dataset.Height != dataset.Width) throw new DiffuseException($"images must be square, got {dataset.Height}x{dataset.Width}");
+        using var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
+        var train = split.Train;
+        if (train.Count < 1) throw new DiffuseException($"'{dataset.Name}' leaves no training images after the validation split");
+
+        if (!options.Resume)
+        {
+            var unet = config.Unet!.ForImages(dataset.Channels, dataset.Height);
+            var image = new ImageSpec
+            {
+                Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
+                ClassNames = dataset.ClassNames.ToArray(), TrainCount = train.Count,
+            };
+            config = config with
+            {
+                Model = null,
+                Unet = unet,
+                Data = new DataSpec { Name = options.Data, Dim = image.Channels * image.Height * image.Width, Mean = [], Scale = 1.0, Image = image },
+            };
+            config.Validate();
+            var stale = CheckpointPath(dir);
+            if (File.Exists(stale)) File.Delete(stale); // --force: the old run's state must not be resumed into the new one
+            ModelDirectory.WriteConfig(dir, config.ToJson());
+        }
+        else if (config.Data.Image!.TrainCount != train.Count)
+        {
+            throw new DiffuseException($"the data changed since the run began ({train.Count} training images now, {config.Data.Image.TrainCount} then); resume needs the same data");
+        }
+
+        var spec = config.Training;
+        // Dropout draws from libtorch's default generator; seeding it makes the run reproducible,
+        // and the checkpoint carries its state across a resume.
+        random.manual_seed(spec.Seed);
+        using var network = new UNet2D(config.Unet!);
+        using var shadow = new UNet2D(config.Unet!);
+        using var generator = new Generator((ulong)spec.Seed);
+        network.ResetParameters(generator);
+        var ema = new Ema(network, shadow, spec.EmaDecay);
+        var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
+        using var trainer = new Trainer(network, ema, diffusion, spec);
+        string fingerprint = config.Fingerprint();
+        if (options.Resume)
+        {
+            TrainCheckpoint.Load(CheckpointPath(dir), trainer, generator, fingerprint);
+            if (trainer.Step >= spec.Steps)
+                throw new DiffuseException($"'{dir}' has already trained {trainer.Step} of {spec.Steps} steps; pass --steps N (more than {trainer.Step}) to train longer");
+            if (options.Steps is not null && spec.LrSchedule == LrSchedule.Cosine)
+                log($"note: the cosine learning-rate schedule now spans {spec.Steps} steps, so the rate changes from step {trainer.Step} on");
+            log($"resuming at step {trainer.Step} of {spec.Steps}");
+        }
+
+        var order = new DataOrder(train.Count, spec.Seed);
+        var augmentation = new ImageAugmentation { HorizontalFlip = spec.HorizontalFlip, CropPadding = spec.CropPadding };
+        BatchSource batches = (micro, size, g) =>
+        {
+            var batch = train.Batch(order.Batch(micro, size));
+            batch.Labels.Dispose();
+            if (augmentation.IsIdentity) return batch.Images;
+            using var images = batch.Images;
+            return augmentation.Apply(images, g);
+        };
+
+        var callbacks = new RunCallbacks(dir, config, trainer, generator, fingerprint, split.Validation, diffusion, options, log);
+        int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
+        double smoothed = double.NaN, tailSum = 0;
+        int tailCount = 0, tailStart = end - Math.Max(1, (end - startStep) / 10);
+        bool interrupted = false;
+        try
+        {
+            using var tensorboard = callbacks;
+            while (trainer.Step < end)
+            {
+                if (cancel.IsCancellationRequested) { interrupted = true; break; }
+                double loss;
+                try
+                {
+                    loss = trainer.TrainStep(batches, generator);
+                }
+                catch (DiffuseException e)
+                {
+                    int? kept = TrainCheckpoint.StepOf(CheckpointPath(dir));
+                    string where = kept is null ? "no checkpoint was written yet" : $"the last good checkpoint (step {kept}) is kept in {Path.Combine(dir, StateFolder)}";
+                    throw new DiffuseException($"{e.Message}; {where}", e);
+                }
+                smoothed = double.IsNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
+                if (trainer.Step > tailStart) { tailSum += loss; tailCount++; }
+                callbacks.AfterStep(loss);
+                progress?.Report(new TrainProgress(trainer.Step, spec.Steps, smoothed, LearningRate.At(spec.LrSchedule, trainer.Step - 1, spec.Steps, spec.WarmupSteps, spec.LearningRate)));
+            }
+            callbacks.Checkpoint();
+            double? validation = callbacks.LastValidationLoss;
+            if (!interrupted && trainer.Step == spec.Steps && split.Validation.Count > 0) validation = callbacks.Validate();
+            double seconds = clock.Elapsed.TotalSeconds;
+            int trained = trainer.Step - startStep;
+            return new ImageTrainOutcome(dir, startStep, trainer.Step, spec.Steps, tailCount > 0 ? tailSum / tailCount : double.NaN, validation,
+                network.ParameterCount(), clock.Elapsed, trained * (double)spec.BatchSize / Math.Max(1e-9, seconds), interrupted);
+        }
+        finally
+        {
+            network.eval();
+        }
+    }
+
+    /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
+    sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, Generator generator, string fingerprint,
+        ImageDataset validation, GaussianDiffusion diffusion, ImageTrainingOptions options, Action<string> log) : IDisposable
+    {
+        private readonly TrainingSpec spec = config.Training;
+        private TorchSharp.Modules.SummaryWriter? writer;
+        private double lossSum;
+        private int lossCount;
+
+        public double? LastValidationLoss { get; private set; }
+
+        TorchSharp.Modules.SummaryWriter Writer => writer ??= torch.utils.tensorboard.SummaryWriter(Path.Combine(dir, TensorBoardFolder));
+
+        public void AfterStep(double loss)
+        {
+            int step = trainer.Step;
+            lossSum += loss;
+            lossCount++;
+            if (options.LogEvery > 0 && step % options.LogEvery == 0)
+            {
+                Writer.add_scalar("train/loss", (float)(lossSum / lossCount), step);
+                Writer.add_scalar("train/lr", (float)LearningRate.At(spec.LrSchedule, step - 1, spec.Steps, spec.WarmupSteps, spec.LearningRate), step);
+                lossSum = 0;
+                lossCount = 0;
+            }
+            if (spec.CheckpointEvery > 0 && step % spec.CheckpointEvery == 0 && step < spec.Steps) Checkpoint();
+            if (spec.ValidateEvery > 0 && step % spec.ValidateEvery == 0 && validation.Count > 0)
+                log($"step {step}: validation loss {Validate():F5}");
+            if (spec.SampleEvery > 0 && step % spec.SampleEvery == 0) log($"step {step}: samples in {WriteGrid()}");
+        }
+
+        /// <summary>Exports the weights and writes the resume state, each file atomically.</summary>
+        public void Checkpoint()
+        {
+            ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.ModelFile), trainer.Model);
+            ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.EmaFile), trainer.Ema.Shadow);
+            Directory.CreateDirectory(Path.Combine(dir, StateFolder));
+            TrainCheckpoint.Save(CheckpointPath(dir), trainer, generator, fingerprint);
+        }
+
+        /// <summary>
+        /// The loss of the EMA weights on the same validation images, timesteps and noise every time
+        /// (drawn from a generator of their own), so that successive values compare.
+        /// </summary>
+        public double Validate()
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var model = (nn.Module<Tensor, Tensor, Tensor>)trainer.Ema.Shadow;
+            long n = Math.Min(validation.Count, options.ValidationImages);
+            using var g = new Generator((ulong)(spec.Seed ^ 0x7a1d));
+            double sum = 0;
+            const int batchSize = 100;
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var inner = NewDisposeScope();
+                long size = Math.Min(batchSize, n - start);
+                var indices = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
+                var x0 = validation.Batch(indices).Images;
+                var t = diffusion.SampleTimesteps(size, g);
+                var noise = Noise.RandnLike(x0, g);
+                var loss = diffusion.Loss(model.forward(diffusion.QSample(x0, t, noise), t), x0, noise, t, spec.Loss, spec.MinSnrGamma);
+                sum += loss.item<float>() * size;
+            }
+            LastValidationLoss = sum / n;
+            Writer.add_scalar("val/loss", (float)LastValidationLoss.Value, trainer.Step);
+            return LastValidationLoss.Value;
+        }
+
+        /// <summary>A grid of EMA samples (DDIM, fixed seed, so grids of successive steps compare).</summary>
+        public string WriteGrid()
+        {
+            var model = ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir);
+            var scheduler = Schedulers.Create("ddim", config.Scheduler);
+            using var g = new Generator((ulong)spec.Seed);
+            int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
+            using var images = model.Sample(options.GridImages, scheduler, steps, g);
+            string path = Path.Combine(dir, SamplesFolder, $"step-{trainer.Step:D6}.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            ImageGrid.WritePng(path, images);
+            return path;
+        }
+
+        // SummaryWriter appends each scalar to its event file as it comes; there is nothing to close.
+        public void Dispose() => writer = null;
+    }
+}
