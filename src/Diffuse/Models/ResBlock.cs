@@ -17,7 +17,7 @@ public sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
     private readonly Conv2d conv1;
     private readonly Linear time_emb_proj;
     private readonly GroupNorm norm2;
-    private readonly Dropout dropout;
+    private readonly GeneratorDropout dropout;
     private readonly Conv2d conv2;
     private readonly Conv2d? conv_shortcut;
     private readonly bool scaleShift;
@@ -30,7 +30,7 @@ public sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
         conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1);
         time_emb_proj = nn.Linear(timeEmbedDim, scaleShift ? 2 * outChannels : outChannels);
         norm2 = Initialization.GroupNorm(groups, outChannels);
-        this.dropout = nn.Dropout(dropout);
+        this.dropout = new GeneratorDropout(dropout);
         conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1);
         conv_shortcut = inChannels == outChannels ? null : nn.Conv2d(inChannels, outChannels, 1);
         RegisterComponents();

@@ -119,5 +119,12 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>The number of trainable parameters.</summary>
+    /// <summary>Makes every dropout layer draw its masks from <paramref name="generator"/> (null: libtorch's default generator).</summary>
+    public void SetDropoutGenerator(Generator? generator)
+    {
+        foreach (var (_, module) in named_modules())
+            if (module is GeneratorDropout dropout) dropout.Generator = generator;
+    }
+
     public long ParameterCount() => parameters().Sum(p => p.numel());
 }

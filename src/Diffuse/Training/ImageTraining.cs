@@ -96,20 +96,21 @@ public static class ImageTraining
         }
 
         var spec = config.Training;
-        // Dropout draws from libtorch's default generator; seeding it makes the run reproducible,
-        // and the checkpoint carries its state across a resume.
-        random.manual_seed(spec.Seed);
         using var network = new UNet2D(config.Unet!);
         using var shadow = new UNet2D(config.Unet!);
         using var generator = new Generator((ulong)spec.Seed);
+        // Dropout gets a generator of its own, so that the run never touches libtorch's default one.
+        using var dropoutGenerator = new Generator((ulong)(spec.Seed ^ 0x0d0d_0d0d));
+        var generators = new Dictionary<string, Generator> { ["run"] = generator, ["dropout"] = dropoutGenerator };
         network.ResetParameters(generator);
+        network.SetDropoutGenerator(dropoutGenerator);
         var ema = new Ema(network, shadow, spec.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
         using var trainer = new Trainer(network, ema, diffusion, spec);
         string fingerprint = config.Fingerprint();
         if (options.Resume)
         {
-            TrainCheckpoint.Load(CheckpointPath(dir), trainer, generator, fingerprint);
+            TrainCheckpoint.Load(CheckpointPath(dir), trainer, generators, fingerprint);
             if (trainer.Step >= spec.Steps)
                 throw new DiffuseException($"'{dir}' has already trained {trainer.Step} of {spec.Steps} steps; pass --steps N (more than {trainer.Step}) to train longer");
             if (options.Steps is not null && spec.LrSchedule == LrSchedule.Cosine)
@@ -128,7 +129,7 @@ public static class ImageTraining
             return augmentation.Apply(images, g);
         };
 
-        var callbacks = new RunCallbacks(dir, config, trainer, generator, fingerprint, split.Validation, diffusion, options, log);
+        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, diffusion, options, log);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
         int tailCount = 0, tailStart = end - Math.Max(1, (end - startStep) / 10);
@@ -170,7 +171,7 @@ public static class ImageTraining
     }
 
     /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
-    sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, Generator generator, string fingerprint,
+    sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint,
         ImageDataset validation, GaussianDiffusion diffusion, ImageTrainingOptions options, Action<string> log) : IDisposable
     {
         private readonly TrainingSpec spec = config.Training;
@@ -206,7 +207,7 @@ public static class ImageTraining
             ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.ModelFile), trainer.Model);
             ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.EmaFile), trainer.Ema.Shadow);
             Directory.CreateDirectory(Path.Combine(dir, StateFolder));
-            TrainCheckpoint.Save(CheckpointPath(dir), trainer, generator, fingerprint);
+            TrainCheckpoint.Save(CheckpointPath(dir), trainer, generators, fingerprint);
         }
 
         /// <summary>

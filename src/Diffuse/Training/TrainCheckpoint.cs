@@ -10,7 +10,7 @@ namespace Diffuse.Training;
 /// atomically (temporary file, flush, rename), so that killing the process at any moment leaves
 /// either the previous checkpoint or the new one, never a mixture: the weights, the EMA weights,
 /// AdamW's moments and step counts, the trainer's step, the EMA's update count, the state of the
-/// run's generator (timesteps, noise, augmentation) and of libtorch's default generator (dropout).
+/// run's generators (timesteps, noise and augmentation; dropout).
 /// The data order is a function of the step, so it needs no state of its own.
 /// </summary>
 public static class TrainCheckpoint
@@ -18,14 +18,17 @@ public static class TrainCheckpoint
     const string ModelPrefix = "model.";
     const string EmaPrefix = "ema.";
     const string OptimizerKey = "optimizer";
-    const string GeneratorKey = "rng.run";
-    const string GlobalRngKey = "rng.default";
+    const string GeneratorPrefix = "rng.";
     const string StepKey = "step";
     const string EmaUpdatesKey = "ema_updates";
     const string FingerprintKey = "config_fingerprint";
 
     /// <summary>Writes the trainer's state to <paramref name="path"/>; <paramref name="fingerprint"/> ties it to the run's config.</summary>
-    public static void Save(string path, Trainer trainer, Generator generator, string fingerprint)
+    public static void Save(string path, Trainer trainer, Generator generator, string fingerprint) =>
+        Save(path, trainer, new Dictionary<string, Generator> { ["run"] = generator }, fingerprint);
+
+    /// <summary>Writes the trainer's state and the named generators' states to <paramref name="path"/>.</summary>
+    public static void Save(string path, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint)
     {
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>();
@@ -37,8 +40,7 @@ public static class TrainCheckpoint
                 trainer.Optimizer.save_state_dict(writer);
             tensors[OptimizerKey] = tensor(buffer.ToArray());
         }
-        tensors[GeneratorKey] = generator.get_state();
-        tensors[GlobalRngKey] = random.get_rng_state();
+        foreach (var (name, g) in generators) tensors[GeneratorPrefix + name] = g.get_state();
         var metadata = new Dictionary<string, string>
         {
             [StepKey] = trainer.Step.ToString(CultureInfo.InvariantCulture),
@@ -66,7 +68,11 @@ public static class TrainCheckpoint
     /// Restores a trainer (built from the same config) and its generator from <paramref name="path"/>.
     /// Everything is checked before anything changes; a mismatch is a one-line <see cref="DiffuseException"/>.
     /// </summary>
-    public static void Load(string path, Trainer trainer, Generator generator, string fingerprint)
+    public static void Load(string path, Trainer trainer, Generator generator, string fingerprint) =>
+        Load(path, trainer, new Dictionary<string, Generator> { ["run"] = generator }, fingerprint);
+
+    /// <summary>Restores a trainer and the named generators (the same names as when saved).</summary>
+    public static void Load(string path, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint)
     {
         using var file = SafeTensors.Read(path);
         var m = file.Metadata;
@@ -76,10 +82,12 @@ public static class TrainCheckpoint
             throw new DiffuseException($"{path} has no valid step count");
         if (!m.TryGetValue(EmaUpdatesKey, out var emaText) || !long.TryParse(emaText, CultureInfo.InvariantCulture, out long emaUpdates) || emaUpdates < 0)
             throw new DiffuseException($"{path} has no valid EMA update count");
-        foreach (var key in new[] { OptimizerKey, GeneratorKey, GlobalRngKey })
+        foreach (var key in generators.Keys.Select(n => GeneratorPrefix + n).Prepend(OptimizerKey))
             if (!file.Tensors.ContainsKey(key)) throw new DiffuseException($"{path} is missing '{key}'");
 
         var model = Section(file.Tensors, ModelPrefix);
+        if (file.Tensors.Keys.Count(k => k.StartsWith(GeneratorPrefix, StringComparison.Ordinal)) != generators.Count)
+            throw new DiffuseException($"{path} holds the states of other random generators than this run uses");
         var ema = Section(file.Tensors, EmaPrefix);
         Check(path, model, trainer.Model);
         Check(path, ema, trainer.Ema.Shadow);
@@ -98,8 +106,7 @@ public static class TrainCheckpoint
         {
             throw new DiffuseException($"{path} holds an optimizer state that does not fit this model: {e.Message}", e);
         }
-        generator.set_state(file.Tensors[GeneratorKey]);
-        random.set_rng_state(file.Tensors[GlobalRngKey]);
+        foreach (var (name, g) in generators) g.set_state(file.Tensors[GeneratorPrefix + name]);
         trainer.Step = step;
         trainer.Ema.Updates = emaUpdates;
     }

@@ -1,0 +1,169 @@
+using Diffuse.IO;
+using Diffuse.Tests.Data;
+using Diffuse.Tests.IO;
+using Diffuse.Training;
+using SkiaSharp;
+using Xunit;
+using static Diffuse.Tests.Cli.CliHarness;
+
+namespace Diffuse.Tests.Cli;
+
+/// <summary>A tiny image model trained once (3 steps of the tiny preset on a synthetic IDX folder) for the image CLI tests.</summary>
+public sealed class TrainedImageModel : IDisposable
+{
+    public TrainedImageModel()
+    {
+        Directory.CreateDirectory(Data);
+        SyntheticImages.WriteIdxPair(Data, "train", 40, 28, 28, 4);
+        RunOk(["train", "--data", Data, "--out", Model, .. ImageCliTests.TinyImageTraining]);
+    }
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"diffuse-image-cli-tests-{Guid.NewGuid():N}");
+    public string Data => Path.Combine(Root, "idx");
+    public string Model => Path.Combine(Root, "model");
+
+    public string NewFolder()
+    {
+        var path = Path.Combine(Root, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ImageCliCollection : ICollectionFixture<TrainedImageModel>
+{
+    public const string Name = "image-cli";
+}
+
+[Collection(ImageCliCollection.Name)]
+public class ImageCliTests(TrainedImageModel trained)
+{
+    public static readonly string[] TinyImageTraining =
+        ["--preset", "tiny", "--steps", "3", "--batch-size", "4", "--timesteps", "20", "--validate-every", "0", "--sample-every", "0", "--checkpoint-every", "0"];
+
+    static CliResult Fails(int code, params string[] argv)
+    {
+        var result = Run(argv);
+        Assert.True(result.ExitCode == code, $"diffuse {string.Join(' ', argv)} exited {result.ExitCode}, expected {code}:\n{result.Stdout}\n{result.Stderr}");
+        Assert.Single(result.StderrLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", result.Stderr);
+        Assert.DoesNotContain("Exception", result.Stderr);
+        return result;
+    }
+
+    [Fact]
+    public void TrainingWritesTheRunFolder()
+    {
+        var config = File.ReadAllText(Path.Combine(trained.Model, ModelDirectory.ConfigFile));
+        Assert.Contains("\"unet\"", config);
+        Assert.DoesNotContain("\"model\"", config);
+        Assert.True(File.Exists(Path.Combine(trained.Model, ModelDirectory.EmaFile)));
+        Assert.Equal(3, TrainCheckpoint.StepOf(ImageTraining.CheckpointPath(trained.Model)));
+    }
+
+    [Fact]
+    public void SampleWritesAGridAndOnePngPerImage()
+    {
+        var folder = trained.NewFolder();
+        var grid = Path.Combine(folder, "grid.png");
+        var result = RunOk("sample", "--model", trained.Model, "--n", "6", "--steps", "3", "--out", grid);
+        Assert.Contains("wrote a grid of 6 images", result.Stdout);
+        using (var bitmap = SKBitmap.Decode(grid))
+        {
+            Assert.NotNull(bitmap);
+            Assert.True(bitmap.Width > 28 * 2);
+        }
+
+        var each = Path.Combine(folder, "each");
+        RunOk("sample", "--model", trained.Model, "--n", "3", "--steps", "3", "--out-dir", each, "--precision", "fp32", "--batch-size", "2");
+        var files = Directory.GetFiles(each, "*.png").Select(f => Path.GetFileName(f)!).Order().ToArray();
+        Assert.Equal(["000000.png", "000001.png", "000002.png"], files);
+        using var one = SKBitmap.Decode(Path.Combine(each, "000000.png"));
+        Assert.Equal(28, one.Width);
+        Assert.Equal(28, one.Height);
+    }
+
+    [Fact]
+    public void SamplingIsReproducibleBySeedAndBatchSizeDoesNotChangeTheFirstBatch()
+    {
+        var folder = trained.NewFolder();
+        string a = Path.Combine(folder, "a.png"), b = Path.Combine(folder, "b.png"), c = Path.Combine(folder, "c.png");
+        RunOk("sample", "--model", trained.Model, "--n", "4", "--steps", "3", "--out", a, "--seed", "5", "--precision", "fp32");
+        RunOk("sample", "--model", trained.Model, "--n", "4", "--steps", "3", "--out", b, "--seed", "5", "--precision", "fp32");
+        RunOk("sample", "--model", trained.Model, "--n", "4", "--steps", "3", "--out", c, "--seed", "6", "--precision", "fp32");
+        Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+        Assert.NotEqual(File.ReadAllBytes(a), File.ReadAllBytes(c));
+    }
+
+    [Fact]
+    public void EvalPrintsTheNamedQualityScores()
+    {
+        var cache = trained.NewFolder();
+        var result = RunOk("eval", "--model", trained.Model, "--data", trained.Data, "--n", "10", "--steps", "2", "--cache-dir", cache);
+        Assert.Contains("Fréchet Classifier Distance", result.Stdout);
+        Assert.Contains("not Inception FID", result.Stdout);
+        Assert.Contains("real vs real floor", result.Stdout);
+        Assert.Contains("mean confidence", result.Stdout);
+        Assert.Contains("class entropy", result.Stdout);
+        Assert.Contains("max ln 4", result.Stdout);
+        Assert.Contains("classifier accuracy", result.Stdout);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(cache, "classifiers"), "*.safetensors"));
+    }
+
+    [Fact]
+    public void ResumeContinuesAndRefusesChangedSettings()
+    {
+        var folder = trained.NewFolder();
+        var run = Path.Combine(folder, "run");
+        var first = RunOk(["train", "--data", trained.Data, "--out", run, .. TinyImageTraining, "--stop-at", "1"]);
+        Assert.Contains("stopped at step 1", first.Stdout);
+        Fails(2, "train", "--resume", "--out", run, "--lr", "0.1");
+        var second = RunOk("train", "--resume", "--out", run);
+        Assert.Contains("from step 1 to 3 of 3", second.Stdout);
+        Assert.Equal(3, TrainCheckpoint.StepOf(ImageTraining.CheckpointPath(run)));
+    }
+
+    [Fact]
+    public void ACorruptCheckpointIsAOneLineErrorAndIsNotReplaced()
+    {
+        var folder = trained.NewFolder();
+        var run = Path.Combine(folder, "run");
+        RunOk(["train", "--data", trained.Data, "--out", run, .. TinyImageTraining, "--stop-at", "1"]);
+        var checkpoint = ImageTraining.CheckpointPath(run);
+        var bytes = File.ReadAllBytes(checkpoint);
+        File.WriteAllBytes(checkpoint, bytes[..(bytes.Length - 100)]);
+        var damaged = File.ReadAllBytes(checkpoint);
+        Fails(1, "train", "--resume", "--out", run);
+        Assert.Equal(damaged, File.ReadAllBytes(checkpoint));
+    }
+
+    [Fact]
+    public void BadImageInputIsAOneLineError()
+    {
+        var folder = trained.NewFolder();
+        var outDir = Path.Combine(folder, "out");
+        Fails(2, "train", "--data", Path.Combine(folder, "no-such-folder"), "--out", outDir);
+        var empty = Path.Combine(folder, "empty");
+        Directory.CreateDirectory(empty);
+        Fails(1, ["train", "--data", empty, "--out", outDir, .. TinyImageTraining]);
+        Fails(2, "train", "--data", trained.Data, "--out", outDir, "--channels", "2");
+        Fails(2, "train", "--data", trained.Data, "--out", outDir, "--hidden", "8");
+        Fails(2, "train", "--data", "moons", "--out", outDir, "--flip");
+        Fails(1, "train", "--data", trained.Data, "--out", outDir, "--preset", "huge");
+        Fails(1, "train", "--resume", "--out", Path.Combine(folder, "missing"));
+        Assert.False(File.Exists(Path.Combine(outDir, ModelDirectory.ConfigFile)));
+
+        var grid = Path.Combine(folder, "g.png");
+        Fails(2, "sample", "--model", trained.Model, "--out", grid, "--out-dir", folder);
+        Fails(2, "sample", "--model", trained.Model, "--out-dir", folder); // not empty
+        Fails(2, "sample", "--model", trained.Model, "--out", grid, "--precision", "fp16");
+        Fails(2, "eval", "--model", trained.Model, "--projections", "8");
+        Assert.False(File.Exists(grid));
+    }
+}
