@@ -74,7 +74,8 @@ public static class ImageQuality
         if (counts.Any(c => c < 0)) throw new DiffuseException("a class histogram cannot hold negative counts");
         double total = counts.Sum(c => (double)c);
         if (total == 0) return 0;
-        return -counts.Where(c => c > 0).Sum(c => c / total * Math.Log(c / total));
+        // Subtracting from +0 keeps a one-class histogram at 0 rather than -0.
+        return 0.0 - counts.Where(c => c > 0).Sum(c => c / total * Math.Log(c / total));
     }
 
     // Features [N, F] and softmax probabilities [N, classes], in batches, under no_grad, in eval mode.

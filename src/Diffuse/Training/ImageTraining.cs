@@ -66,6 +66,7 @@ public static class ImageTraining
         }
 
         using var _dataset = dataset;
+        RemoveStaleTemporaries(dir);
         if (dataset.Height != dataset.Width) throw new DiffuseException($"images must be square, got {dataset.Height}x{dataset.Width}");
         using var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
         var train = split.Train;
@@ -168,6 +169,14 @@ public static class ImageTraining
         {
             network.eval();
         }
+    }
+
+    /// <summary>Temporary files a killed process left behind (AtomicFile names them .NAME.tmp-GUID); the files they were to replace are intact.</summary>
+    static void RemoveStaleTemporaries(string dir)
+    {
+        foreach (var folder in new[] { dir, Path.Combine(dir, StateFolder) }.Where(Directory.Exists))
+            foreach (var file in Directory.EnumerateFiles(folder, ".*.tmp-*"))
+                try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
