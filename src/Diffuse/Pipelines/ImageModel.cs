@@ -39,24 +39,10 @@ public sealed class ImageModel : IDiffusionModel
     /// <summary>Loads and validates a model directory; every problem is a one-line <see cref="DiffuseException"/>.</summary>
     public static ImageModel Load(string directory, bool useEma = true)
     {
-        ModelDirectory.RequireModel(directory);
-        var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(directory), Path.Combine(directory, ModelDirectory.ConfigFile));
+        var config = ModelLoading.ReadConfig(directory);
         if (config.Unet is null)
             throw new DiffuseException($"'{directory}' holds a model of 2-D points; this command needs an image model");
-        var weights = Path.Combine(directory, useEma ? ModelDirectory.EmaFile : ModelDirectory.ModelFile);
-        if (!File.Exists(weights))
-            throw new DiffuseException($"'{directory}' has no {Path.GetFileName(weights)} yet (training writes it at the first checkpoint)");
-        var network = new UNet2D(config.Unet);
-        try
-        {
-            ModelDirectory.LoadWeights(weights, network);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        network.eval();
+        var network = ModelLoading.LoadNetwork(directory, useEma, () => new UNet2D(config.Unet));
         return new ImageModel(directory, config, network);
     }
 

@@ -26,22 +26,10 @@ public sealed class PointModel : IDiffusionModel
     /// <summary>Loads and validates a model directory; every problem is a one-line <see cref="DiffuseException"/>.</summary>
     public static PointModel Load(string directory, bool useEma = true)
     {
-        ModelDirectory.RequireModel(directory);
-        var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(directory), Path.Combine(directory, ModelDirectory.ConfigFile));
+        var config = ModelLoading.ReadConfig(directory);
         if (config.Model is null)
             throw new DiffuseException($"'{directory}' holds an image model; this command needs a model of 2-D points");
-        var network = new MlpDenoiser(config.Model);
-        var weights = Path.Combine(directory, useEma ? ModelDirectory.EmaFile : ModelDirectory.ModelFile);
-        try
-        {
-            ModelDirectory.LoadWeights(weights, network);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        network.eval();
+        var network = ModelLoading.LoadNetwork(directory, useEma, () => new MlpDenoiser(config.Model));
         return new PointModel(directory, config, network);
     }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The image figures of the README, stage by stage (each prints its own lines; logs go to the runs folder):
+#   throughput   training and sampling images/s of the tiny U-Net (Diffuse.Bench throughput)
+#   memory       resident memory after 200 and 2,000 training steps (Diffuse.Bench train-memory)
+#   mnist        the demo's training (tiny, 2,000 steps of 64), timed, then 'eval' of 10,000 samples
+#   fashion      the same on Fashion-MNIST with the longer budget (3,000 steps), then 'eval'
+# Usage: bench/images.sh RUNS-FOLDER [stage ...]   (default: all stages, in that order; about 1.5 hours on 2 cores)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+runs="${1:?usage: bench/images.sh RUNS-FOLDER [throughput|memory|mnist|fashion ...]}"; shift
+stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(throughput memory mnist fashion)
+mkdir -p "$runs"
+"$root/diffuse" info >/dev/null   # builds once, outside the timings
+bin="$root/src/Diffuse.Cli/bin/Release/net10.0/Diffuse.Cli"
+bench() { dotnet run --project "$root/bench/Diffuse.Bench" -c Release -- "$@"; }
+
+train_and_eval() {  # data steps
+  local data=$1 steps=$2 dir="$runs/$1"
+  local start=$(date +%s)
+  "$bin" train --data "$data" --preset tiny --out "$dir" --steps "$steps" --sample-every 500 --force 2>"$runs/$data.train.log"
+  echo "$data: training wall time $(( $(date +%s) - start )) s"
+  "$bin" eval --model "$dir" --n 10000 --grid "$runs/$data-grid.png" 2>"$runs/$data.eval.log"
+}
+
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    throughput) bench throughput tiny 64 250 50 fp32; bench throughput tiny 64 250 50 bf16 ;;
+    memory) bench train-memory 2000 16 ;;
+    mnist) train_and_eval mnist 2000 ;;
+    fashion) train_and_eval fashion-mnist 3000 ;;
+    *) echo "unknown stage '$stage'" >&2; exit 2 ;;
+  esac
+done
