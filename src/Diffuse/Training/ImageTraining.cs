@@ -206,8 +206,15 @@ public static class ImageTraining
             }
             if (spec.CheckpointEvery > 0 && step % spec.CheckpointEvery == 0 && step < spec.Steps) Checkpoint();
             if (spec.ValidateEvery > 0 && step % spec.ValidateEvery == 0 && validation.Count > 0)
+            {
                 log($"step {step}: validation loss {Validate():F5}");
-            if (spec.SampleEvery > 0 && step % spec.SampleEvery == 0) log($"step {step}: samples in {WriteGrid()}");
+                NativeMemory.ReleaseFreed();
+            }
+            if (spec.SampleEvery > 0 && step % spec.SampleEvery == 0)
+            {
+                log($"step {step}: samples in {WriteGrid()}");
+                NativeMemory.ReleaseFreed();
+            }
         }
 
         /// <summary>Exports the weights and writes the resume state, each file atomically.</summary>
