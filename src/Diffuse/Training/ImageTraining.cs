@@ -60,8 +60,9 @@ public static class ImageTraining
             if (template.Unet is null) throw new ArgumentException("the template needs a U-Net config", nameof(options));
             template.Training.Validate();
             ModelDirectory.PrepareForWrite(dir, options.Force);
-            var size = options.Load.ImageSize ?? (ImageDatasets.Names.Contains(options.Data) ? null : template.Unet.ImageSize);
-            dataset = ImageDatasets.Load(options.Data, options.Load with { ImageSize = size }, log);
+            // The data decide the size (native for MNIST-like data, 32 for image folders, or --image-size);
+            // the U-Net follows them.
+            dataset = ImageDatasets.Load(options.Data, options.Load, log);
             config = template;
         }
 

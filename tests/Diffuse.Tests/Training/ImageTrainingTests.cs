@@ -135,6 +135,28 @@ public class ImageTrainingTests
     }
 
     [Fact]
+    public void AnImageFolderTrainsAnRgbModelAtTheFolderSizeWithItsClasses()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "photos");
+        foreach (var (name, color) in new[] { ("cats", new SkiaSharp.SKColor(200, 30, 30)), ("dogs", new SkiaSharp.SKColor(30, 30, 200)) })
+        {
+            Directory.CreateDirectory(Path.Combine(data, name));
+            for (int i = 0; i < 6; i++) SyntheticImages.WriteSolid(Path.Combine(data, name, $"{i}.png"), 40 + i, 36, color);
+        }
+        string dir = Path.Combine(folder.Path, "run");
+        var options = Options(data, dir, 1) with { Template = TinyTemplate(1) with { Training = TinyTemplate(1).Training with { ValidationFraction = 0 } } };
+        ImageTraining.Run(options);
+
+        using var model = ImageModel.Load(dir);
+        Assert.Equal(3, model.Image.Channels);
+        Assert.Equal(32, model.Image.Height);
+        Assert.Equal(["cats", "dogs"], model.Image.ClassNames);
+        Assert.Equal(3, model.Config.Unet!.InChannels);
+        Assert.Equal([16], model.Config.Unet.AttentionResolutions); // the preset's 14x14 level, at 32x32
+    }
+
+    [Fact]
     public void AFreshRunNeverOverwritesAModelWithoutForce()
     {
         using var folder = new TempFolder();
