@@ -225,6 +225,7 @@ public static class ImageTraining
             ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.EmaFile), trainer.Ema.Shadow);
             Directory.CreateDirectory(Path.Combine(dir, StateFolder));
             TrainCheckpoint.Save(CheckpointPath(dir), trainer, generators, fingerprint);
+            NativeMemory.ReleaseFreed();
         }
 
         /// <summary>

@@ -48,6 +48,11 @@ public static class TrainCheckpoint
             [FingerprintKey] = fingerprint,
         };
         SafeTensors.Write(path, tensors, metadata);
+        // AdamW's state passes through tens of MB of large-object-heap buffers (the stream, its
+        // copy); the GC keeps such memory resident until told, so a long run would grow by that
+        // much at every checkpoint. Collect and compact it now.
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect();
     }
 
     /// <summary>The step a checkpoint file was written at, or null when it cannot be read.</summary>
