@@ -7,7 +7,7 @@ namespace Diffuse.Sampling;
 /// <summary>
 /// DDIM (Song et al. 2021, arXiv:2010.02502) with diffusers' <c>DDIMScheduler</c> semantics: each step goes
 /// from t to t - T/n (integer division), <c>eta</c> scales the noise (0: deterministic), the last step lands
-/// on abar = 1 when <c>set_alpha_to_one</c> (else abar_0), and x_0 is clipped when <c>clip_sample</c>.
+/// on abar = 1 when <c>set_alpha_to_one</c> (diffusers' default for DDIM; else abar_0), and x_0 is clipped when <c>clip_sample</c>.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -28,7 +28,7 @@ public sealed class DdimScheduler : IScheduler
         Config = config;
         _schedule = NoiseSchedule.FromConfig(config);
         _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
-        _finalAlphaCumprod = config.SetAlphaToOne ? 1.0 : _schedule.AlphaCumprod(0);
+        _finalAlphaCumprod = (config.SetAlphaToOne ?? true) ? 1.0 : _schedule.AlphaCumprod(0);
     }
 
     public string Name => "ddim";

@@ -34,6 +34,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         _solverType = config.SolverType ?? SolverType.Midpoint;
         if (_solverType is not (SolverType.Midpoint or SolverType.Heun))
             throw new DiffuseException($"{name}: solver_type must be midpoint or heun, got {_solverType.ToString().ToLowerInvariant()}");
+        if (config.AlgorithmType == AlgorithmType.Deis)
+            throw new DiffuseException($"{name}: algorithm_type deis is the deis scheduler's; use dpmsolver, dpmsolver++, sde-dpmsolver or sde-dpmsolver++");
         if (!DataPrediction && (config.FinalSigmasType ?? FinalSigmasType.Zero) == FinalSigmasType.Zero)
             throw new DiffuseException($"{name}: final_sigmas_type zero needs algorithm_type dpmsolver++ or sde-dpmsolver++; set final_sigmas_type sigma_min");
         if (config.AlgorithmType == AlgorithmType.SdeDpmsolver && config.SolverOrder == 3)

@@ -24,7 +24,11 @@ public sealed record SchedulerConfig
     /// <summary>Null: the scheduler's own default (diffusers': <c>leading</c> for DDPM and DDIM, <c>linspace</c> for most others).</summary>
     public TimestepSpacing? TimestepSpacing { get; init; }
     public int StepsOffset { get; init; }
-    public bool SetAlphaToOne { get; init; } = true;
+    /// <summary>
+    /// The last step lands on abar = 1 (true) or on abar_0 (false). Null: the scheduler's own default
+    /// (diffusers': true for DDIM, false for PNDM).
+    /// </summary>
+    public bool? SetAlphaToOne { get; init; }
     public bool RescaleBetasZeroSnr { get; init; }
 
     /// <summary>
@@ -32,6 +36,9 @@ public sealed record SchedulerConfig
     /// it is an argument of <c>step</c>; here it is configuration, so a run is fixed by its config.
     /// </summary>
     public double Eta { get; init; }
+
+    /// <summary>PNDM: skip the Runge-Kutta warm-up and start the linear multistep at once (PLMS; diffusers' <c>skip_prk_steps</c>).</summary>
+    public bool SkipPrkSteps { get; init; }
 
     // Sigma-based and multistep schedulers (the samplers issue); DDPM and DDIM ignore these.
 

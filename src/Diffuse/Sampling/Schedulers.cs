@@ -24,6 +24,8 @@ public static class Schedulers
         new("dpmpp_3m_sde", "DPM-Solver++(3M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 3, stochastic",
             c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 3 }, "dpmpp_3m_sde")),
         new("unipc", "UniPC multistep predictor-corrector (Zhao et al. 2023), bh1/bh2, orders 1-3; diffusers' UniPCMultistepScheduler", c => new UniPcMultistepScheduler(c)),
+        new("pndm", "PNDM (Liu et al. 2022): Runge-Kutta warm-up then 4-step linear multistep (PLMS with skip_prk_steps), deterministic; diffusers' PNDMScheduler", c => new PndmScheduler(c)),
+        new("deis", "DEIS multistep exponential integrator (Zhang & Chen 2023), log-rho polynomial, orders 1-3, deterministic; diffusers' DEISMultistepScheduler", c => new DeisMultistepScheduler(c)),
     ];
 
     /// <summary>The registered names, in registration order.</summary>

@@ -13,6 +13,8 @@ public enum AlgorithmType
     [JsonStringEnumMemberName("sde-dpmsolver")] SdeDpmsolver,
     /// <summary><c>sde-dpmsolver++</c>: the SDE variant of DPM-Solver++.</summary>
     [JsonStringEnumMemberName("sde-dpmsolver++")] SdeDpmsolverPlusPlus,
+    /// <summary><c>deis</c>: the exponential integrator of DEIS (Zhang &amp; Chen 2023).</summary>
+    [JsonStringEnumMemberName("deis")] Deis,
 }
 
 /// <summary>The second-order update of a multistep solver (diffusers' <c>solver_type</c>).</summary>
@@ -26,6 +28,8 @@ public enum SolverType
     Bh1,
     /// <summary><c>bh2</c> (UniPC, B(h) = e^h - 1).</summary>
     Bh2,
+    /// <summary><c>logrho</c> (DEIS: the polynomial extrapolation is in log rho).</summary>
+    Logrho,
 }
 
 /// <summary>The last sigma of a run (diffusers' <c>final_sigmas_type</c>).</summary>
