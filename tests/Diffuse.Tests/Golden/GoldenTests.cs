@@ -38,10 +38,12 @@ public class GoldenTests
 
     [Theory]
     [MemberData(nameof(Loops))]
-    public void SchedulerLoopsMatchPyTorch(int index)
+    public void SchedulerLoopsMatchPyTorch(int index) => LoopMatches(GoldenFile.Case("loops", index));
+
+    /// <summary>Loop A of a golden case (scheduler, config, steps, seed) lands on its sum, mean and slice of |x|.</summary>
+    internal static void LoopMatches(System.Text.Json.JsonElement g)
     {
         using var scope = torch.NewDisposeScope();
-        var g = GoldenFile.Case("loops", index);
         var scheduler = Schedulers.Create(g.GetProperty("scheduler").GetString()!, g.GetProperty("config").GetRawText());
         var seed = g.GetProperty("seed");
         using var generator = seed.ValueKind == System.Text.Json.JsonValueKind.Null ? null : new torch.Generator(seed.GetUInt64());

@@ -116,6 +116,21 @@ public class DeisMultistepSchedulerTests : SchedulerContractTests<DeisMultistepS
         Assert.True(torch.allclose(expected, x, rtol: 0, atol: 1e-4), $"max error {(expected - x).abs().max().item<float>()}");
     }
 
+    private static readonly Lazy<System.Text.Json.JsonElement> Golden = new(() => Diffuse.Tests.Golden.GoldenFile.Load("deis.json"));
+
+    public static IEnumerable<object[]> GoldenLoops => Enumerable.Range(0, Golden.Value.GetProperty("loops").GetArrayLength()).Select(i => new object[] { i });
+
+    /// <summary>Configs diffusers' tests do not cover, against tests/golden/make_deis_golden.py (a PyTorch restatement of diffusers, checked there against diffusers' asserted values).</summary>
+    [Theory]
+    [MemberData(nameof(GoldenLoops))]
+    public void LoopsMatchTheGoldenRestatementOfDiffusers(int index)
+    {
+        var g = Golden.Value.GetProperty("loops")[index];
+        var run = Schedulers.Create(Name, g.GetProperty("config").GetRawText()).Begin(g.GetProperty("steps").GetInt32());
+        Assert.Equal(g.GetProperty("timesteps").EnumerateArray().Select(v => v.GetInt64()), run.Timesteps.data<long>().ToArray());
+        Diffuse.Tests.Golden.GoldenTests.LoopMatches(g);
+    }
+
     public static TheoryData<string> Variants => new()
     {
         """{"solver_order": 1}""", """{"solver_order": 3}""", """{"solver_order": 3, "lower_order_final": false}""",

@@ -34,6 +34,7 @@ public class NativeMemoryTests
     [InlineData("dpmpp_2m")]
     [InlineData("dpmpp_3m_sde")]
     [InlineData("unipc")]
+    [InlineData("deis")]
     public void AMultistepRunKeepsABoundedHistoryAndReleasesItAtTheEnd(string name)
     {
         var stats = DisposeScopeManager.Statistics;

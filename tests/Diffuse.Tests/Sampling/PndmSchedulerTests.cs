@@ -142,6 +142,21 @@ public class PndmSchedulerTests : SchedulerContractTests<PndmScheduler>
         x.Dispose();
     }
 
+    private static readonly Lazy<System.Text.Json.JsonElement> Golden = new(() => Diffuse.Tests.Golden.GoldenFile.Load("pndm.json"));
+
+    public static IEnumerable<object[]> GoldenLoops => Enumerable.Range(0, Golden.Value.GetProperty("loops").GetArrayLength()).Select(i => new object[] { i });
+
+    /// <summary>Configs diffusers' tests do not cover, against tests/golden/make_pndm_golden.py (a PyTorch restatement of diffusers, checked there against diffusers' asserted values).</summary>
+    [Theory]
+    [MemberData(nameof(GoldenLoops))]
+    public void LoopsMatchTheGoldenRestatementOfDiffusers(int index)
+    {
+        var g = Golden.Value.GetProperty("loops")[index];
+        var run = Schedulers.Create(Name, g.GetProperty("config").GetRawText()).Begin(g.GetProperty("steps").GetInt32());
+        Assert.Equal(g.GetProperty("timesteps").EnumerateArray().Select(v => v.GetInt64()), run.Timesteps.data<long>().ToArray());
+        Diffuse.Tests.Golden.GoldenTests.LoopMatches(g);
+    }
+
     public static TheoryData<string> Variants => new()
     {
         """{"skip_prk_steps": true}""", """{"skip_prk_steps": true, "prediction_type": "v_prediction", "timestep_spacing": "trailing"}""",
