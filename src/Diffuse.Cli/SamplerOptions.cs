@@ -4,9 +4,10 @@ using Diffuse.Sampling;
 namespace Diffuse.Cli;
 
 /// <summary>The sampling options shared by <c>sample</c> and <c>eval</c>.</summary>
-public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool Karras = false)
+public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool Karras = false,
+    NoiseSampler Noise = NoiseSampler.Gaussian)
 {
-    public static readonly string[] ValueNames = ["sampler", "steps", "eta", "seed", "weights"];
+    public static readonly string[] ValueNames = ["sampler", "steps", "eta", "seed", "weights", "noise"];
     public static readonly string[] FlagNames = ["karras"];
 
     /// <summary>Samplers on the discrete timestep grid, to which Karras sigmas do not apply.</summary>
@@ -21,6 +22,8 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
           --sampler NAME       a sampler from 'diffuse samplers' (default ddpm for points, ddim for images)
           --steps N            sampling steps (default: every training timestep for ddpm, 50 for the others)
           --karras             Karras et al. 2022 sigmas for the steps (sigma-based and multistep samplers)
+          --noise KIND         gaussian | brownian: fresh step noise (default), or one Brownian tree per run so that
+                               the sample changes smoothly with --steps (euler_ancestral, dpm2_ancestral, dpmpp_*_sde)
           --eta E              DDIM noise, 0 deterministic .. 1 DDPM-like (default 0; ddim only)
           --seed S             seed of the sampling noise (default 0)
           --weights W          ema | model: which weights to sample with (default ema)
@@ -41,7 +44,13 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         int? steps = a.Get("steps") is null ? null : a.Int("steps", 0, 1);
         bool karras = a.Has("karras");
         if (karras && DiscreteSamplers.Contains(sampler)) throw new UsageException($"--karras applies to sigma-based samplers, not '{sampler}'");
-        return new SamplerOptions(sampler, steps, eta, a.Long("seed", 0), weights == "ema", karras);
+        var noise = a.Get("noise") switch
+        {
+            null or "gaussian" => NoiseSampler.Gaussian,
+            "brownian" or "brownian_tree" => NoiseSampler.BrownianTree,
+            var other => throw new UsageException($"--noise must be 'gaussian' or 'brownian', got '{other}'"),
+        };
+        return new SamplerOptions(sampler, steps, eta, a.Long("seed", 0), weights == "ema", karras, noise);
     }
 
     /// <summary>The number of steps to run for <paramref name="model"/>.</summary>
@@ -49,7 +58,11 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         RequestedSteps ?? (Sampler == "ddpm" ? model.Config.Scheduler.NumTrainTimesteps : Math.Min(DefaultFewSteps, model.Config.Scheduler.NumTrainTimesteps));
 
     public IScheduler CreateScheduler(IDiffusionModel model) =>
-        model.CreateScheduler(Sampler, c => c with { Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras || c.UseKarrasSigmas });
+        model.CreateScheduler(Sampler, c => c with
+        {
+            Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras || c.UseKarrasSigmas,
+            NoiseSampler = Noise == NoiseSampler.Gaussian ? c.NoiseSampler : Noise,
+        });
 
     /// <summary>Samples with a progress bar.</summary>
     public TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator)

@@ -3,7 +3,8 @@ namespace Diffuse.Sampling;
 /// <summary>Checks every scheduler runs on its config, so that a bad value fails at creation with one line.</summary>
 internal static class ConfigValidation
 {
-    public static void Check(SchedulerConfig config, string scheduler)
+    /// <param name="takesNoiseSampler">Whether the scheduler's steps draw noise that <c>noise_sampler brownian_tree</c> can replace.</param>
+    public static void Check(SchedulerConfig config, string scheduler, bool takesNoiseSampler = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.UnknownKeys is { Count: > 0 } unknown)
@@ -16,12 +17,14 @@ internal static class ConfigValidation
             throw new DiffuseException($"{scheduler}: clip_sample_range must be > 0, got {config.ClipSampleRange}");
         if (config.StepsOffset < 0 || config.StepsOffset >= config.NumTrainTimesteps)
             throw new DiffuseException($"{scheduler}: steps_offset must be in [0, {config.NumTrainTimesteps}), got {config.StepsOffset}");
+        if (config.NoiseSampler != NoiseSampler.Gaussian && !takesNoiseSampler)
+            throw new DiffuseException($"{scheduler}: noise_sampler {IO.Json.Name(config.NoiseSampler)} applies to stochastic sigma-based and SDE samplers (euler_ancestral, dpm2_ancestral, dpmpp_2m_sde, dpmpp_3m_sde)");
     }
 
     /// <summary>The keys the multistep solvers (DPM-Solver, UniPC) share.</summary>
-    public static void CheckMultistep(SchedulerConfig config, string scheduler, int maxOrder)
+    public static void CheckMultistep(SchedulerConfig config, string scheduler, int maxOrder, bool takesNoiseSampler = false)
     {
-        Check(config, scheduler);
+        Check(config, scheduler, takesNoiseSampler);
         if (config.SolverOrder < 1 || config.SolverOrder > maxOrder)
             throw new DiffuseException($"{scheduler}: solver_order must be in [1, {maxOrder}], got {config.SolverOrder}");
         if (config.UseKarrasSigmas && config.UseExponentialSigmas)

@@ -73,6 +73,8 @@ public sealed class DdpmScheduler : IScheduler
 
         public override torch.Tensor Timesteps => _timesteps;
 
+        public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => scheduler.AddNoise(x0, noise, t);
+
         public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
         {
             var step = StepMath.Timestep(t, scheduler.Config.NumTrainTimesteps);

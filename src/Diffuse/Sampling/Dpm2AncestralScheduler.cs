@@ -8,7 +8,8 @@ namespace Diffuse.Sampling;
 /// <c>KDPM2AncestralDiscreteScheduler</c> semantics: each step splits sigma_i → sigma_{i+1} into sigma_down and
 /// sigma_up, takes a DPM-Solver-2 step to sigma_down through the log-space midpoint sqrt(sigma_i sigma_down), then
 /// adds noise of standard deviation sigma_up. Two model calls per step, timesteps [t0, t_mid0, t1, t_mid1, ...];
-/// one draw of the sample's shape at every call, as diffusers draws it (used by the second). Unlike diffusers,
+/// one draw of the sample's shape at every call, as diffusers draws it (used by the second), or with
+/// <c>noise_sampler brownian_tree</c> a Brownian tree's increment over [sigma_{i+1}, sigma_i] at the second. Unlike diffusers,
 /// <c>sample</c> prediction is accepted; <c>clip_sample</c> is not a key of this scheduler.
 /// </summary>
 /// <remarks>
@@ -22,24 +23,25 @@ public sealed class Dpm2AncestralScheduler : IScheduler
 {
     private readonly SigmaTables _tables;
 
-    public Dpm2AncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "dpm2_ancestral");
+    public Dpm2AncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "dpm2_ancestral", takesNoiseSampler: true);
 
     public string Name => "dpm2_ancestral";
 
     public SchedulerConfig Config => _tables.Config;
 
-    public SamplingRun Begin(int numInferenceSteps) => Run.Create(_tables.Plan(numInferenceSteps, roundSolvedTimesteps: true), _tables.PredictionType);
+    public SamplingRun Begin(int numInferenceSteps) => _tables.Track(Run.Create(_tables.Plan(numInferenceSteps, roundSolvedTimesteps: true), Config));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
-    private sealed class Run(double[] timesteps, SigmaPlan plan, double[] mids, double[] downs, double[] ups, Process.PredictionType type)
-        : SigmaRun(timesteps, plan.InitNoiseSigma, type)
+    private sealed class Run(double[] timesteps, SigmaPlan plan, double[] mids, double[] downs, double[] ups, SchedulerConfig config)
+        : SigmaRun(timesteps, plan.InitNoiseSigma, config.PredictionType, plan.TwoStageLevels(timesteps))
     {
+        private readonly NoiseSource _noise = new(config.NoiseSampler, plan.Sigmas, "dpm2_ancestral");
         // diffusers' layout: [v0, v1, v1, v2, v2, ..., vn, vn, vn], indexed by the step index.
         private readonly double[] _sigmas = Layout(plan.Sigmas), _mids = Layout(mids), _downs = Layout(downs), _ups = Layout(ups);
         private torch.Tensor? _sample;
 
-        public static Run Create(SigmaPlan plan, Process.PredictionType type)
+        public static Run Create(SigmaPlan plan, SchedulerConfig config)
         {
             var s = plan.Sigmas; // n + 1, ending at 0
             int n = s.Length - 1;
@@ -49,7 +51,7 @@ public sealed class Dpm2AncestralScheduler : IScheduler
                 .Select(i => i < n - 1 ? (float)Math.Exp((Math.Log(s[i]) + Math.Log(split[i].Item1)) / 2) : 0.0).ToArray();
             var ts = plan.Timesteps.Take(1)
                 .Concat(plan.Timesteps.Skip(1).SelectMany((t, j) => new[] { SigmaSchedules.SigmaToTimestep(mids[j], plan.TrainSigmas), t }));
-            return new Run(ts.ToArray(), plan, mids, split.Select(p => p.Item1).ToArray(), split.Select(p => p.Item2).ToArray(), type);
+            return new Run(ts.ToArray(), plan, mids, split.Select(p => p.Item1).ToArray(), split.Select(p => p.Item2).ToArray(), config);
         }
 
         private static double[] Layout(double[] v) => SigmaTables.RepeatTail(v).Append(v[^1]).ToArray();
@@ -63,13 +65,14 @@ public sealed class Dpm2AncestralScheduler : IScheduler
             var first = _sample is null;
             var i = first ? stepIndex : stepIndex - 1;
             double sigma = _sigmas[i], sigmaMid = _mids[i];
-            var noise = StepMath.StepNoise(modelOutput, generator, "dpm2_ancestral");
             var x0 = PredictedOriginal(modelOutput, x, first ? sigma : sigmaMid);
             if (first)
             {
+                _noise.Discard(modelOutput, generator);
                 if (!IsLast(stepIndex)) _sample = x.clone().DetachFromDisposeScope();
                 return new StepResult(x + (x - x0) / sigma * (sigmaMid - sigma), x0); // Euler to sigma_mid
             }
+            var noise = _noise.Draw(modelOutput, sigma, _sigmas[i + 1], generator);
             var prev = _sample! + (x - x0) / sigmaMid * (_downs[i] - sigma) + noise * _ups[i]; // x_i to sigma_down, d at sigma_mid, then noise
             _sample!.Dispose();
             _sample = null;

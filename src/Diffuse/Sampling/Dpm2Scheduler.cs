@@ -28,12 +28,12 @@ public sealed class Dpm2Scheduler : IScheduler
 
     public SchedulerConfig Config => _tables.Config;
 
-    public SamplingRun Begin(int numInferenceSteps) => Run.Create(_tables.Plan(numInferenceSteps, roundSolvedTimesteps: true), _tables.PredictionType);
+    public SamplingRun Begin(int numInferenceSteps) => _tables.Track(Run.Create(_tables.Plan(numInferenceSteps, roundSolvedTimesteps: true), _tables.PredictionType));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
     private sealed class Run(double[] timesteps, SigmaPlan plan, double[] mids, Process.PredictionType type)
-        : SigmaRun(timesteps, plan.InitNoiseSigma, type)
+        : SigmaRun(timesteps, plan.InitNoiseSigma, type, plan.TwoStageLevels(timesteps))
     {
         // diffusers' layout: [v0, v1, v1, v2, v2, ..., vn, vn, vn], indexed by the step index.
         private readonly double[] _sigmas = SigmaTables.RepeatTail(plan.Sigmas).Append(plan.Sigmas[^1]).ToArray();

@@ -28,7 +28,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     /// <summary>Registers the scheduler under <paramref name="name"/> (the registry's SDE aliases).</summary>
     internal DpmSolverMultistepScheduler(SchedulerConfig config, string name)
     {
-        ConfigValidation.CheckMultistep(config, name, maxOrder: 3);
+        ConfigValidation.CheckMultistep(config, name, maxOrder: 3,
+            takesNoiseSampler: config.AlgorithmType is AlgorithmType.SdeDpmsolver or AlgorithmType.SdeDpmsolverPlusPlus);
         Name = name;
         Config = config;
         _solverType = config.SolverType ?? SolverType.Midpoint;
@@ -41,22 +42,28 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         if (config.AlgorithmType == AlgorithmType.SdeDpmsolver && config.SolverOrder == 3)
             throw new DiffuseException($"{name}: algorithm_type sde-dpmsolver has no third-order step; use solver_order 1 or 2");
         Schedule = NoiseSchedule.FromConfig(config);
-        Diffusion = new GaussianDiffusion(Schedule, config.PredictionType);
+        _lastRun = MultistepSchedule.TrainingLevels(Schedule);
     }
+
+    private volatile NoiseLevels _lastRun;
 
     public string Name { get; }
 
     public SchedulerConfig Config { get; }
 
     private NoiseSchedule Schedule { get; }
-    private GaussianDiffusion Diffusion { get; }
     private bool DataPrediction => Config.AlgorithmType is AlgorithmType.DpmsolverPlusPlus or AlgorithmType.SdeDpmsolverPlusPlus;
     private bool Stochastic => Config.AlgorithmType is AlgorithmType.SdeDpmsolver or AlgorithmType.SdeDpmsolverPlusPlus;
 
-    public SamplingRun Begin(int numInferenceSteps) => new Run(this,
-        MultistepSchedule.Create(Config, Schedule, numInferenceSteps, Name, roundKarrasTimesteps: Config.BetaSchedule != BetaSchedule.SquaredcosCapV2));
+    public SamplingRun Begin(int numInferenceSteps)
+    {
+        var schedule = MultistepSchedule.Create(Config, Schedule, numInferenceSteps, Name, roundKarrasTimesteps: Config.BetaSchedule != BetaSchedule.SquaredcosCapV2);
+        _lastRun = schedule.Levels;
+        return new Run(this, schedule);
+    }
 
-    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => Diffusion.QSample(x0, t, noise);
+    /// <summary>alpha_t x0 + sigma_t noise at the level of t in the last run begun, else on the training schedule (<see cref="IScheduler.AddNoise"/>).</summary>
+    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _lastRun.AddNoise(x0, noise, t);
 
     /// <summary>The model output as the solver's quantity (x_0 or eps) and as x_0, with dynamic thresholding of x_0.</summary>
     private (torch.Tensor Solver, torch.Tensor Original) Convert(torch.Tensor output, torch.Tensor x, double abar)
@@ -114,16 +121,21 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     private sealed class Run(DpmSolverMultistepScheduler scheduler, MultistepSchedule schedule) : SamplingRun
     {
         private readonly List<torch.Tensor> _outputs = []; // converted outputs, newest last; owned by the run
+        private readonly NoiseSource _noise = new(scheduler.Config.NoiseSampler, schedule.Sigmas, scheduler.Name);
         private int _index = -1, _lowerOrderNums;
 
         public override torch.Tensor Timesteps => schedule.TimestepsTensor;
 
+        public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => schedule.Levels.AddNoise(x0, noise, t);
+
         public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
         {
             var c = scheduler.Config;
-            var noise = scheduler.Stochastic ? StepMath.StepNoise(modelOutput, generator, scheduler.Name) : null;
             _index = schedule.NextIndex(_index, StepMath.Timestep(t, c.NumTrainTimesteps), scheduler.Name);
             int n = schedule.Count, i = _index;
+            // The SDE step's noise z enters as sigma_t sqrt(1 - e^{-2h}) z, which in Karras' x = x0 + sigma eps is
+            // sigma_{i+1} sqrt(1 - e^{-2h}) z: k-diffusion's sample_dpmpp_2m_sde, with z = noise_sampler(sigma_i, sigma_{i+1}).
+            var noise = scheduler.Stochastic ? _noise.Draw(modelOutput, schedule.Sigma(i), schedule.Sigma(i + 1), generator) : null;
             var lowerFinal = i == n - 1 && (c.EulerAtFinal || (c.LowerOrderFinal && n < 15) || schedule.EndsAtZero);
             var lowerSecond = i == n - 2 && c.LowerOrderFinal && n < 15;
             var (solver, original) = scheduler.Convert(modelOutput, x, schedule.AlphaCumprod(i));

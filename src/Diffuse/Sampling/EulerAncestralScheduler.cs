@@ -6,7 +6,8 @@ namespace Diffuse.Sampling;
 /// <summary>
 /// Ancestral Euler (k-diffusion's <c>sample_euler_ancestral</c>, eta 1), with diffusers'
 /// <c>EulerAncestralDiscreteScheduler</c> semantics: an Euler step down to sigma_down, then fresh noise of
-/// standard deviation sigma_up, one draw of the sample's shape every step.
+/// standard deviation sigma_up, one draw of the sample's shape every step (or, with <c>noise_sampler
+/// brownian_tree</c>, a Brownian tree's increment over [sigma_{i+1}, sigma_i], as k-diffusion's noise_sampler).
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -18,27 +19,30 @@ public sealed class EulerAncestralScheduler : IScheduler
 {
     private readonly SigmaTables _tables;
 
-    public EulerAncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "euler_ancestral");
+    public EulerAncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "euler_ancestral", takesNoiseSampler: true);
 
     public string Name => "euler_ancestral";
 
     public SchedulerConfig Config => _tables.Config;
 
-    public SamplingRun Begin(int numInferenceSteps) => new Run(_tables.Plan(numInferenceSteps), _tables.PredictionType);
+    public SamplingRun Begin(int numInferenceSteps) => _tables.Track(new Run(_tables.Plan(numInferenceSteps), Config));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
-    private sealed class Run(SigmaPlan plan, Process.PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type)
+    private sealed class Run(SigmaPlan plan, SchedulerConfig config)
+        : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, config.PredictionType, plan.OneStageLevels())
     {
+        private readonly NoiseSource _noise = new(config.NoiseSampler, plan.Sigmas, "euler_ancestral");
+
         protected override double ModelSigma(int stepIndex) => plan.Sigmas[stepIndex];
 
         protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
         {
-            double sigma = plan.Sigmas[stepIndex];
-            var (sigmaDown, sigmaUp) = SigmaSchedules.AncestralSplit(sigma, plan.Sigmas[stepIndex + 1]);
+            double sigma = plan.Sigmas[stepIndex], sigmaNext = plan.Sigmas[stepIndex + 1];
+            var (sigmaDown, sigmaUp) = SigmaSchedules.AncestralSplit(sigma, sigmaNext);
             var x0 = PredictedOriginal(modelOutput, x, sigma);
             var d = (x - x0) / sigma;
-            var noise = StepMath.StepNoise(modelOutput, generator, "euler_ancestral");
+            var noise = _noise.Draw(modelOutput, sigma, sigmaNext, generator);
             return new StepResult(x + d * (sigmaDown - sigma) + noise * sigmaUp, x0);
         }
     }

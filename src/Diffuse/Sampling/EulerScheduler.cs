@@ -24,11 +24,11 @@ public sealed class EulerScheduler : IScheduler
 
     public SchedulerConfig Config => _tables.Config;
 
-    public SamplingRun Begin(int numInferenceSteps) => new Run(_tables.Plan(numInferenceSteps), _tables.PredictionType);
+    public SamplingRun Begin(int numInferenceSteps) => _tables.Track(new Run(_tables.Plan(numInferenceSteps), _tables.PredictionType));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
-    private sealed class Run(SigmaPlan plan, Process.PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type)
+    private sealed class Run(SigmaPlan plan, Process.PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type, plan.OneStageLevels())
     {
         protected override double ModelSigma(int stepIndex) => plan.Sigmas[stepIndex];
 

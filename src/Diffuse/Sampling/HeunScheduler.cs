@@ -24,12 +24,12 @@ public sealed class HeunScheduler : IScheduler
 
     public SchedulerConfig Config => _tables.Config;
 
-    public SamplingRun Begin(int numInferenceSteps) => new Run(_tables.Plan(numInferenceSteps), Config);
+    public SamplingRun Begin(int numInferenceSteps) => _tables.Track(new Run(_tables.Plan(numInferenceSteps), Config));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
     private sealed class Run(SigmaPlan plan, SchedulerConfig config)
-        : SigmaRun(SigmaTables.RepeatTail(plan.Timesteps), plan.InitNoiseSigma, config.PredictionType)
+        : SigmaRun(SigmaTables.RepeatTail(plan.Timesteps), plan.InitNoiseSigma, config.PredictionType, plan.TwoStageLevels(SigmaTables.RepeatTail(plan.Timesteps)))
     {
         private readonly double[] _sigmas = SigmaTables.RepeatTail(plan.Sigmas[..^1]).Append(plan.Sigmas[^1]).ToArray();
         private torch.Tensor? _derivative, _sample;

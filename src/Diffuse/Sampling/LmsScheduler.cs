@@ -26,7 +26,7 @@ public sealed class LmsScheduler : IScheduler
 
     public SchedulerConfig Config => _tables.Config;
 
-    public SamplingRun Begin(int numInferenceSteps) => new Run(_tables.Plan(numInferenceSteps), _tables.PredictionType);
+    public SamplingRun Begin(int numInferenceSteps) => _tables.Track(new Run(_tables.Plan(numInferenceSteps), _tables.PredictionType));
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
@@ -49,7 +49,7 @@ public sealed class LmsScheduler : IScheduler
         return sum * (b - a) / 2;
     }
 
-    private sealed class Run(SigmaPlan plan, Process.PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type)
+    private sealed class Run(SigmaPlan plan, Process.PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type, plan.OneStageLevels())
     {
         private readonly List<torch.Tensor> _derivatives = [];
 
@@ -61,9 +61,11 @@ public sealed class LmsScheduler : IScheduler
             var x0 = PredictedOriginal(modelOutput, x, sigma);
             _derivatives.Add(((x - x0) / sigma).DetachFromDisposeScope());
             if (_derivatives.Count > MaxOrder) { _derivatives[0].Dispose(); _derivatives.RemoveAt(0); }
-            var order = Math.Min(Math.Min(stepIndex + 1, MaxOrder), _derivatives.Count);
+            // As diffusers: the order follows the step index, so a run started part-way (img2img) weights its few
+            // derivatives with the coefficients of the full order (zip over the shorter list), not a lower order's.
+            var order = Math.Min(stepIndex + 1, MaxOrder);
             var prev = x;
-            for (int k = 0; k < order; k++) prev = prev + _derivatives[^(k + 1)] * Coefficient(plan.Sigmas, stepIndex, order, k);
+            for (int k = 0; k < Math.Min(order, _derivatives.Count); k++) prev = prev + _derivatives[^(k + 1)] * Coefficient(plan.Sigmas, stepIndex, order, k);
             if (IsLast(stepIndex)) { _derivatives.ForEach(d => d.Dispose()); _derivatives.Clear(); }
             return new StepResult(prev, x0);
         }

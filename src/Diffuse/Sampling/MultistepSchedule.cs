@@ -20,12 +20,23 @@ internal sealed class MultistepSchedule
     private readonly long[] _timesteps;
     private readonly double[] _sigmas;
 
-    private MultistepSchedule(long[] timesteps, double[] sigmas)
+    private MultistepSchedule(long[] timesteps, double[] sigmas, double[] trainSigmas)
     {
         _timesteps = timesteps;
         _sigmas = sigmas;
         TimestepsTensor = StepMath.RunOwned(timesteps);
+        Levels = new NoiseLevels(timesteps.Select(t => (double)t), sigmas, trainSigmas, variancePreserving: true);
     }
+
+    /// <summary>The levels diffusers' multistep <c>add_noise</c> reads: alpha_t x0 + sigma_t noise at sigma i for step i.</summary>
+    public NoiseLevels Levels { get; }
+
+    /// <summary>The n + 1 sigmas, float32 values.</summary>
+    public IReadOnlyList<double> Sigmas => _sigmas;
+
+    /// <summary>The levels of no run (every t on the training schedule), for a scheduler that has begun none.</summary>
+    public static NoiseLevels TrainingLevels(NoiseSchedule schedule) =>
+        NoiseLevels.Training(Enumerable.Range(0, schedule.NumTrainTimesteps).Select(schedule.Sigma).ToArray(), variancePreserving: true);
 
     public torch.Tensor TimestepsTensor { get; }
 
@@ -86,7 +97,7 @@ internal sealed class MultistepSchedule
             sigmas = timesteps.Select(t => trainSigmas[t]).ToArray();
         }
         var last = (c.FinalSigmasType ?? FinalSigmasType.Zero) == FinalSigmasType.SigmaMin ? trainSigmas[0] : 0.0;
-        return new MultistepSchedule(timesteps, sigmas.Append(last).Select(s => (double)(float)s).ToArray());
+        return new MultistepSchedule(timesteps, sigmas.Append(last).Select(s => (double)(float)s).ToArray(), trainSigmas);
     }
 
     /// <summary>

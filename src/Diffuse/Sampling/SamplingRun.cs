@@ -26,6 +26,15 @@ public abstract class SamplingRun
     /// <summary>Scales the model input at timestep <paramref name="t"/> (identity for DDPM and DDIM).</summary>
     public virtual torch.Tensor ScaleModelInput(torch.Tensor x, torch.Tensor t) => x.alias();
 
+    /// <summary>
+    /// x0 noised to the level the run has at timestep <paramref name="t"/> (one timestep, or one per sample), in the
+    /// parameterisation its steps take: exact for the run's own timesteps and free of any state shared with other
+    /// runs (see <see cref="IScheduler.AddNoise"/>). An img2img start is <c>x = run.AddNoise(x0, noise, ts[k])</c>,
+    /// then the loop from <c>ts[k]</c>.
+    /// </summary>
+    public virtual torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) =>
+        throw new DiffuseException($"{GetType().Name} does not add noise itself; use its scheduler's AddNoise");
+
     /// <summary>One reverse step from <paramref name="x"/> at <paramref name="t"/> given the model's output there.</summary>
     /// <param name="generator">Source of the step's noise; a stochastic step without one is an error (the library never uses the global generator).</param>
     public abstract StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator);

@@ -59,6 +59,15 @@ public sealed record SchedulerConfig
     public double DynamicThresholdingRatio { get; init; } = 0.995;
     public double SampleMaxValue { get; init; } = 1.0;
 
+    /// <summary>
+    /// A Diffuse key, not a diffusers one: where the stochastic sigma-based and SDE samplers (euler_ancestral,
+    /// dpm2_ancestral, dpmpp_2m_sde, dpmpp_3m_sde) take their step noise, <c>gaussian</c> (the default, diffusers')
+    /// or <c>brownian_tree</c>; the other schedulers refuse <c>brownian_tree</c>. Written only when not the default,
+    /// so diffusers can read the config.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public NoiseSampler NoiseSampler { get; init; }
+
     /// <summary>Keys the JSON had that no property takes (kept so that callers can report them).</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? UnknownKeys { get; init; }

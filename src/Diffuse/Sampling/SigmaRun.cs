@@ -18,8 +18,12 @@ public abstract class SigmaRun : SamplingRun
     private int? _stepIndex;
 
     /// <param name="timesteps">The timesteps to visit, descending (repeats allowed for two-stage methods).</param>
-    protected SigmaRun(double[] timesteps, double initNoiseSigma, PredictionType predictionType)
+    protected SigmaRun(double[] timesteps, double initNoiseSigma, PredictionType predictionType) : this(timesteps, initNoiseSigma, predictionType, null) { }
+
+    /// <param name="levels">The sigma at each step index, for <see cref="AddNoise"/> (see <see cref="SigmaPlan.OneStageLevels"/>).</param>
+    private protected SigmaRun(double[] timesteps, double initNoiseSigma, PredictionType predictionType, NoiseLevels? levels)
     {
+        Levels = levels;
         _timestepValues = timesteps.Select(t => (float)t).ToArray();
         _timesteps = torch.tensor(_timestepValues, torch.float32).DetachFromDisposeScope();
         InitNoiseSigma = initNoiseSigma;
@@ -30,6 +34,13 @@ public abstract class SigmaRun : SamplingRun
     public override torch.Tensor Timesteps => _timesteps;
 
     public override double InitNoiseSigma { get; }
+
+    /// <summary>The run's sigma at each step index (null for a run that did not give them).</summary>
+    internal NoiseLevels? Levels { get; }
+
+    /// <summary>x0 + sigma noise, sigma the run's at the step index of <paramref name="t"/> (diffusers' sigma-based <c>add_noise</c>).</summary>
+    public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) =>
+        (Levels ?? throw new DiffuseException($"{GetType().Name} does not add noise itself; use its scheduler's AddNoise")).AddNoise(x0, noise, t);
 
     /// <summary>The sigma of the sample the model sees at step <paramref name="stepIndex"/>.</summary>
     protected abstract double ModelSigma(int stepIndex);

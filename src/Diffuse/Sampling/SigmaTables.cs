@@ -7,7 +7,14 @@ namespace Diffuse.Sampling;
 /// <summary>The inference sigmas and timesteps of one run of a sigma-based scheduler.</summary>
 /// <param name="Timesteps">n fractional timesteps, descending, float32 values.</param>
 /// <param name="Sigmas">n + 1 sigmas (the last is the final sigma), float32 values.</param>
-internal sealed record SigmaPlan(double[] Timesteps, double[] Sigmas, double InitNoiseSigma, double[] TrainSigmas);
+internal sealed record SigmaPlan(double[] Timesteps, double[] Sigmas, double InitNoiseSigma, double[] TrainSigmas)
+{
+    /// <summary>The noise levels of a one-stage run: sigma i at step i.</summary>
+    public NoiseLevels OneStageLevels() => new(Timesteps, Sigmas, TrainSigmas, variancePreserving: false);
+
+    /// <summary>The noise levels of a two-stage run (Heun, KDPM2) visiting <paramref name="timesteps"/>: diffusers' sigmas [s0, s1, s1, s2, s2, ...].</summary>
+    public NoiseLevels TwoStageLevels(double[] timesteps) => new(timesteps, SigmaTables.RepeatTail(Sigmas), TrainSigmas, variancePreserving: false);
+}
 
 /// <summary>
 /// The tables a sigma-based scheduler keeps (config, noise schedule, training sigmas) and the way diffusers'
@@ -18,30 +25,38 @@ internal sealed record SigmaPlan(double[] Timesteps, double[] Sigmas, double Ini
 internal sealed class SigmaTables
 {
     private readonly NoiseSchedule _schedule;
-    private readonly GaussianDiffusion _diffusion;
     private readonly double[] _trainSigmas;
+    private volatile NoiseLevels _lastRun;
 
     /// <param name="finalSigmaMin">Whether the scheduler takes <c>final_sigmas_type sigma_min</c> (diffusers' Euler does, the others always end at 0).</param>
-    public SigmaTables(SchedulerConfig config, string scheduler, bool finalSigmaMin = false)
+    /// <param name="takesNoiseSampler">Whether its steps draw noise that <c>noise_sampler brownian_tree</c> can replace.</param>
+    public SigmaTables(SchedulerConfig config, string scheduler, bool finalSigmaMin = false, bool takesNoiseSampler = false)
     {
-        ConfigValidation.Check(config, scheduler);
+        ConfigValidation.Check(config, scheduler, takesNoiseSampler);
         if (config.UseKarrasSigmas && config.UseExponentialSigmas)
             throw new DiffuseException($"{scheduler}: use_karras_sigmas and use_exponential_sigmas cannot both be true");
         if (!finalSigmaMin && config.FinalSigmasType == FinalSigmasType.SigmaMin)
             throw new DiffuseException($"{scheduler}: final_sigmas_type sigma_min is not supported; this scheduler always ends at sigma 0");
         Config = config;
         _schedule = NoiseSchedule.FromConfig(config);
-        _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
         // float32 like diffusers; a zero-terminal-SNR abar of 0 becomes 2^-24 so that sigma stays finite.
         _trainSigmas = _schedule.AlphasCumprod.Select(a => (double)MathF.Sqrt((1f - Math.Max((float)a, 1f / (1 << 24))) / Math.Max((float)a, 1f / (1 << 24)))).ToArray();
+        _lastRun = NoiseLevels.Training(_trainSigmas, variancePreserving: false);
     }
 
     public SchedulerConfig Config { get; }
 
     public PredictionType PredictionType => Config.PredictionType;
 
-    /// <summary>q(x_t | x_0) at integer training timesteps (the interface's contract).</summary>
-    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _diffusion.QSample(x0, t, noise);
+    /// <summary>x0 + sigma noise at the level of t in the last run begun, else on the training schedule (<see cref="IScheduler.AddNoise"/>).</summary>
+    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _lastRun.AddNoise(x0, noise, t);
+
+    /// <summary>Remembers <paramref name="run"/>'s noise levels for <see cref="AddNoise"/>, as diffusers' schedulers remember their last <c>set_timesteps</c>.</summary>
+    public TRun Track<TRun>(TRun run) where TRun : SigmaRun
+    {
+        if (run.Levels is { } levels) _lastRun = levels;
+        return run;
+    }
 
     /// <summary>[v0, v1, v1, v2, v2, ...]: the two-stage methods' layout (diffusers' <c>cat([v[:1], v[1:].repeat_interleave(2)])</c>).</summary>
     public static double[] RepeatTail(double[] v) => v.Take(1).Concat(v.Skip(1).SelectMany(x => new[] { x, x })).ToArray();

@@ -22,7 +22,7 @@ namespace Diffuse.Sampling;
 public sealed class UniPcMultistepScheduler : IScheduler
 {
     private readonly NoiseSchedule _schedule;
-    private readonly GaussianDiffusion _diffusion;
+    private volatile NoiseLevels _lastRun;
     private readonly SolverType _solverType;
 
     public UniPcMultistepScheduler(SchedulerConfig config)
@@ -36,16 +36,22 @@ public sealed class UniPcMultistepScheduler : IScheduler
         if (!config.LowerOrderFinal && config.SolverOrder > 1 && (config.FinalSigmasType ?? FinalSigmasType.Zero) == FinalSigmasType.Zero)
             throw new DiffuseException("unipc: lower_order_final false with final_sigmas_type zero gives a non-finite last step (as in diffusers); set final_sigmas_type sigma_min or lower_order_final true");
         _schedule = NoiseSchedule.FromConfig(config);
-        _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
+        _lastRun = MultistepSchedule.TrainingLevels(_schedule);
     }
 
     public string Name => "unipc";
 
     public SchedulerConfig Config { get; }
 
-    public SamplingRun Begin(int numInferenceSteps) => new Run(this, MultistepSchedule.Create(Config, _schedule, numInferenceSteps, Name));
+    public SamplingRun Begin(int numInferenceSteps)
+    {
+        var schedule = MultistepSchedule.Create(Config, _schedule, numInferenceSteps, Name);
+        _lastRun = schedule.Levels;
+        return new Run(this, schedule);
+    }
 
-    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _diffusion.QSample(x0, t, noise);
+    /// <summary>alpha_t x0 + sigma_t noise at the level of t in the last run begun, else on the training schedule (<see cref="IScheduler.AddNoise"/>).</summary>
+    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _lastRun.AddNoise(x0, noise, t);
 
     private torch.Tensor PredictedOriginal(torch.Tensor output, torch.Tensor x, double abar)
     {
@@ -102,6 +108,8 @@ public sealed class UniPcMultistepScheduler : IScheduler
         private int _index = -1, _lowerOrderNums, _thisOrder;
 
         public override torch.Tensor Timesteps => schedule.TimestepsTensor;
+
+        public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => schedule.Levels.AddNoise(x0, noise, t);
 
         public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
         {

@@ -98,6 +98,8 @@ public class BadInputTests(TrainedModel trained)
     [InlineData("--n", "0", "--n")]
     [InlineData("--seed", "1e3", "--seed")]
     [InlineData("--weights", "best", "--weights")]
+    [InlineData("--noise", "pink", "--noise")]
+    [InlineData("--noise", "brownian", "noise_sampler")]
     public void SampleRejectsABadValue(string option, string value, string named)
     {
         var outFile = OutCsv();

@@ -55,6 +55,29 @@ internal static class ReferenceInputs
         return x;
     }
 
+    /// <summary>
+    /// diffusers' <c>test_full_loop_with_noise</c> (img2img): ts = timesteps[t_start * order:], x = add_noise(x_init,
+    /// noise_deter, ts[:1]) through the scheduler, then loop A (or B, <paramref name="sigmaLoop"/>, from
+    /// x_init = sample_deter * init_noise_sigma) over ts in the same run.
+    /// </summary>
+    public static torch.Tensor LoopWithNoise(IScheduler scheduler, int steps, int tStart, bool sigmaLoop, torch.Generator? generator,
+        torch.Tensor? sample = null, torch.Tensor? noise = null)
+    {
+        var run = scheduler.Begin(steps);
+        var x = (sample ?? SampleDeter()) * (sigmaLoop ? run.InitNoiseSigma : 1.0);
+        var ts = run.Timesteps[(tStart * run.Order)..];
+        x = scheduler.AddNoise(x, noise ?? NoiseDeter(), ts[..1]);
+        double[] values;
+        using (var asDouble = ts.to_type(torch.float64)) values = asDouble.data<double>().ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var scaled = run.ScaleModelInput(x, ts[i]);
+            x = run.Step(Model(scaled, values[i]), ts[i], sigmaLoop ? scaled : x, generator).PrevSample.MoveToOuterDisposeScope();
+        }
+        return x;
+    }
+
     public static (double Sum, double Mean) SumMeanAbs(torch.Tensor x)
     {
         using var abs = x.abs();

@@ -186,19 +186,60 @@ public abstract class SchedulerContractTests<T> where T : IScheduler
         Assert.Contains(steps.ToString(), e.Message);
     }
 
-    [Fact]
-    public void AddNoiseIsTheForwardProcess()
+    /// <summary>x0 and noise's coefficients in AddNoise(x0, noise, t), one per sample, read off with unit inputs.</summary>
+    private static (double[] Signal, double[] Noise) AddNoiseCoefficients(Func<torch.Tensor, torch.Tensor, torch.Tensor> addNoise, int batch)
     {
         using var scope = torch.NewDisposeScope();
+        var ones = torch.ones(batch, 3, 2, 2);
+        var zeros = torch.zeros(batch, 3, 2, 2);
+        return (addNoise(ones, zeros)[.., 0, 0, 0].to_type(torch.float64).data<double>().ToArray(),
+                addNoise(zeros, ones)[.., 0, 0, 0].to_type(torch.float64).data<double>().ToArray());
+    }
+
+    [Fact]
+    public void AddNoiseAtTrainingTimestepsIsTheForwardProcess()
+    {
+        // Whether written as sqrt(abar) x0 + sqrt(1 - abar) noise (DDPM, DDIM, multistep) or as x0 + sigma noise
+        // (sigma-based), noise over signal is sigma_t = sqrt((1 - abar_t) / abar_t), and the map is linear.
+        using var scope = torch.NewDisposeScope();
         var scheduler = Create(Config);
+        long[] ts = [0, 10, 500, 999];
+        var t = torch.tensor(ts);
+        var (signal, noise) = AddNoiseCoefficients((x0, n) => scheduler.AddNoise(x0, n, t), ts.Length);
+        var abar = NoiseSchedule.FromConfig(Config).AlphasCumprod;
+        for (var i = 0; i < ts.Length; i++)
+        {
+            Assert.Equal(Math.Sqrt((1 - abar[ts[i]]) / abar[ts[i]]), noise[i] / signal[i], 1e-5 * (1 + noise[i] / signal[i]));
+            Assert.True(signal[i] == 1 || Math.Abs(signal[i] - Math.Sqrt(abar[ts[i]])) < 1e-6, $"signal {signal[i]} at t {ts[i]}");
+        }
         var x0 = ReferenceInputs.SampleDeter();
-        var noise = ReferenceInputs.NoiseDeter();
-        var t = torch.tensor(new long[] { 0, 10, 500, 999 });
-        var expected = new GaussianDiffusion(NoiseSchedule.FromConfig(Config), Config.PredictionType).QSample(x0, t, noise);
-        Assert.True(torch.allclose(expected, scheduler.AddNoise(x0, noise, t), rtol: 0, atol: 0));
-        var abar = NoiseSchedule.FromConfig(Config).AlphasCumprod[500];
-        var one = scheduler.AddNoise(x0, noise, torch.tensor(new long[] { 500 }));
-        Assert.True(torch.allclose(x0 * Math.Sqrt(abar) + noise * Math.Sqrt(1 - abar), one, rtol: 1e-6, atol: 1e-6));
+        var eps = ReferenceInputs.NoiseDeter();
+        var expected = x0 * torch.tensor(signal).view(-1, 1, 1, 1) + eps * torch.tensor(noise).view(-1, 1, 1, 1);
+        Assert.True(torch.allclose(expected.to_type(torch.float32), scheduler.AddNoise(x0, eps, t), rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AddNoiseAtARunsTimestepGivesTheModelAVariancePreservingInput(bool karras)
+    {
+        // The run's model sees sqrt(abar) x0 + sqrt(1 - abar) noise at its own level: a scheduler that noised to
+        // another sigma than its run's (or in another parameterisation) would break c0^2 + c1^2 = 1.
+        var config = Config with { UseKarrasSigmas = karras };
+        var scheduler = Create(config);
+        var count = Values(scheduler.Begin(10).Timesteps).Length;
+        for (var k = 0; k < count; k++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var run = scheduler.Begin(10);
+            var t = run.Timesteps[k..(k + 1)];
+            var (signal, noise) = AddNoiseCoefficients((x0, n) => run.ScaleModelInput(scheduler.AddNoise(x0, n, t), t), 1);
+            Assert.Equal(1, signal[0] * signal[0] + noise[0] * noise[0], 1e-5);
+            var fromRun = AddNoiseCoefficients((x0, n) => run.AddNoise(x0, n, t), 1);
+            var fromScheduler = AddNoiseCoefficients((x0, n) => scheduler.AddNoise(x0, n, t), 1);
+            Assert.Equal(fromScheduler.Signal[0], fromRun.Signal[0], 1e-7);
+            Assert.Equal(fromScheduler.Noise[0], fromRun.Noise[0], 1e-7);
+        }
     }
 
     [Fact]

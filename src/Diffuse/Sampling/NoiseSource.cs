@@ -1,0 +1,61 @@
+using TorchSharp;
+
+namespace Diffuse.Sampling;
+
+/// <summary>
+/// The noise of one run's stochastic steps, as its config's <c>noise_sampler</c> says: fresh draws from the run's
+/// generator (diffusers), or k-diffusion's <c>BrownianTreeNoiseSampler</c>, z = (W(sigma_next) - W(sigma)) /
+/// sqrt(|sigma_next - sigma|) for one <see cref="BrownianTree"/> W in sigma over [the smallest non-zero sigma of
+/// the run, its largest], whose seed is drawn from the generator at the run's first stochastic step. A step
+/// calls <see cref="Draw"/> with the sigmas of the Karras et al. 2022 parameterisation it moves between.
+/// </summary>
+public sealed class NoiseSource
+{
+    private readonly NoiseSampler _kind;
+    private readonly string _scheduler;
+    private readonly double _sigmaMin, _sigmaMax;
+    private BrownianTree? _tree;
+
+    /// <param name="sigmas">The run's sigmas (any order; zeros are left out of the tree's interval).</param>
+    /// <param name="scheduler">The scheduler's name, for messages.</param>
+    public NoiseSource(NoiseSampler kind, IEnumerable<double> sigmas, string scheduler)
+    {
+        _kind = kind;
+        _scheduler = scheduler;
+        var positive = sigmas.Where(s => s > 0).DefaultIfEmpty(0).ToArray();
+        (_sigmaMin, _sigmaMax) = (positive.Min(), positive.Max());
+    }
+
+    /// <summary>Standard normal noise of <paramref name="like"/>'s shape for the step from <paramref name="sigma"/> to <paramref name="sigmaNext"/>.</summary>
+    /// <param name="generator">The run's generator; a stochastic step without one is an error.</param>
+    public torch.Tensor Draw(torch.Tensor like, double sigma, double sigmaNext, torch.Generator? generator)
+    {
+        if (_kind == NoiseSampler.Gaussian) return StepMath.StepNoise(like, generator, _scheduler);
+        if (generator is null) throw new DiffuseException($"{_scheduler}: the Brownian tree's seed comes from a torch.Generator; pass one to Step");
+        if (!(_sigmaMax > _sigmaMin)) return torch.zeros_like(like); // a single noise level: no interval to move along
+        _tree ??= new BrownianTree(like.shape, _sigmaMin, _sigmaMax, Seed(generator), dtype: like.dtype, device: like.device);
+        if (!like.shape.SequenceEqual(_tree.Shape))
+            throw new DiffuseException($"{_scheduler}: the sample's shape changed within a run, from [{string.Join(", ", _tree.Shape)}] to [{string.Join(", ", like.shape)}]");
+        // Sigmas beyond the interval (a final 0) are clamped into it; a step that leaves no length there adds no noise.
+        double a = Math.Clamp(sigma, _sigmaMin, _sigmaMax), b = Math.Clamp(sigmaNext, _sigmaMin, _sigmaMax);
+        if (a == b) return torch.zeros_like(like);
+        using var scope = torch.NewDisposeScope();
+        return (_tree.Increment(a, b) / Math.Sqrt(Math.Abs(b - a))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A draw diffusers makes and throws away (KDPM2 ancestral's first stage): made from the generator for
+    /// gaussian noise, so that it advances as diffusers', and skipped for the tree.
+    /// </summary>
+    public void Discard(torch.Tensor like, torch.Generator? generator)
+    {
+        if (_kind == NoiseSampler.Gaussian) StepMath.StepNoise(like, generator, _scheduler).Dispose();
+    }
+
+    /// <summary>One int64 in [0, 2^63 - 1) from the run's generator, as k-diffusion draws the tree's entropy.</summary>
+    private static ulong Seed(torch.Generator generator)
+    {
+        using var seed = torch.randint(0, long.MaxValue, [1], dtype: torch.int64, generator: generator);
+        return (ulong)seed.item<long>();
+    }
+}
