@@ -6,7 +6,8 @@ namespace Diffuse.Sampling;
 /// <summary>
 /// Ancestral Euler (k-diffusion's <c>sample_euler_ancestral</c>, eta 1), with diffusers'
 /// <c>EulerAncestralDiscreteScheduler</c> semantics: an Euler step down to sigma_down, then fresh noise of
-/// standard deviation sigma_up, one draw of the sample's shape every step.
+/// standard deviation sigma_up, one draw of the sample's shape every step; epsilon or v_prediction (diffusers raises for
+/// <c>sample</c>, and so does Diffuse, at creation).
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -18,9 +19,12 @@ public sealed class EulerAncestralScheduler : IScheduler
 {
     private readonly SigmaTables _tables;
 
-    public EulerAncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "euler_ancestral");
+    public EulerAncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "euler_ancestral", supported: ConfigValidation.EpsilonOrV);
 
     public string Name => "euler_ancestral";
+
+    /// <summary>epsilon and v_prediction, as diffusers (which raises for <c>sample</c>).</summary>
+    public IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
 
     public SchedulerConfig Config => _tables.Config;
 

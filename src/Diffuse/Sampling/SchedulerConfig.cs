@@ -33,6 +33,12 @@ public sealed record SchedulerConfig
     /// </summary>
     public double Eta { get; init; }
 
+    /// <summary>
+    /// DDIM's <c>use_clipped_model_output</c> (an argument of diffusers' <c>step</c>, configuration here like
+    /// <see cref="Eta"/>): re-derive eps from the thresholded or clipped x_0, as GLIDE does. Off: eps is the model's own.
+    /// </summary>
+    public bool UseClippedModelOutput { get; init; }
+
     // Sigma-based and multistep schedulers (the samplers issue); DDPM and DDIM ignore these.
 
     /// <summary>Karras et al. 2022 sigmas (Eq. 5, rho 7) for the inference steps.</summary>

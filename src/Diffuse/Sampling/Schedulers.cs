@@ -12,6 +12,7 @@ public static class Schedulers
     [
         new("ddpm", "DDPM ancestral sampling (Ho et al. 2020), stochastic; diffusers' DDPMScheduler", c => new DdpmScheduler(c)),
         new("ddim", "DDIM (Song et al. 2021), deterministic at eta 0, stochastic for eta > 0; diffusers' DDIMScheduler", c => new DdimScheduler(c)),
+        new("ddim_inverse", "DDIM inversion (Song et al. 2021): deterministic DDIM from an image up to noise, for editing, timesteps ascending; diffusers' DDIMInverseScheduler", c => new DdimInverseScheduler(c)),
         new("euler", "Euler on the probability-flow ODE in sigma (Karras et al. 2022), deterministic; diffusers' EulerDiscreteScheduler", c => new EulerScheduler(c)),
         new("euler_ancestral", "ancestral Euler (k-diffusion), stochastic: fresh noise every step; diffusers' EulerAncestralDiscreteScheduler", c => new EulerAncestralScheduler(c)),
         new("heun", "Heun's second-order method (Karras et al. 2022, Algorithm 1), two model calls per step, deterministic; diffusers' HeunDiscreteScheduler", c => new HeunScheduler(c)),

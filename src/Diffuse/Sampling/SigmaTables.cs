@@ -22,9 +22,11 @@ internal sealed class SigmaTables
     private readonly double[] _trainSigmas;
 
     /// <param name="finalSigmaMin">Whether the scheduler takes <c>final_sigmas_type sigma_min</c> (diffusers' Euler does, the others always end at 0).</param>
-    public SigmaTables(SchedulerConfig config, string scheduler, bool finalSigmaMin = false)
+    /// <param name="supported">The prediction types the scheduler accepts (null: all).</param>
+    public SigmaTables(SchedulerConfig config, string scheduler, bool finalSigmaMin = false, IReadOnlyList<PredictionType>? supported = null)
     {
         ConfigValidation.Check(config, scheduler);
+        ConfigValidation.CheckPredictionType(config, scheduler, supported ?? ConfigValidation.AllPredictionTypes);
         if (config.UseKarrasSigmas && config.UseExponentialSigmas)
             throw new DiffuseException($"{scheduler}: use_karras_sigmas and use_exponential_sigmas cannot both be true");
         if (!finalSigmaMin && config.FinalSigmasType == FinalSigmasType.SigmaMin)
