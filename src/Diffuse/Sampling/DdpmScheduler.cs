@@ -15,7 +15,7 @@ namespace Diffuse.Sampling;
 /// <remarks>
 /// <list type="table">
 /// <item><term>abar, abarPrev</term><description>abar_t and abar at the next visited timestep (1 after the last)</description></item>
-/// <item><term>q</term><description>the coefficients of mu-tilde and beta-tilde, Eq. 7 of Ho et al. 2020 (<see cref="PosteriorCoefficients"/>)</description></item>
+/// <item><term>q</term><description>the coefficients of mu-tilde, Eq. 7 of Ho et al. 2020, in diffusers' float32 arithmetic</description></item>
 /// <item><term>beta, betaTilde</term><description>the step's beta 1 - abar / abarPrev and beta-tilde clamped at 1e-20 (diffusers' <c>_get_variance</c>)</description></item>
 /// <item><term>v</term><description>the variance channels of a learned-variance output (its second C channels, diffusers' <c>predicted_variance</c>)</description></item>
 /// <item><term>z</term><description>the step's standard normal draw, one of the sample's shape per step with t &gt; 0</description></item>
@@ -54,7 +54,7 @@ public sealed class DdpmScheduler : IScheduler
     /// </summary>
     public double StepVariance(long t, long prevT)
     {
-        var (beta, betaTilde) = Bounds(t, prevT);
+        var (_, _, beta, betaTilde) = Coefficients(t, prevT);
         return Config.VarianceType switch
         {
             VarianceType.FixedSmall or VarianceType.FixedSmallLog => betaTilde,
@@ -63,12 +63,18 @@ public sealed class DdpmScheduler : IScheduler
         };
     }
 
-    /// <summary>The step's beta 1 - abar_t / abar_prev and beta-tilde (Ho et al. 2020, Eq. 7) clamped at 1e-20.</summary>
-    private (double Beta, double BetaTilde) Bounds(long t, long prevT)
+    /// <summary>
+    /// The step's coefficients in float32 arithmetic, as diffusers' step computes them from its float32 tables
+    /// (near t = 0, 1 - abar_t / abar_prev loses digits, and diffusers' results carry that rounding): the
+    /// mu-tilde coefficients of x_0 and x_t (Ho et al. 2020, Eq. 7), beta and beta-tilde clamped at 1e-20.
+    /// </summary>
+    private (float OfOriginal, float OfXt, double Beta, double BetaTilde) Coefficients(long t, long prevT)
     {
-        var abar = _schedule.AlphaCumprod((int)t);
-        var abarPrev = prevT >= 0 ? _schedule.AlphaCumprod((int)prevT) : 1.0;
-        return (1 - abar / abarPrev, Math.Max(PosteriorCoefficients.For(abar, abarPrev).Variance, 1e-20));
+        var abar = (float)_schedule.AlphaCumprod((int)t);
+        var abarPrev = prevT >= 0 ? (float)_schedule.AlphaCumprod((int)prevT) : 1f;
+        float alpha = abar / abarPrev, beta = 1 - alpha, oneMinusAbar = 1 - abar, oneMinusAbarPrev = 1 - abarPrev;
+        var betaTilde = oneMinusAbarPrev / oneMinusAbar * beta;
+        return (MathF.Sqrt(abarPrev) * beta / oneMinusAbar, MathF.Sqrt(alpha) * oneMinusAbarPrev / oneMinusAbar, beta, Math.Max(betaTilde, 1e-20));
     }
 
     /// <summary>
@@ -78,7 +84,7 @@ public sealed class DdpmScheduler : IScheduler
     /// </summary>
     private torch.Tensor NoiseStd(long t, long prevT, torch.Tensor? v, torch.Tensor like)
     {
-        var (beta, betaTilde) = Bounds(t, prevT);
+        var (_, _, beta, betaTilde) = Coefficients(t, prevT);
         switch (Config.VarianceType)
         {
             case VarianceType.Learned:
@@ -110,10 +116,8 @@ public sealed class DdpmScheduler : IScheduler
     private StepResult Reverse(torch.Tensor modelOutput, long t, long prevT, torch.Tensor x, torch.Generator? generator)
     {
         var (output, v) = Split(modelOutput, x);
-        var abar = _schedule.AlphaCumprod((int)t);
-        var abarPrev = prevT >= 0 ? _schedule.AlphaCumprod((int)prevT) : 1.0;
-        var x0 = StepMath.ThresholdOrClip(GaussianDiffusion.PredictedOriginal(Config.PredictionType, output, x, abar), Config);
-        var q = PosteriorCoefficients.For(abar, abarPrev);
+        var x0 = StepMath.ThresholdOrClip(GaussianDiffusion.PredictedOriginal(Config.PredictionType, output, x, _schedule.AlphaCumprod((int)t)), Config);
+        var q = Coefficients(t, prevT);
         var mean = x0 * q.OfOriginal + x * q.OfXt;
         if (t == 0) return new StepResult(mean, x0);
         var z = StepMath.StepNoise(output, generator, Name);

@@ -53,7 +53,7 @@ public class PredictionTypeContractTests
     }
 
     public static IEnumerable<object[]> Equivalents =>
-        Cases.Where(c => (PredictionType)c[1] != PredictionType.Epsilon && !ReferenceInputs.IsInversion((string)c[0]) && Supported((string)c[0]).Contains((PredictionType)c[1]));
+        Cases.Where(c => (PredictionType)c[1] != PredictionType.Epsilon && !Schedulers.Inverts((string)c[0]) && Supported((string)c[0]).Contains((PredictionType)c[1]));
 
     [Theory]
     [MemberData(nameof(Equivalents))]

@@ -55,13 +55,6 @@ internal static class ReferenceInputs
         return x;
     }
 
-    /// <summary>Whether the named scheduler inverts (data to noise, timesteps ascending, like <c>ddim_inverse</c>) rather than samples.</summary>
-    public static bool IsInversion(string scheduler)
-    {
-        using var ts = Schedulers.Create(scheduler, new SchedulerConfig()).Begin(2).Timesteps.to_type(torch.float64);
-        return ts[0].item<double>() < ts[-1].item<double>();
-    }
-
     public static (double Sum, double Mean) SumMeanAbs(torch.Tensor x)
     {
         using var abs = x.abs();

@@ -19,6 +19,17 @@ public class SchedulersTests
     }
 
     [Fact]
+    public void ExactlyTheSchedulersWithAscendingTimestepsInvert()
+    {
+        Assert.True(Schedulers.Inverts("ddim_inverse"));
+        foreach (var name in Schedulers.Names)
+        {
+            using var ts = Schedulers.Create(name, new SchedulerConfig()).Begin(2).Timesteps.to_type(TorchSharp.torch.float64);
+            Assert.Equal(ts[0].item<double>() < ts[-1].item<double>(), Schedulers.Inverts(name));
+        }
+    }
+
+    [Fact]
     public void EmptyJsonMeansDefaults() => Assert.Equal(new SchedulerConfig(), Schedulers.Create("ddim", "").Config);
 
     [Fact]
