@@ -39,6 +39,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         string sampler = a.Get("sampler") ?? defaultSampler;
         if (!Schedulers.Names.Contains(sampler))
             throw new UsageException($"unknown sampler '{sampler}'; expected one of: {string.Join(", ", Schedulers.Names)}");
+        if (Schedulers.Inverts(sampler)) throw new UsageException($"'{sampler}' inverts images to noise; it is not a sampler");
         double? eta = a.Get("eta") is null ? null : a.Double("eta", 0, 0);
         if (eta is not null && sampler != "ddim") throw new UsageException($"--eta applies to the ddim sampler only, not '{sampler}'");
         int? steps = a.Get("steps") is null ? null : a.Int("steps", 0, 1);

@@ -1,3 +1,6 @@
+using Diffuse.IO;
+using Diffuse.Process;
+
 namespace Diffuse.Sampling;
 
 /// <summary>Checks every scheduler runs on its config, so that a bad value fails at creation with one line.</summary>
@@ -29,9 +32,28 @@ internal static class ConfigValidation
             throw new DiffuseException($"{scheduler}: solver_order must be in [1, {maxOrder}], got {config.SolverOrder}");
         if (config.UseKarrasSigmas && config.UseExponentialSigmas)
             throw new DiffuseException($"{scheduler}: use_karras_sigmas and use_exponential_sigmas exclude each other; set one");
+        CheckThresholding(config, scheduler);
+    }
+
+    /// <summary>The keys of dynamic thresholding (Saharia et al. 2022), for the schedulers that offer it.</summary>
+    public static void CheckThresholding(SchedulerConfig config, string scheduler)
+    {
         if (!(config.DynamicThresholdingRatio > 0 && config.DynamicThresholdingRatio <= 1))
             throw new DiffuseException($"{scheduler}: dynamic_thresholding_ratio must be in (0, 1], got {config.DynamicThresholdingRatio}");
         if (!(config.SampleMaxValue > 0) || double.IsInfinity(config.SampleMaxValue))
             throw new DiffuseException($"{scheduler}: sample_max_value must be a finite number > 0, got {config.SampleMaxValue}");
+    }
+
+    /// <summary>Every prediction type, the default of <see cref="IScheduler.SupportedPredictionTypes"/>.</summary>
+    public static IReadOnlyList<PredictionType> AllPredictionTypes { get; } = Array.AsReadOnly(Enum.GetValues<PredictionType>());
+
+    /// <summary>epsilon and v_prediction: what diffusers' ancestral Euler and KDPM2 schedulers accept (they raise for <c>sample</c>).</summary>
+    public static IReadOnlyList<PredictionType> EpsilonOrV { get; } = Array.AsReadOnly(new[] { PredictionType.Epsilon, PredictionType.VPrediction });
+
+    /// <summary>Refuses a <c>prediction_type</c> outside <paramref name="supported"/>, in one line naming the scheduler, the type and the supported ones.</summary>
+    public static void CheckPredictionType(SchedulerConfig config, string scheduler, IReadOnlyList<PredictionType> supported, string? why = null)
+    {
+        if (supported.Contains(config.PredictionType)) return;
+        throw new DiffuseException($"{scheduler}: prediction_type {Json.Name(config.PredictionType)} is not supported{(why is null ? "" : $" ({why})")}; supported: {string.Join(", ", supported.Select(t => Json.Name(t)))}");
     }
 }

@@ -7,7 +7,9 @@ namespace Diffuse.Sampling;
 /// <summary>
 /// DDIM (Song et al. 2021, arXiv:2010.02502) with diffusers' <c>DDIMScheduler</c> semantics: each step goes
 /// from t to t - T/n (integer division), <c>eta</c> scales the noise (0: deterministic), the last step lands
-/// on abar = 1 when <c>set_alpha_to_one</c> (diffusers' default for DDIM; else abar_0), and x_0 is clipped when <c>clip_sample</c>.
+/// on abar = 1 when <c>set_alpha_to_one</c> (diffusers' default for DDIM; else abar_0), x_0 is dynamically thresholded when <c>thresholding</c>,
+/// else clipped when <c>clip_sample</c>, and eps is the model's own unless <c>use_clipped_model_output</c>
+/// re-derives it from that x_0; every prediction type.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -25,6 +27,7 @@ public sealed class DdimScheduler : IScheduler
     public DdimScheduler(SchedulerConfig config)
     {
         ConfigValidation.Check(config, "ddim");
+        ConfigValidation.CheckThresholding(config, "ddim");
         Config = config;
         _schedule = NoiseSchedule.FromConfig(config);
         _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
@@ -59,9 +62,12 @@ public sealed class DdimScheduler : IScheduler
         var abar = _schedule.AlphaCumprod((int)t);
         var abarPrev = AlphaCumprodPrev(prevT);
         var type = Config.PredictionType;
-        // As diffusers: eps comes from the unclipped prediction, x_0 is clipped.
-        var x0 = StepMath.ClipOriginal(GaussianDiffusion.PredictedOriginal(type, modelOutput, x, abar), Config);
-        var eps = GaussianDiffusion.PredictedEpsilon(type, modelOutput, x, abar);
+        // As diffusers: x_0 is thresholded or clipped, eps comes from the model's output as it is (for every
+        // prediction type), unless use_clipped_model_output re-derives it from the clipped x_0.
+        var x0 = StepMath.ThresholdOrClip(GaussianDiffusion.PredictedOriginal(type, modelOutput, x, abar), Config);
+        var eps = Config.UseClippedModelOutput
+            ? GaussianDiffusion.PredictedEpsilon(PredictionType.Sample, x0, x, abar)
+            : GaussianDiffusion.PredictedEpsilon(type, modelOutput, x, abar);
         var sigma = Config.Eta * Math.Sqrt(StepVariance(t, prevT));
         // "direction pointing to x_t"; the max only guards eta > 1, where the root would be of a negative number.
         var direction = eps * Math.Sqrt(Math.Max(1 - abarPrev - sigma * sigma, 0));

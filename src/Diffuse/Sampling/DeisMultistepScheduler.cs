@@ -27,7 +27,6 @@ namespace Diffuse.Sampling;
 public sealed class DeisMultistepScheduler : IScheduler
 {
     private readonly NoiseSchedule _schedule;
-    private readonly GaussianDiffusion _diffusion;
 
     public DeisMultistepScheduler(SchedulerConfig config)
     {
@@ -38,17 +37,24 @@ public sealed class DeisMultistepScheduler : IScheduler
             throw new DiffuseException("deis: final_sigmas_type zero is not supported; diffusers' DEIS always ends at the smallest training sigma (sigma_min)");
         Config = config;
         _schedule = NoiseSchedule.FromConfig(config);
-        _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
+        _lastRun = MultistepSchedule.TrainingLevels(_schedule);
     }
+
+    private volatile NoiseLevels _lastRun;
 
     public string Name => "deis";
 
     public SchedulerConfig Config { get; }
 
-    public SamplingRun Begin(int numInferenceSteps) =>
-        new Run(this, MultistepSchedule.Create(Config with { FinalSigmasType = FinalSigmasType.SigmaMin }, _schedule, numInferenceSteps, Name));
+    public SamplingRun Begin(int numInferenceSteps)
+    {
+        var schedule = MultistepSchedule.Create(Config with { FinalSigmasType = FinalSigmasType.SigmaMin }, _schedule, numInferenceSteps, Name);
+        _lastRun = schedule.Levels;
+        return new Run(this, schedule);
+    }
 
-    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _diffusion.QSample(x0, t, noise);
+    /// <summary>alpha_t x0 + sigma_t noise at the level of t in the last run begun, else on the training schedule (<see cref="IScheduler.AddNoise"/>), as diffusers' DEIS.</summary>
+    public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _lastRun.AddNoise(x0, noise, t);
 
     /// <summary>The model output as eps, through x_0 (thresholded when <c>thresholding</c>) as diffusers' <c>convert_model_output</c>, and x_0.</summary>
     private (torch.Tensor Eps, torch.Tensor Original) Convert(torch.Tensor output, torch.Tensor x, MultistepSchedule s, int i)
@@ -99,6 +105,8 @@ public sealed class DeisMultistepScheduler : IScheduler
     {
         private readonly List<torch.Tensor> _outputs = []; // eps outputs, newest last; owned by the run
         private int _index = -1, _lowerOrderNums;
+
+        public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => schedule.Levels.AddNoise(x0, noise, t);
 
         public override torch.Tensor Timesteps => schedule.TimestepsTensor;
 

@@ -9,8 +9,8 @@ namespace Diffuse.Sampling;
 /// sigma_up, takes a DPM-Solver-2 step to sigma_down through the log-space midpoint sqrt(sigma_i sigma_down), then
 /// adds noise of standard deviation sigma_up. Two model calls per step, timesteps [t0, t_mid0, t1, t_mid1, ...];
 /// one draw of the sample's shape at every call, as diffusers draws it (used by the second), or with
-/// <c>noise_sampler brownian_tree</c> a Brownian tree's increment over [sigma_{i+1}, sigma_i] at the second. Unlike diffusers,
-/// <c>sample</c> prediction is accepted; <c>clip_sample</c> is not a key of this scheduler.
+/// <c>noise_sampler brownian_tree</c> a Brownian tree's increment over [sigma_{i+1}, sigma_i] at the second. As in diffusers,
+/// <c>sample</c> prediction is refused; <c>clip_sample</c> is not a key of this scheduler.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -23,9 +23,12 @@ public sealed class Dpm2AncestralScheduler : IScheduler
 {
     private readonly SigmaTables _tables;
 
-    public Dpm2AncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "dpm2_ancestral", takesNoiseSampler: true);
+    public Dpm2AncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "dpm2_ancestral", takesNoiseSampler: true, supported: ConfigValidation.EpsilonOrV);
 
     public string Name => "dpm2_ancestral";
+
+    /// <summary>epsilon and v_prediction, as diffusers (which raises for <c>sample</c>).</summary>
+    public IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
 
     public SchedulerConfig Config => _tables.Config;
 

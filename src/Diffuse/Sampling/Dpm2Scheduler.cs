@@ -7,8 +7,8 @@ namespace Diffuse.Sampling;
 /// DPM-Solver-2 in sigma (k-diffusion's <c>sample_dpm_2</c>; Lu et al. 2022, arXiv:2206.00927, Algorithm 1 with
 /// the midpoint taken in log sigma), with diffusers' <c>KDPM2DiscreteScheduler</c> semantics: two model calls per
 /// step, the second at the log-space midpoint sigma_mid = sqrt(sigma_i sigma_{i+1}) and its solved timestep, so the
-/// timesteps are [t0, t_mid1, t1, t_mid2, t2, ...]; the last step goes to sigma 0 with one call. Unlike diffusers,
-/// <c>sample</c> prediction is accepted (x_0 is the output); <c>clip_sample</c> is not a key of this scheduler.
+/// timesteps are [t0, t_mid1, t1, t_mid2, t2, ...]; the last step goes to sigma 0 with one call. As in diffusers,
+/// <c>sample</c> prediction is refused; <c>clip_sample</c> is not a key of this scheduler.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -22,9 +22,12 @@ public sealed class Dpm2Scheduler : IScheduler
 {
     private readonly SigmaTables _tables;
 
-    public Dpm2Scheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "dpm2");
+    public Dpm2Scheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "dpm2", supported: ConfigValidation.EpsilonOrV);
 
     public string Name => "dpm2";
+
+    /// <summary>epsilon and v_prediction, as diffusers (which raises for <c>sample</c>).</summary>
+    public IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
 
     public SchedulerConfig Config => _tables.Config;
 

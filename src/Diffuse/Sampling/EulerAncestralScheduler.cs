@@ -7,7 +7,8 @@ namespace Diffuse.Sampling;
 /// Ancestral Euler (k-diffusion's <c>sample_euler_ancestral</c>, eta 1), with diffusers'
 /// <c>EulerAncestralDiscreteScheduler</c> semantics: an Euler step down to sigma_down, then fresh noise of
 /// standard deviation sigma_up, one draw of the sample's shape every step (or, with <c>noise_sampler
-/// brownian_tree</c>, a Brownian tree's increment over [sigma_{i+1}, sigma_i], as k-diffusion's noise_sampler).
+/// brownian_tree</c>, a Brownian tree's increment over [sigma_{i+1}, sigma_i], as k-diffusion's noise_sampler);
+/// epsilon or v_prediction (diffusers raises for <c>sample</c>, and so does Diffuse, at creation).
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -19,9 +20,12 @@ public sealed class EulerAncestralScheduler : IScheduler
 {
     private readonly SigmaTables _tables;
 
-    public EulerAncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "euler_ancestral", takesNoiseSampler: true);
+    public EulerAncestralScheduler(SchedulerConfig config) => _tables = new SigmaTables(config, "euler_ancestral", takesNoiseSampler: true, supported: ConfigValidation.EpsilonOrV);
 
     public string Name => "euler_ancestral";
+
+    /// <summary>epsilon and v_prediction, as diffusers (which raises for <c>sample</c>).</summary>
+    public IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
 
     public SchedulerConfig Config => _tables.Config;
 

@@ -15,6 +15,12 @@ public interface IScheduler
     /// <summary>The configuration, with diffusers' key names.</summary>
     SchedulerConfig Config { get; }
 
+    /// <summary>
+    /// The <c>prediction_type</c> values this scheduler (with this config) accepts, as the diffusers scheduler it
+    /// follows does; creating it with another is a one-line <see cref="DiffuseException"/>. By default all of them.
+    /// </summary>
+    IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.AllPredictionTypes;
+
     /// <summary>Starts one sampling run of <paramref name="numInferenceSteps"/> steps.</summary>
     SamplingRun Begin(int numInferenceSteps);
 

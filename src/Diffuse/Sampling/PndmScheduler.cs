@@ -33,8 +33,7 @@ public sealed class PndmScheduler : IScheduler
     public PndmScheduler(SchedulerConfig config)
     {
         ConfigValidation.Check(config, "pndm");
-        if (config.PredictionType == PredictionType.Sample)
-            throw new DiffuseException("pndm: prediction_type must be epsilon or v_prediction (as diffusers' PNDMScheduler), got sample");
+        ConfigValidation.CheckPredictionType(config, "pndm", ConfigValidation.EpsilonOrV);
         Config = config;
         _schedule = NoiseSchedule.FromConfig(config);
         _diffusion = new GaussianDiffusion(_schedule, config.PredictionType);
@@ -42,6 +41,9 @@ public sealed class PndmScheduler : IScheduler
     }
 
     public string Name => "pndm";
+
+    /// <summary>epsilon and v_prediction, as diffusers' PNDMScheduler (which raises for <c>sample</c>).</summary>
+    public IReadOnlyList<PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
 
     public SchedulerConfig Config { get; }
 
@@ -85,6 +87,8 @@ public sealed class PndmScheduler : IScheduler
 
     private sealed class Run(PndmScheduler scheduler, int n, long[] prk, long[] plms) : SamplingRun
     {
+        public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => scheduler.AddNoise(x0, noise, t);
+
         private readonly torch.Tensor _timesteps = StepMath.RunOwned([.. prk, .. plms]);
         private readonly List<torch.Tensor> _e = []; // outputs the multistep combines, oldest first, at most 4; owned by the run
         private torch.Tensor? _anchor, _rkSum; // the sample a PRK group (or the first PLMS pair) starts from; the running RK4 sum

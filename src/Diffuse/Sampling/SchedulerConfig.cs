@@ -40,6 +40,12 @@ public sealed record SchedulerConfig
     /// <summary>PNDM: skip the Runge-Kutta warm-up and start the linear multistep at once (PLMS; diffusers' <c>skip_prk_steps</c>).</summary>
     public bool SkipPrkSteps { get; init; }
 
+    /// <summary>
+    /// DDIM's <c>use_clipped_model_output</c> (an argument of diffusers' <c>step</c>, configuration here like
+    /// <see cref="Eta"/>): re-derive eps from the thresholded or clipped x_0, as GLIDE does. Off: eps is the model's own.
+    /// </summary>
+    public bool UseClippedModelOutput { get; init; }
+
     // Sigma-based and multistep schedulers (the samplers issue); DDPM and DDIM ignore these.
 
     /// <summary>Karras et al. 2022 sigmas (Eq. 5, rho 7) for the inference steps.</summary>

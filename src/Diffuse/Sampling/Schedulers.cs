@@ -6,12 +6,13 @@ namespace Diffuse.Sampling;
 /// </summary>
 public static class Schedulers
 {
-    private sealed record Entry(string Name, string Description, Func<SchedulerConfig, IScheduler> Create);
+    private sealed record Entry(string Name, string Description, Func<SchedulerConfig, IScheduler> Create, bool Inverts = false);
 
     private static readonly Entry[] Entries =
     [
         new("ddpm", "DDPM ancestral sampling (Ho et al. 2020), stochastic; diffusers' DDPMScheduler", c => new DdpmScheduler(c)),
         new("ddim", "DDIM (Song et al. 2021), deterministic at eta 0, stochastic for eta > 0; diffusers' DDIMScheduler", c => new DdimScheduler(c)),
+        new("ddim_inverse", "DDIM inversion (Song et al. 2021): deterministic DDIM from an image up to noise, for editing, timesteps ascending; diffusers' DDIMInverseScheduler", c => new DdimInverseScheduler(c), Inverts: true),
         new("euler", "Euler on the probability-flow ODE in sigma (Karras et al. 2022), deterministic; diffusers' EulerDiscreteScheduler", c => new EulerScheduler(c)),
         new("euler_ancestral", "ancestral Euler (k-diffusion), stochastic: fresh noise every step; diffusers' EulerAncestralDiscreteScheduler", c => new EulerAncestralScheduler(c)),
         new("heun", "Heun's second-order method (Karras et al. 2022, Algorithm 1), two model calls per step, deterministic; diffusers' HeunDiscreteScheduler", c => new HeunScheduler(c)),
@@ -36,6 +37,9 @@ public static class Schedulers
 
     /// <summary>Creates the scheduler <paramref name="name"/>; an unknown name, an unknown config key or a bad value is a <see cref="DiffuseException"/>.</summary>
     public static IScheduler Create(string name, SchedulerConfig config) => Find(name).Create(config);
+
+    /// <summary>Whether <paramref name="name"/> inverts (image to noise, timesteps ascending, as <c>ddim_inverse</c>) rather than samples.</summary>
+    public static bool Inverts(string name) => Find(name).Inverts;
 
     /// <summary>One line saying what the scheduler <paramref name="name"/> is.</summary>
     public static string Describe(string name) => Find(name).Description;

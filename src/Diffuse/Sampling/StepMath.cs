@@ -35,6 +35,13 @@ public static class StepMath
     public static torch.Tensor ClipOriginal(torch.Tensor x0, SchedulerConfig config, bool byDefault = true) =>
         config.ClipSample ?? byDefault ? x0.clamp(-config.ClipSampleRange, config.ClipSampleRange) : x0;
 
+    /// <summary>
+    /// The predicted x_0 as DDPM and DDIM hand it on, in diffusers' order: dynamic thresholding when
+    /// <c>thresholding</c> (<see cref="DynamicThreshold"/>), else clamping to the clip range when <c>clip_sample</c>.
+    /// </summary>
+    public static torch.Tensor ThresholdOrClip(torch.Tensor x0, SchedulerConfig config, bool clipByDefault = true) =>
+        config.Thresholding ? DynamicThreshold(x0, config.DynamicThresholdingRatio, config.SampleMaxValue) : ClipOriginal(x0, config, clipByDefault);
+
     /// <summary>The timestep held by a scalar or one-element tensor, checked against [0, T).</summary>
     public static long Timestep(torch.Tensor t, int numTrainTimesteps)
     {

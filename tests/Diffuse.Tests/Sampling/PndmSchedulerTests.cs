@@ -17,7 +17,6 @@ public class PndmSchedulerTests : SchedulerContractTests<PndmScheduler>
     // PLMS repeats the second timestep (its pseudo-Heun first step).
     protected override int TimestepCount(int steps, int order) => steps == 1 ? 1 : steps + 1;
 
-    protected override PredictionType[] RefusedPredictionTypes => [PredictionType.Sample];
 
     protected override PredictionType[] InexactPredictionTypes => [PredictionType.VPrediction];
 

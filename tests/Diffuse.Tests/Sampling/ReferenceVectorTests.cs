@@ -131,6 +131,22 @@ public class ReferenceVectorTests
         Assert.Equal(0.2464, ReferenceInputs.SumMeanAbs(x).Mean, 1e-3);
     }
 
+    /// <summary>diffusers' test_full_loop_with_v_prediction and _with_karras_and_v_prediction of DPM-Solver multistep and UniPC.</summary>
+    [Theory]
+    [InlineData("dpmpp_2m", false, 0.2251)]
+    [InlineData("dpmpp_2m", true, 0.2096)]
+    [InlineData("unipc", false, 0.1014)]
+    [InlineData("unipc", true, 0.1966)]
+    public void MultistepVPredictionMatchesDiffusers(string name, bool karras, double mean)
+    {
+        using var scope = torch.NewDisposeScope();
+        var config = name == "unipc"
+            ? Linear with { SolverOrder = 2, SolverType = SolverType.Bh2, FinalSigmasType = FinalSigmasType.SigmaMin }
+            : DpmSolver;
+        var x = ReferenceInputs.DeterministicLoopA(name, config with { PredictionType = PredictionType.VPrediction, UseKarrasSigmas = karras });
+        Assert.Equal(mean, ReferenceInputs.SumMeanAbs(x).Mean, 1e-3);
+    }
+
     [Theory]
     [InlineData("euler", false, 10.0807, 0.0131)]
     [InlineData("euler", true, 124.5230, 0.16214)]
@@ -149,6 +165,52 @@ public class ReferenceVectorTests
     [InlineData("dpm2_ancestral", 328.9970, 0.4284)]
     public void SigmaSchedulersMatchDiffusersWithVPrediction(string name, double sum, double mean) =>
         SigmaLoopMatches(name, SigmaLinear with { PredictionType = PredictionType.VPrediction }, sum, mean);
+
+    [Theory]
+    [InlineData("euler", 0.0002, 2.2676e-06)]
+    [InlineData("euler_ancestral", 108.4439, 0.1412)]
+    [InlineData("lms", 0.0017, 2.2676e-06)]
+    public void MoreSigmaSchedulersMatchDiffusersWithVPrediction(string name, double sum, double mean) =>
+        SigmaLoopMatches(name, SigmaLinear with { PredictionType = PredictionType.VPrediction }, sum, mean);
+
+    [Fact]
+    public void DdimTenStepsWithVPredictionMatchesDiffusers()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = ReferenceInputs.DeterministicLoopA("ddim", Linear with { PredictionType = PredictionType.VPrediction });
+        var (s, m) = ReferenceInputs.SumMeanAbs(x);
+        Assert.Equal(52.5302, s, 1e-2);
+        Assert.Equal(0.0684, m, 1e-3);
+    }
+
+    [Theory]
+    [InlineData(false, 149.0784, 0.1941)]
+    [InlineData(true, 149.8295, 0.1951)]
+    public void DdimSetAlphaToOneMatchesDiffusers(bool setAlphaToOne, double sum, double mean)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = ReferenceInputs.DeterministicLoopA("ddim", Linear with { BetaStart = 0.01, SetAlphaToOne = setAlphaToOne });
+        var (s, m) = ReferenceInputs.SumMeanAbs(x);
+        Assert.Equal(sum, s, 1e-2);
+        Assert.Equal(mean, m, 1e-3);
+    }
+
+    /// <summary>diffusers' test_full_loop_with_noise: DDPM over its last two timesteps (t_start 998 of 1000), DDIM over timesteps[8:] of 10.</summary>
+    [Theory]
+    [InlineData("ddpm", 1000, 998, 387.9466, 0.5051)]
+    [InlineData("ddim", 10, 8, 354.5418, 0.4616)]
+    public void DdpmAndDdimWithNoiseMatchDiffusers(string name, int steps, int start, double sum, double mean)
+    {
+        using var scope = torch.NewDisposeScope();
+        var scheduler = Schedulers.Create(name, Linear);
+        var ts = scheduler.Begin(steps).Timesteps.data<long>().Skip(start).ToArray();
+        var x = scheduler.AddNoise(ReferenceInputs.SampleDeter(), ReferenceInputs.NoiseDeter(), torch.tensor(ts[..1]));
+        using var generator = new torch.Generator(0);
+        x = ReferenceInputs.LoopA(scheduler, steps, x, generator, only: ts);
+        var (s, m) = ReferenceInputs.SumMeanAbs(x);
+        Assert.Equal(sum, s, 1e-2);
+        Assert.Equal(mean, m, 1e-3);
+    }
 
     /// <summary>The config of diffusers' sigma-based scheduler tests: 1100 train steps, clip_sample at its default.</summary>
     private static readonly SchedulerConfig SigmaLinear = Linear with { NumTrainTimesteps = 1100, ClipSample = null };

@@ -7,7 +7,7 @@ public class SchedulersTests
 {
     [Fact]
     public void NamesListEveryScheduler() =>
-        Assert.Equal(new[] { "ddpm", "ddim", "euler", "euler_ancestral", "heun", "lms", "dpm2", "dpm2_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "unipc", "pndm", "deis" }, Schedulers.Names);
+        Assert.Equal(new[] { "ddpm", "ddim", "ddim_inverse", "euler", "euler_ancestral", "heun", "lms", "dpm2", "dpm2_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "unipc", "pndm", "deis" }, Schedulers.Names);
 
     [Fact]
     public void UnknownNameListsTheValidOnes()
@@ -16,6 +16,17 @@ public class SchedulersTests
         Assert.Contains("'eulr'", e.Message);
         foreach (var name in Schedulers.Names) Assert.Contains(name, e.Message);
         Assert.Throws<DiffuseException>(() => Schedulers.Describe("eulr"));
+    }
+
+    [Fact]
+    public void ExactlyTheSchedulersWithAscendingTimestepsInvert()
+    {
+        Assert.True(Schedulers.Inverts("ddim_inverse"));
+        foreach (var name in Schedulers.Names)
+        {
+            using var ts = Schedulers.Create(name, new SchedulerConfig()).Begin(5).Timesteps.to_type(TorchSharp.torch.float64);
+            Assert.Equal(ts[0].item<double>() < ts[-1].item<double>(), Schedulers.Inverts(name));
+        }
     }
 
     [Fact]

@@ -1,25 +1,12 @@
-using Diffuse.Process;
 using Diffuse.Sampling;
 using TorchSharp;
 using Xunit;
 
 namespace Diffuse.Tests.Sampling;
 
-/// <summary>The contract plus what every sigma-based scheduler adds: float timesteps, sigma options, prediction types.</summary>
+/// <summary>The contract plus what every sigma-based scheduler adds: float timesteps and sigma options (prediction types: <see cref="PredictionTypeContractTests"/>).</summary>
 public abstract class SigmaSchedulerContractTests<T> : SchedulerContractTests<T> where T : IScheduler
 {
-    [Theory]
-    [InlineData(PredictionType.Epsilon)]
-    [InlineData(PredictionType.Sample)]
-    [InlineData(PredictionType.VPrediction)]
-    public void EveryPredictionTypeIsAccepted(PredictionType type)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var g = new torch.Generator(0);
-        var x = ReferenceInputs.LoopB(Schedulers.Create(Name, Config with { PredictionType = type }), 5, ReferenceInputs.SampleDeter(), g);
-        Assert.False(x.isnan().any().item<bool>());
-    }
-
     [Theory]
     [InlineData("""{"use_karras_sigmas": true, "use_exponential_sigmas": true}""", "use_karras_sigmas")]
     [InlineData("""{"timestep_spacing": "sideways"}""", "timestep_spacing")]
