@@ -26,6 +26,8 @@ internal static class ConfigValidation
             throw new DiffuseException($"{scheduler}: solver_order must be in [1, {maxOrder}], got {config.SolverOrder}");
         if (config.UseKarrasSigmas && config.UseExponentialSigmas)
             throw new DiffuseException($"{scheduler}: use_karras_sigmas and use_exponential_sigmas exclude each other; set one");
+        if (double.IsNaN(config.LambdaMinClipped))
+            throw new DiffuseException($"{scheduler}: lambda_min_clipped must be a number (-Infinity for no clipping), got NaN");
         if (!(config.DynamicThresholdingRatio > 0 && config.DynamicThresholdingRatio <= 1))
             throw new DiffuseException($"{scheduler}: dynamic_thresholding_ratio must be in (0, 1], got {config.DynamicThresholdingRatio}");
         if (!(config.SampleMaxValue > 0) || double.IsInfinity(config.SampleMaxValue))

@@ -43,7 +43,11 @@ public sealed record SchedulerConfig
     public AlgorithmType AlgorithmType { get; init; } = AlgorithmType.DpmsolverPlusPlus;
     /// <summary>Null: the scheduler's own default (<c>midpoint</c> for DPM-Solver, <c>bh2</c> for UniPC).</summary>
     public SolverType? SolverType { get; init; }
-    public bool LowerOrderFinal { get; init; } = true;
+    /// <summary>
+    /// Lower orders on the last steps. Null: the scheduler's own default (diffusers': true for the multistep
+    /// solvers, false for the singlestep one).
+    /// </summary>
+    public bool? LowerOrderFinal { get; init; }
     public bool EulerAtFinal { get; init; }
     /// <summary>Null: the scheduler's own default (<c>zero</c> in diffusers).</summary>
     public FinalSigmasType? FinalSigmasType { get; init; }
@@ -51,6 +55,11 @@ public sealed record SchedulerConfig
     public bool Thresholding { get; init; }
     public double DynamicThresholdingRatio { get; init; } = 0.995;
     public double SampleMaxValue { get; init; } = 1.0;
+    /// <summary>
+    /// DPM-Solver: timesteps whose half log-SNR lambda lies below this are left out of the schedule (critical for
+    /// <c>squaredcos_cap_v2</c>); negative infinity keeps them all.
+    /// </summary>
+    public double LambdaMinClipped { get; init; } = double.NegativeInfinity;
 
     /// <summary>Keys the JSON had that no property takes (kept so that callers can report them).</summary>
     [JsonExtensionData]
