@@ -21,7 +21,7 @@ internal static class ConfigValidation
         if (config.StepsOffset < 0 || config.StepsOffset >= config.NumTrainTimesteps)
             throw new DiffuseException($"{scheduler}: steps_offset must be in [0, {config.NumTrainTimesteps}), got {config.StepsOffset}");
         if (config.NoiseSampler != NoiseSampler.Gaussian && !takesNoiseSampler)
-            throw new DiffuseException($"{scheduler}: noise_sampler {IO.Json.Name(config.NoiseSampler)} applies to stochastic sigma-based and SDE samplers (euler_ancestral, dpm2_ancestral, dpmpp_2m_sde, dpmpp_3m_sde)");
+            throw new DiffuseException($"{scheduler}: noise_sampler {IO.Json.Name(config.NoiseSampler)} applies to stochastic sigma-based and SDE samplers (euler_ancestral, dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2m_sde, dpmpp_3m_sde, and dpmpp_2m or dpmpp_2s with an sde algorithm_type)");
     }
 
     /// <summary>The keys the multistep solvers (DPM-Solver, UniPC) share.</summary>
@@ -32,6 +32,8 @@ internal static class ConfigValidation
             throw new DiffuseException($"{scheduler}: solver_order must be in [1, {maxOrder}], got {config.SolverOrder}");
         if (config.UseKarrasSigmas && config.UseExponentialSigmas)
             throw new DiffuseException($"{scheduler}: use_karras_sigmas and use_exponential_sigmas exclude each other; set one");
+        if (double.IsNaN(config.LambdaMinClipped))
+            throw new DiffuseException($"{scheduler}: lambda_min_clipped must be a number (-Infinity for no clipping), got NaN");
         CheckThresholding(config, scheduler);
     }
 

@@ -115,8 +115,8 @@ public sealed class DeisMultistepScheduler : IScheduler
             var c = scheduler.Config;
             _index = schedule.NextIndex(_index, StepMath.Timestep(t, c.NumTrainTimesteps), scheduler.Name);
             int n = schedule.Count, i = _index;
-            var lowerFinal = i == n - 1 && c.LowerOrderFinal && n < 15;
-            var lowerSecond = i == n - 2 && c.LowerOrderFinal && n < 15;
+            var lowerFinal = i == n - 1 && (c.LowerOrderFinal ?? true) && n < 15;
+            var lowerSecond = i == n - 2 && (c.LowerOrderFinal ?? true) && n < 15;
             var (eps, original) = scheduler.Convert(modelOutput, x, schedule, i);
             _outputs.Add(eps.DetachFromDisposeScope());
             if (_outputs.Count > c.SolverOrder) { _outputs[0].Dispose(); _outputs.RemoveAt(0); }

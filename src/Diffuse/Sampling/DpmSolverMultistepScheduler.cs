@@ -52,12 +52,13 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     public SchedulerConfig Config { get; }
 
     private NoiseSchedule Schedule { get; }
-    private bool DataPrediction => Config.AlgorithmType is AlgorithmType.DpmsolverPlusPlus or AlgorithmType.SdeDpmsolverPlusPlus;
+    private bool DataPrediction => DpmSolverMath.DataPrediction(Config.AlgorithmType);
     private bool Stochastic => Config.AlgorithmType is AlgorithmType.SdeDpmsolver or AlgorithmType.SdeDpmsolverPlusPlus;
 
     public SamplingRun Begin(int numInferenceSteps)
     {
-        var schedule = MultistepSchedule.Create(Config, Schedule, numInferenceSteps, Name, roundKarrasTimesteps: Config.BetaSchedule != BetaSchedule.SquaredcosCapV2);
+        var schedule = MultistepSchedule.Create(Config, Schedule, numInferenceSteps, Name, roundKarrasTimesteps: Config.BetaSchedule != BetaSchedule.SquaredcosCapV2,
+            lambdaMinClipped: Config.LambdaMinClipped);
         _lastRun = schedule.Levels;
         return new Run(this, schedule);
     }
@@ -66,33 +67,11 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _lastRun.AddNoise(x0, noise, t);
 
     /// <summary>The model output as the solver's quantity (x_0 or eps) and as x_0, with dynamic thresholding of x_0.</summary>
-    private (torch.Tensor Solver, torch.Tensor Original) Convert(torch.Tensor output, torch.Tensor x, double abar)
-    {
-        var x0 = GaussianDiffusion.PredictedOriginal(Config.PredictionType, output, x, abar);
-        if (Config.Thresholding) x0 = StepMath.DynamicThreshold(x0, Config.DynamicThresholdingRatio, Config.SampleMaxValue);
-        if (DataPrediction) return (x0, x0.alias());
-        return Config.Thresholding
-            ? (GaussianDiffusion.PredictedEpsilon(PredictionType.Sample, x0, x, abar), x0)
-            : (GaussianDiffusion.PredictedEpsilon(Config.PredictionType, output, x, abar), x0);
-    }
+    private (torch.Tensor Solver, torch.Tensor Original) Convert(torch.Tensor output, torch.Tensor x, double abar) => DpmSolverMath.Convert(Config, output, x, abar);
 
-    /// <summary>
-    /// The coefficients of x_t = A x + C0 D0 + C1 D1 + C2 D2 + CNoise z: DPM-Solver++(2M) and (3M) (Lu et al. 2022,
-    /// arXiv:2211.01095, Eq. 9 and Algorithm 2), DPM-Solver's (arXiv:2206.00927, Eq. 3.7) and their SDE forms
-    /// (arXiv:2211.01095, App. C). C1 is the heun/third-order weight; midpoint uses C0 / 2.
-    /// </summary>
-    private (double A, double C0, double C1, double C2, double CNoise) Coefficients(double alphaT, double sigmaT, double alphaS, double sigmaS, double h)
-    {
-        double phi = Math.Exp(-h) - 1, psi = 1 - Math.Exp(-2 * h), phiEps = Math.Exp(h) - 1;
-        return Config.AlgorithmType switch
-        {
-            AlgorithmType.DpmsolverPlusPlus => (sigmaT / sigmaS, -alphaT * phi, alphaT * (phi / h + 1), -alphaT * ((phi + h) / (h * h) - 0.5), 0),
-            AlgorithmType.SdeDpmsolverPlusPlus => (sigmaT / sigmaS * Math.Exp(-h), alphaT * psi, alphaT * (psi / (-2 * h) + 1),
-                alphaT * ((psi - 2 * h) / (4 * h * h) + 0.5), sigmaT * Math.Sqrt(psi)),
-            AlgorithmType.Dpmsolver => (alphaT / alphaS, -sigmaT * phiEps, -sigmaT * (phiEps / h - 1), -sigmaT * ((phiEps - h) / (h * h) - 0.5), 0),
-            _ => (alphaT / alphaS, -2 * sigmaT * phiEps, -2 * sigmaT * (phiEps / h - 1), double.NaN, sigmaT * Math.Sqrt(Math.Exp(2 * h) - 1)),
-        };
-    }
+    /// <summary>The coefficients of x_t = A x + C0 D0 + C1 D1 + C2 D2 + CNoise z, <see cref="DpmSolverMath.Coefficients"/>.</summary>
+    private (double A, double C0, double C1, double C2, double CNoise) Coefficients(double alphaT, double sigmaT, double alphaS, double sigmaS, double h) =>
+        DpmSolverMath.Coefficients(Config.AlgorithmType, alphaT, sigmaT, alphaS, sigmaS, h);
 
     /// <summary>One step of the given order from index i to i + 1, with <paramref name="m"/> the converted outputs, newest last.</summary>
     private torch.Tensor Update(IReadOnlyList<torch.Tensor> m, int order, MultistepSchedule s, int i, torch.Tensor x, torch.Tensor? noise)
@@ -136,8 +115,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
             // The SDE step's noise z enters as sigma_t sqrt(1 - e^{-2h}) z, which in Karras' x = x0 + sigma eps is
             // sigma_{i+1} sqrt(1 - e^{-2h}) z: k-diffusion's sample_dpmpp_2m_sde, with z = noise_sampler(sigma_i, sigma_{i+1}).
             var noise = scheduler.Stochastic ? _noise.Draw(modelOutput, schedule.Sigma(i), schedule.Sigma(i + 1), generator) : null;
-            var lowerFinal = i == n - 1 && (c.EulerAtFinal || (c.LowerOrderFinal && n < 15) || schedule.EndsAtZero);
-            var lowerSecond = i == n - 2 && c.LowerOrderFinal && n < 15;
+            var lowerFinal = i == n - 1 && (c.EulerAtFinal || ((c.LowerOrderFinal ?? true) && n < 15) || schedule.EndsAtZero);
+            var lowerSecond = i == n - 2 && (c.LowerOrderFinal ?? true) && n < 15;
             var (solver, original) = scheduler.Convert(modelOutput, x, schedule.AlphaCumprod(i));
             _outputs.Add(solver.DetachFromDisposeScope());
             if (_outputs.Count > c.SolverOrder) { _outputs[0].Dispose(); _outputs.RemoveAt(0); }

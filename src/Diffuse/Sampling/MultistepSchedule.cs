@@ -72,10 +72,13 @@ internal sealed class MultistepSchedule
     }
 
     /// <param name="roundKarrasTimesteps">Round the Karras timesteps (diffusers' DPM-Solver skips that for <c>squaredcos_cap_v2</c>, and its int64 cast truncates).</param>
-    public static MultistepSchedule Create(SchedulerConfig c, NoiseSchedule schedule, int n, string scheduler, bool roundKarrasTimesteps = true)
+    /// <param name="lambdaMinClipped">DPM-Solver's <c>lambda_min_clipped</c>: the training timesteps whose half log-SNR lies below it are left out of the spacing.</param>
+    public static MultistepSchedule Create(SchedulerConfig c, NoiseSchedule schedule, int n, string scheduler, bool roundKarrasTimesteps = true,
+        double lambdaMinClipped = double.NegativeInfinity)
     {
         var T = c.NumTrainTimesteps;
         if (n < 1 || n > T) throw new DiffuseException($"number of inference steps must be in [1, {T}] (num_train_timesteps), got {n}");
+        var clipped = ClippedCount(schedule, lambdaMinClipped);
         var trainSigmas = Enumerable.Range(0, T).Select(schedule.Sigma).ToArray();
         var spacing = c.TimestepSpacing ?? TimestepSpacing.Linspace;
         long[] timesteps;
@@ -89,7 +92,10 @@ internal sealed class MultistepSchedule
         }
         else
         {
-            timesteps = Timesteps(spacing, T, n, c.StepsOffset);
+            if (clipped > 0 && spacing == TimestepSpacing.Trailing)
+                throw new DiffuseException($"{scheduler}: lambda_min_clipped {lambdaMinClipped} leaves out {clipped} timesteps, which trailing spacing does not support; use linspace or leading");
+            if (clipped >= T) throw new DiffuseException($"{scheduler}: lambda_min_clipped {lambdaMinClipped} leaves out every timestep; lower it");
+            timesteps = Timesteps(spacing, T, n, c.StepsOffset, clipped);
             for (var i = 1; i < n; i++)
                 if (timesteps[i] >= timesteps[i - 1])
                     throw new DiffuseException($"{scheduler}: {n} steps with timestep_spacing {spacing.ToString().ToLowerInvariant()} repeat timesteps (diffusers would take zero-length steps); use fewer steps or trailing spacing");
@@ -101,13 +107,26 @@ internal sealed class MultistepSchedule
     }
 
     /// <summary>
-    /// diffusers' multistep timesteps: <c>linspace</c> round(k (T-1)/n) and <c>leading</c> k floor(T/(n+1)) + steps_offset
-    /// for k = n .. 1 (n + 1 points with the last dropped); <c>trailing</c> round(T - k T/n) - 1 for k = 0 .. n-1.
+    /// diffusers' multistep timesteps: <c>linspace</c> round(k (L-1)/n) and <c>leading</c> k floor(L/(n+1)) + steps_offset
+    /// for k = n .. 1 (n + 1 points with the last dropped), L = T - <paramref name="clipped"/>; <c>trailing</c>
+    /// round(T - k T/n) - 1 for k = 0 .. n-1.
     /// </summary>
-    public static long[] Timesteps(TimestepSpacing spacing, int T, int n, int stepsOffset) => spacing switch
+    public static long[] Timesteps(TimestepSpacing spacing, int T, int n, int stepsOffset, int clipped = 0)
     {
-        TimestepSpacing.Linspace => Enumerable.Range(0, n).Select(j => n - j == n ? T - 1L : (long)Math.Round((n - j) * ((T - 1.0) / n))).ToArray(),
-        TimestepSpacing.Leading => Enumerable.Range(0, n).Select(j => (long)(n - j) * (T / (n + 1)) + stepsOffset).ToArray(),
-        _ => Enumerable.Range(0, n).Select(j => (long)Math.Round(T - j * ((double)T / n)) - 1).ToArray(),
-    };
+        var last = T - clipped;
+        return spacing switch
+        {
+            TimestepSpacing.Linspace => Enumerable.Range(0, n).Select(j => n - j == n ? last - 1L : (long)Math.Round((n - j) * ((last - 1.0) / n))).ToArray(),
+            TimestepSpacing.Leading => Enumerable.Range(0, n).Select(j => (long)(n - j) * (last / (n + 1)) + stepsOffset).ToArray(),
+            _ => Enumerable.Range(0, n).Select(j => (long)Math.Round(T - j * ((double)T / n)) - 1).ToArray(),
+        };
+    }
+
+    /// <summary>
+    /// How many training timesteps have a half log-SNR lambda = log(sqrt(abar) / sqrt(1 - abar)) (float32, as diffusers'
+    /// <c>lambda_t</c>) below <paramref name="lambdaMin"/>: diffusers' <c>searchsorted(flip(lambda_t), lambda_min_clipped)</c>.
+    /// </summary>
+    private static int ClippedCount(NoiseSchedule schedule, double lambdaMin) =>
+        double.IsNegativeInfinity(lambdaMin) ? 0
+            : schedule.AlphasCumprod.Select(a => (float)a).Count(a => MathF.Log(MathF.Sqrt(a)) - MathF.Log(MathF.Sqrt(1f - a)) < lambdaMin);
 }

@@ -56,7 +56,11 @@ public sealed record SchedulerConfig
     public AlgorithmType AlgorithmType { get; init; } = AlgorithmType.DpmsolverPlusPlus;
     /// <summary>Null: the scheduler's own default (<c>midpoint</c> for DPM-Solver, <c>bh2</c> for UniPC).</summary>
     public SolverType? SolverType { get; init; }
-    public bool LowerOrderFinal { get; init; } = true;
+    /// <summary>
+    /// Lower orders on the last steps. Null: the scheduler's own default (diffusers': true for the multistep
+    /// solvers, false for the singlestep one).
+    /// </summary>
+    public bool? LowerOrderFinal { get; init; }
     public bool EulerAtFinal { get; init; }
     /// <summary>Null: the scheduler's own default (<c>zero</c> in diffusers).</summary>
     public FinalSigmasType? FinalSigmasType { get; init; }
@@ -64,10 +68,15 @@ public sealed record SchedulerConfig
     public bool Thresholding { get; init; }
     public double DynamicThresholdingRatio { get; init; } = 0.995;
     public double SampleMaxValue { get; init; } = 1.0;
+    /// <summary>
+    /// DPM-Solver: timesteps whose half log-SNR lambda lies below this are left out of the schedule (critical for
+    /// <c>squaredcos_cap_v2</c>); negative infinity keeps them all.
+    /// </summary>
+    public double LambdaMinClipped { get; init; } = double.NegativeInfinity;
 
     /// <summary>
     /// A Diffuse key, not a diffusers one: where the stochastic sigma-based and SDE samplers (euler_ancestral,
-    /// dpm2_ancestral, dpmpp_2m_sde, dpmpp_3m_sde) take their step noise, <c>gaussian</c> (the default, diffusers')
+    /// dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2m_sde, dpmpp_3m_sde, SDE dpmpp_2s) take their step noise, <c>gaussian</c> (the default, diffusers')
     /// or <c>brownian_tree</c>; the other schedulers refuse <c>brownian_tree</c>. Written only when not the default,
     /// so diffusers can read the config.
     /// </summary>

@@ -24,6 +24,8 @@ public static class Schedulers
             c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 2 }, "dpmpp_2m_sde")),
         new("dpmpp_3m_sde", "DPM-Solver++(3M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 3, stochastic",
             c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 3 }, "dpmpp_3m_sde")),
+        new("dpmpp_2s", "singlestep DPM-Solver / DPM-Solver++ (Lu et al. 2022), orders 1-3 in blocks from one sample, ODE or SDE; diffusers' DPMSolverSinglestepScheduler", c => new DpmSolverSinglestepScheduler(c)),
+        new("dpmpp_2s_ancestral", "ancestral DPM-Solver++(2S) (k-diffusion), a second call at the log-sigma midpoint, stochastic: fresh noise every step", c => new DpmPp2SAncestralScheduler(c)),
         new("unipc", "UniPC multistep predictor-corrector (Zhao et al. 2023), bh1/bh2, orders 1-3; diffusers' UniPCMultistepScheduler", c => new UniPcMultistepScheduler(c)),
         new("pndm", "PNDM (Liu et al. 2022): Runge-Kutta warm-up then 4-step linear multistep (PLMS with skip_prk_steps), deterministic; diffusers' PNDMScheduler", c => new PndmScheduler(c)),
         new("deis", "DEIS multistep exponential integrator (Zhang & Chen 2023), log-rho polynomial, orders 1-3, deterministic; diffusers' DEISMultistepScheduler", c => new DeisMultistepScheduler(c)),

@@ -33,7 +33,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
         if (_solverType is not (SolverType.Bh1 or SolverType.Bh2))
             throw new DiffuseException($"unipc: solver_type must be bh1 or bh2, got {_solverType.ToString().ToLowerInvariant()}");
         // Above order 1 the last step divides by r_k = (lambda_s - lambda_s0) / h = 0 when sigma ends at 0 (h infinite).
-        if (!config.LowerOrderFinal && config.SolverOrder > 1 && (config.FinalSigmasType ?? FinalSigmasType.Zero) == FinalSigmasType.Zero)
+        if (!(config.LowerOrderFinal ?? true) && config.SolverOrder > 1 && (config.FinalSigmasType ?? FinalSigmasType.Zero) == FinalSigmasType.Zero)
             throw new DiffuseException("unipc: lower_order_final false with final_sigmas_type zero gives a non-finite last step (as in diffusers); set final_sigmas_type sigma_min or lower_order_final true");
         _schedule = NoiseSchedule.FromConfig(config);
         _lastRun = MultistepSchedule.TrainingLevels(_schedule);
@@ -120,7 +120,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
             if (i > 0 && _lastSample is not null) x = scheduler.UniBh(_outputs, _thisOrder, schedule, i - 1, i, _lastSample, x0);
             _outputs.Add(x0.alias().DetachFromDisposeScope());
             if (_outputs.Count > c.SolverOrder) { _outputs[0].Dispose(); _outputs.RemoveAt(0); }
-            _thisOrder = Math.Min(c.LowerOrderFinal ? Math.Min(c.SolverOrder, n - i) : c.SolverOrder, _lowerOrderNums + 1);
+            _thisOrder = Math.Min((c.LowerOrderFinal ?? true) ? Math.Min(c.SolverOrder, n - i) : c.SolverOrder, _lowerOrderNums + 1);
             _lastSample?.Dispose();
             _lastSample = x.alias().DetachFromDisposeScope();
             var prev = scheduler.UniBh(_outputs, _thisOrder, schedule, i, i + 1, x, null);

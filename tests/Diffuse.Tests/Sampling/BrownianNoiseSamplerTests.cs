@@ -13,7 +13,7 @@ public class BrownianNoiseSamplerTests(ITestOutputHelper output)
 {
     private static readonly SchedulerConfig Brownian = new() { NumTrainTimesteps = 1000, NoiseSampler = NoiseSampler.BrownianTree };
 
-    public static TheoryData<string> Stochastic => ["euler_ancestral", "dpm2_ancestral", "dpmpp_2m_sde", "dpmpp_3m_sde"];
+    public static TheoryData<string> Stochastic => ["euler_ancestral", "dpm2_ancestral", "dpmpp_2s_ancestral", "dpmpp_2m_sde", "dpmpp_3m_sde"];
 
     [Theory]
     [InlineData("ddpm")]
@@ -24,6 +24,9 @@ public class BrownianNoiseSamplerTests(ITestOutputHelper output)
     [InlineData("dpm2")]
     [InlineData("dpmpp_2m")]
     [InlineData("unipc")]
+    [InlineData("dpmpp_2s")]
+    [InlineData("deis")]
+    [InlineData("pndm")]
     public void SchedulersWithoutStepNoiseRefuseIt(string name)
     {
         var e = Assert.Throws<DiffuseException>(() => Schedulers.Create(name, """{"noise_sampler": "brownian_tree"}"""));
@@ -38,6 +41,7 @@ public class BrownianNoiseSamplerTests(ITestOutputHelper output)
         Assert.DoesNotContain("noise_sampler", new SchedulerConfig().ToJson());
         Assert.Contains("\"noise_sampler\": \"brownian_tree\"", Brownian.ToJson());
         Assert.IsType<DpmSolverMultistepScheduler>(Schedulers.Create("dpmpp_2m", Brownian with { AlgorithmType = AlgorithmType.SdeDpmsolver, FinalSigmasType = FinalSigmasType.SigmaMin }));
+        Assert.IsType<DpmSolverSinglestepScheduler>(Schedulers.Create("dpmpp_2s", Brownian with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus }));
     }
 
     [Fact]
@@ -78,6 +82,7 @@ public class BrownianNoiseSamplerTests(ITestOutputHelper output)
     [Theory]
     [InlineData("euler_ancestral", 25)]
     [InlineData("dpmpp_2m_sde", 25)]
+    [InlineData("dpmpp_2s_ancestral", 25)]
     public void TheSampleChangesLittleWithTheStepCount(string name, int steps)
     {
         var config = new SchedulerConfig { NumTrainTimesteps = 1000, BetaStart = 0.00085, BetaEnd = 0.012, BetaSchedule = BetaSchedule.ScaledLinear, UseKarrasSigmas = true };

@@ -7,7 +7,7 @@ public class SchedulersTests
 {
     [Fact]
     public void NamesListEveryScheduler() =>
-        Assert.Equal(new[] { "ddpm", "ddim", "ddim_inverse", "euler", "euler_ancestral", "heun", "lms", "dpm2", "dpm2_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "unipc", "pndm", "deis" }, Schedulers.Names);
+        Assert.Equal(new[] { "ddpm", "ddim", "ddim_inverse", "euler", "euler_ancestral", "heun", "lms", "dpm2", "dpm2_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "dpmpp_2s", "dpmpp_2s_ancestral", "unipc", "pndm", "deis" }, Schedulers.Names);
 
     [Fact]
     public void UnknownNameListsTheValidOnes()
