@@ -14,7 +14,8 @@ namespace Diffuse.Bench;
 /// <summary>
 /// Every registered sampler driven by the exact denoiser of a Gaussian mixture (2-D and 64-D) at
 /// 5..1000 function evaluations: SWD of its samples to fresh data, beside the data floor. With no
-/// training error in the model, what remains is the sampler's own discretisation error.
+/// training error in the model, what remains is the sampler's own discretisation error. Inversions
+/// (<c>ddim_inverse</c>) are not samplers and are left out.
 /// </summary>
 public static class NfeStudy
 {
@@ -41,7 +42,7 @@ public static class NfeStudy
             report.AppendLine("| sampler | " + string.Join(" | ", Budgets.Select(b => $"NFE {b}")) + " |");
             report.AppendLine("|---|" + string.Concat(Budgets.Select(_ => "---|")));
             var plot = new Plot();
-            foreach (var name in Schedulers.Names)
+            foreach (var name in Schedulers.Names.Where(n => !Schedulers.Inverts(n)))
             {
                 var cells = new List<string>();
                 var xs = new List<double>();

@@ -11,7 +11,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
     public static readonly string[] FlagNames = ["karras"];
 
     /// <summary>Samplers on the discrete timestep grid, to which Karras sigmas do not apply.</summary>
-    static readonly string[] DiscreteSamplers = ["ddpm", "ddim"];
+    static readonly string[] DiscreteSamplers = ["ddpm", "ddim", "pndm"];
 
     public const string DefaultSampler = "ddpm";
 

@@ -9,9 +9,12 @@ public interface IDiffusionModel : IDisposable
     string Directory { get; }
     ModelConfig Config { get; }
 
-    /// <summary>Creates the named scheduler from the model's noise config, changed by <paramref name="configure"/>.</summary>
+    /// <summary>
+    /// Creates the named scheduler from the model's noise config, changed by <paramref name="configure"/>; a model whose
+    /// data lies in [-1, 1] keeps x_0 there with every scheduler that can (<see cref="Schedulers.ForBoundedData"/>).
+    /// </summary>
     IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
-        Schedulers.Create(sampler, configure is null ? Config.Scheduler : configure(Config.Scheduler));
+        Schedulers.Create(sampler, Schedulers.ForBoundedData(sampler, configure is null ? Config.Scheduler : configure(Config.Scheduler)));
 
     /// <summary>
     /// Draws <paramref name="n"/> samples in data space (points [n, dim]; images [n, C, H, W] in

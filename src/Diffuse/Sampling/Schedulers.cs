@@ -6,7 +6,8 @@ namespace Diffuse.Sampling;
 /// </summary>
 public static class Schedulers
 {
-    private sealed record Entry(string Name, string Description, Func<SchedulerConfig, IScheduler> Create, bool Inverts = false);
+    /// <param name="ThresholdsOnly">The scheduler bounds x_0 by dynamic thresholding only (no <c>clip_sample</c>, as in diffusers).</param>
+    private sealed record Entry(string Name, string Description, Func<SchedulerConfig, IScheduler> Create, bool Inverts = false, bool ThresholdsOnly = false);
 
     private static readonly Entry[] Entries =
     [
@@ -19,16 +20,16 @@ public static class Schedulers
         new("lms", "linear multistep of order 4 in sigma (k-diffusion), deterministic; diffusers' LMSDiscreteScheduler", c => new LmsScheduler(c)),
         new("dpm2", "DPM-Solver-2 in sigma (k-diffusion), a second call at the log-sigma midpoint, deterministic; diffusers' KDPM2DiscreteScheduler", c => new Dpm2Scheduler(c)),
         new("dpm2_ancestral", "ancestral DPM-Solver-2 (k-diffusion), stochastic: fresh noise every step; diffusers' KDPM2AncestralDiscreteScheduler", c => new Dpm2AncestralScheduler(c)),
-        new("dpmpp_2m", "DPM-Solver++ multistep (Lu et al. 2022), orders 1-3, ODE or SDE; diffusers' DPMSolverMultistepScheduler", c => new DpmSolverMultistepScheduler(c)),
+        new("dpmpp_2m", "DPM-Solver++ multistep (Lu et al. 2022), orders 1-3, ODE or SDE; diffusers' DPMSolverMultistepScheduler", c => new DpmSolverMultistepScheduler(c), ThresholdsOnly: true),
         new("dpmpp_2m_sde", "DPM-Solver++(2M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 2, stochastic",
-            c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 2 }, "dpmpp_2m_sde")),
+            c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 2 }, "dpmpp_2m_sde"), ThresholdsOnly: true),
         new("dpmpp_3m_sde", "DPM-Solver++(3M) SDE: dpmpp_2m with algorithm_type sde-dpmsolver++ and solver_order 3, stochastic",
-            c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 3 }, "dpmpp_3m_sde")),
-        new("dpmpp_2s", "singlestep DPM-Solver / DPM-Solver++ (Lu et al. 2022), orders 1-3 in blocks from one sample, ODE or SDE; diffusers' DPMSolverSinglestepScheduler", c => new DpmSolverSinglestepScheduler(c)),
+            c => new DpmSolverMultistepScheduler(c with { AlgorithmType = AlgorithmType.SdeDpmsolverPlusPlus, SolverOrder = 3 }, "dpmpp_3m_sde"), ThresholdsOnly: true),
+        new("dpmpp_2s", "singlestep DPM-Solver / DPM-Solver++ (Lu et al. 2022), orders 1-3 in blocks from one sample, ODE or SDE; diffusers' DPMSolverSinglestepScheduler", c => new DpmSolverSinglestepScheduler(c), ThresholdsOnly: true),
         new("dpmpp_2s_ancestral", "ancestral DPM-Solver++(2S) (k-diffusion), a second call at the log-sigma midpoint, stochastic: fresh noise every step", c => new DpmPp2SAncestralScheduler(c)),
-        new("unipc", "UniPC multistep predictor-corrector (Zhao et al. 2023), bh1/bh2, orders 1-3; diffusers' UniPCMultistepScheduler", c => new UniPcMultistepScheduler(c)),
+        new("unipc", "UniPC multistep predictor-corrector (Zhao et al. 2023), bh1/bh2, orders 1-3; diffusers' UniPCMultistepScheduler", c => new UniPcMultistepScheduler(c), ThresholdsOnly: true),
         new("pndm", "PNDM (Liu et al. 2022): Runge-Kutta warm-up then 4-step linear multistep (PLMS with skip_prk_steps), deterministic; diffusers' PNDMScheduler", c => new PndmScheduler(c)),
-        new("deis", "DEIS multistep exponential integrator (Zhang & Chen 2023), log-rho polynomial, orders 1-3, deterministic; diffusers' DEISMultistepScheduler", c => new DeisMultistepScheduler(c)),
+        new("deis", "DEIS multistep exponential integrator (Zhang & Chen 2023), log-rho polynomial, orders 1-3, deterministic; diffusers' DEISMultistepScheduler", c => new DeisMultistepScheduler(c), ThresholdsOnly: true),
     ];
 
     /// <summary>The registered names, in registration order.</summary>
@@ -42,6 +43,18 @@ public static class Schedulers
 
     /// <summary>Whether <paramref name="name"/> inverts (image to noise, timesteps ascending, as <c>ddim_inverse</c>) rather than samples.</summary>
     public static bool Inverts(string name) => Find(name).Inverts;
+
+    /// <summary>
+    /// <paramref name="config"/> as a model whose data lies in [-1, 1] (<c>clip_sample</c> true with range 1, as image models)
+    /// should run <paramref name="name"/>: DDPM and DDIM clip x_0 themselves, while the DPM-Solver family, UniPC and DEIS have
+    /// no <c>clip_sample</c> in diffusers, only dynamic thresholding (Saharia et al. 2022), which with <c>sample_max_value</c> 1
+    /// is exactly that clip, so it is turned on for them. Other configs and schedulers come back unchanged (the sigma-based
+    /// samplers have neither key in diffusers and run unclipped).
+    /// </summary>
+    public static SchedulerConfig ForBoundedData(string name, SchedulerConfig config) =>
+        Find(name).ThresholdsOnly && config.ClipSample == true && config.ClipSampleRange == 1 && !config.Thresholding
+            ? config with { Thresholding = true, SampleMaxValue = 1 }
+            : config;
 
     /// <summary>One line saying what the scheduler <paramref name="name"/> is.</summary>
     public static string Describe(string name) => Find(name).Description;

@@ -78,4 +78,37 @@ public class SchedulersTests
         foreach (var name in Schedulers.Names)
             Assert.Contains(Schedulers.Create(name, new SchedulerConfig()).GetType(), tested);
     }
+
+    [Theory]
+    [InlineData("dpmpp_2m", true)]
+    [InlineData("dpmpp_2m_sde", true)]
+    [InlineData("dpmpp_3m_sde", true)]
+    [InlineData("dpmpp_2s", true)]
+    [InlineData("unipc", true)]
+    [InlineData("deis", true)]
+    [InlineData("ddpm", false)]
+    [InlineData("ddim", false)]
+    [InlineData("euler", false)]
+    [InlineData("heun", false)]
+    public void BoundedDataThresholdsWhereClippingIsNotAKey(string name, bool thresholds)
+    {
+        var bounded = new SchedulerConfig { ClipSample = true };
+        var config = Schedulers.ForBoundedData(name, bounded);
+        Assert.Equal(thresholds, config.Thresholding);
+        if (thresholds) Assert.Equal(1.0, config.SampleMaxValue);
+        else Assert.Equal(bounded, config);
+        Assert.Equal(new SchedulerConfig { ClipSample = false }, Schedulers.ForBoundedData(name, new SchedulerConfig { ClipSample = false }));
+        Assert.Equal(bounded with { ClipSampleRange = 2 }, Schedulers.ForBoundedData(name, bounded with { ClipSampleRange = 2 }));
+    }
+
+    [Fact]
+    public void ThresholdingAtMaxValueOneIsTheClip()
+    {
+        // Why ForBoundedData may stand in for clip_sample: s = clamp(quantile(|x0|), 1, 1) = 1, so x0 -> clamp(x0, -1, 1).
+        using var g = new TorchSharp.torch.Generator(5);
+        using var x0 = TorchSharp.torch.randn(new long[] { 4, 3, 8, 8 }, generator: g) * 2;
+        using var thresholded = StepMath.DynamicThreshold(x0, 0.995, 1.0);
+        using var clipped = x0.clamp(-1, 1);
+        Assert.True(thresholded.equal(clipped).all().item<bool>());
+    }
 }
