@@ -88,18 +88,52 @@ public sealed record SchedulerConfig
     public Dictionary<string, JsonElement>? UnknownKeys { get; init; }
 
     /// <summary>Reads a config from JSON; malformed JSON or a wrong value type is a one-line <see cref="DiffuseException"/>.</summary>
+    /// <remarks>
+    /// Reads diffusers' own config files as written: Python's <c>json.dumps</c> spells infinities and NaN as bare
+    /// <c>-Infinity</c> / <c>Infinity</c> / <c>NaN</c> (read as numbers), a key set to <c>null</c> (Python's None) means
+    /// the scheduler's default, and keys starting with an underscore (<c>_class_name</c>, <c>_diffusers_version</c>)
+    /// are bookkeeping, skipped as diffusers skips them.
+    /// </remarks>
     public static SchedulerConfig FromJson(string json)
     {
         if (string.IsNullOrWhiteSpace(json)) return new SchedulerConfig();
         try
         {
-            return JsonSerializer.Deserialize<SchedulerConfig>(json, Json.Options)
+            var node = System.Text.Json.Nodes.JsonNode.Parse(QuoteNamedNumbers(json));
+            if (node is System.Text.Json.Nodes.JsonObject obj)
+                foreach (var key in obj.Where(p => p.Value is null || p.Key.StartsWith('_')).Select(p => p.Key).ToArray())
+                    obj.Remove(key);
+            return node?.Deserialize<SchedulerConfig>(Json.Options)
                    ?? throw new DiffuseException("scheduler config is JSON null; expected an object");
         }
         catch (JsonException e)
         {
             throw new DiffuseException($"invalid scheduler config: {e.Message.Split('\n')[0]}");
         }
+    }
+
+    /// <summary>Puts quotes around the bare NaN / Infinity / -Infinity tokens outside strings, which JSON lacks and Python writes.</summary>
+    private static string QuoteNamedNumbers(string json)
+    {
+        var text = new System.Text.StringBuilder(json.Length + 8);
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                text.Append(c);
+                if (c == '\\' && i + 1 < json.Length) text.Append(json[++i]);
+                else if (c == '"') inString = false;
+                continue;
+            }
+            if (c == '"') { inString = true; text.Append(c); continue; }
+            var token = new[] { "-Infinity", "Infinity", "NaN" }.FirstOrDefault(t => string.CompareOrdinal(json, i, t, 0, t.Length) == 0);
+            if (token is null) { text.Append(c); continue; }
+            text.Append('"').Append(token).Append('"');
+            i += token.Length - 1;
+        }
+        return text.ToString();
     }
 
     public string ToJson() => JsonSerializer.Serialize(this with { UnknownKeys = null }, Json.Options);

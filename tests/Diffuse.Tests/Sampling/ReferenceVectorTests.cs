@@ -57,6 +57,26 @@ public class ReferenceVectorTests
     }
 
     [Fact]
+    public void DiffusersOwnConfigJsonAsPythonWritesItGivesTheSameRun()
+    {
+        // diffusers' DPMSolverMultistepScheduler test config through json.dumps: bare -Infinity, None as null, bookkeeping keys.
+        const string json = """
+            {"_class_name": "DPMSolverMultistepScheduler", "_diffusers_version": "0.40.0.dev0", "num_train_timesteps": 1000,
+             "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear", "solver_order": 2, "prediction_type": "epsilon",
+             "thresholding": false, "sample_max_value": 1.0, "algorithm_type": "dpmsolver++", "solver_type": "midpoint",
+             "lower_order_final": false, "euler_at_final": false, "lambda_min_clipped": -Infinity, "variance_type": null,
+             "final_sigmas_type": "sigma_min", "trained_betas": null}
+            """;
+        var config = SchedulerConfig.FromJson(json);
+        Assert.Equal(double.NegativeInfinity, config.LambdaMinClipped);
+        using var scope = torch.NewDisposeScope();
+        var x = ReferenceInputs.LoopA(Schedulers.Create("dpmpp_2m", json), 10, ReferenceInputs.SampleDeter(), generator: null);
+        Assert.Equal(0.3301, ReferenceInputs.SumMeanAbs(x).Mean, 1e-3);
+        Assert.Equal(2.5, SchedulerConfig.FromJson("""{"sample_max_value": 2.5, "_note": "NaN inside a string stays a string"}""").SampleMaxValue);
+        Assert.Throws<DiffuseException>(() => SchedulerConfig.FromJson("""{"sample_max_value": "x"}"""));
+    }
+
+    [Fact]
     public void DpmSolverMultistepWithNoiseMatchesDiffusers()
     {
         using var scope = torch.NewDisposeScope();
