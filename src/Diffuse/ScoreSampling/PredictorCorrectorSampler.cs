@@ -6,7 +6,7 @@ namespace Diffuse.ScoreSampling;
 /// <summary>
 /// The predictor-corrector sampler of Song et al. 2021 (arXiv:2011.13456, Sec. 4.2 and Algorithm 1): from the prior,
 /// alternate Langevin corrector steps and reverse-SDE predictor steps down a uniform time grid T = t_0 &gt; ... &gt;
-/// t_{N-1} = eps. Predictor only is the reverse-diffusion / Euler-Maruyama sampler, corrector only is annealed
+/// t_{N-1} = eps, N the SDE's <see cref="Sde.DiscreteSteps"/>. Predictor only is the reverse-diffusion / Euler-Maruyama sampler, corrector only is annealed
 /// Langevin dynamics over the SDE's noise levels.
 /// </summary>
 public static class PredictorCorrectorSampler
@@ -21,7 +21,7 @@ public static class PredictorCorrectorSampler
         using var noGrad = no_grad();
         var x = sde.SamplePrior(shape, generator, dtype);
         var mean = x.alias();
-        int n = options.Steps;
+        int n = sde.DiscreteSteps;
         double dt = (sde.T - options.Eps) / (n - 1);
         for (int i = 0; i < n; i++)
         {

@@ -13,7 +13,7 @@ namespace Diffuse.Tests.ScoreSampling;
 /// </summary>
 public class ScoreSamplerTests
 {
-    private const int Samples = 2000;
+    private const int Samples = 2000, Steps = 250;
     private static readonly double[] Mean = [0.5, -0.3];
     private const double Std = 0.4;
 
@@ -38,10 +38,10 @@ public class ScoreSamplerTests
 
     public static IEnumerable<object[]> Configurations() =>
     [
-        ["vp, reverse diffusion + Langevin", new VpSde(), new PredictorCorrectorOptions { Steps = 250 }],
-        ["vp, Euler-Maruyama", new VpSde(), new PredictorCorrectorOptions { Predictor = Predictor.EulerMaruyama, CorrectorSteps = 0, Steps = 250 }],
-        ["sub-vp, Euler-Maruyama + Langevin", new SubVpSde(), new PredictorCorrectorOptions { Predictor = Predictor.EulerMaruyama, Steps = 250 }],
-        ["ve, reverse diffusion + Langevin", new VeSde(0.01, 20), new PredictorCorrectorOptions { Steps = 250, Eps = 1e-5 }],
+        ["vp, reverse diffusion + Langevin", new VpSde(discreteSteps: Steps), new PredictorCorrectorOptions()],
+        ["vp, Euler-Maruyama", new VpSde(discreteSteps: Steps), new PredictorCorrectorOptions { Predictor = Predictor.EulerMaruyama, CorrectorSteps = 0 }],
+        ["sub-vp, Euler-Maruyama + Langevin", new SubVpSde(discreteSteps: Steps), new PredictorCorrectorOptions { Predictor = Predictor.EulerMaruyama }],
+        ["ve, reverse diffusion + Langevin", new VeSde(0.01, 20, Steps), new PredictorCorrectorOptions { Eps = 1e-5 }],
     ];
 
     [Theory]
@@ -61,8 +61,8 @@ public class ScoreSamplerTests
         using var scope = NewDisposeScope();
         using var data = TwoModes();
         using var g = new Generator(12);
-        var sde = new VpSde();
-        var x = PredictorCorrectorSampler.Run(sde, data.ScoreUnder(sde), [Samples, 2], g, new PredictorCorrectorOptions { Steps = 250 }, ScalarType.Float64);
+        var sde = new VpSde(discreteSteps: Steps);
+        var x = PredictorCorrectorSampler.Run(sde, data.ScoreUnder(sde), [Samples, 2], g, new PredictorCorrectorOptions(), ScalarType.Float64);
         double fraction = FirstModeFraction(x);
         Assert.True(Math.Abs(fraction - 0.3) < 0.03, $"first mode holds {fraction:F3} of the samples, expected 0.3");
     }
@@ -72,8 +72,8 @@ public class ScoreSamplerTests
     {
         using var scope = NewDisposeScope();
         using var data = Gaussian();
-        var sde = new VeSde(0.01, 20);
-        var options = new PredictorCorrectorOptions { Steps = 20 };
+        var sde = new VeSde(0.01, 20, discreteSteps: 20);
+        var options = new PredictorCorrectorOptions();
         using var g1 = new Generator(3);
         using var g2 = new Generator(3);
         var a = PredictorCorrectorSampler.Run(sde, data.ScoreUnder(sde), [8, 2], g1, options);
@@ -103,7 +103,7 @@ public class ScoreSamplerTests
         var sde = new VpSde();
         using var g = new Generator(1);
         Assert.Throws<DiffuseException>(() => PredictorCorrectorSampler.Run(sde, data.ScoreUnder(sde), [2, 2], g, new PredictorCorrectorOptions { Snr = 0 }));
-        Assert.Throws<DiffuseException>(() => PredictorCorrectorSampler.Run(sde, data.ScoreUnder(sde), [2, 2], g, new PredictorCorrectorOptions { Steps = 1 }));
+        Assert.Throws<DiffuseException>(() => PredictorCorrectorSampler.Run(sde, data.ScoreUnder(sde), [2, 2], g, new PredictorCorrectorOptions { Predictor = Predictor.None, CorrectorSteps = 0 }));
         Assert.Throws<DiffuseException>(() => AnnealedLangevin.Run(new VeSde(), data.ScoreUnder(sde), [2, 2], g, new AnnealedLangevinOptions { StepSize = -1 }));
     }
 }
