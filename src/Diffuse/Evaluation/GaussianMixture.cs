@@ -1,3 +1,4 @@
+using Diffuse.Process;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,8 @@ namespace Diffuse.Evaluation;
 /// An isotropic Gaussian mixture, p(x_0) = sum_k w_k N(mu_k, s_k^2 I), whose denoiser is exact:
 /// under x_t = sqrt(abar) x_0 + sqrt(1 - abar) eps, component k gives x_t ~ N(sqrt(abar) mu_k, v_k I)
 /// with v_k = abar s_k^2 + 1 - abar, so E[x_0 | x_t] = sum_k r_k (mu_k + sqrt(abar) s_k^2 / v_k (x_t - sqrt(abar) mu_k)),
-/// r_k the posterior responsibilities. It measures a sampler's own error, free of training error.
+/// r_k the posterior responsibilities. It measures a sampler's own error, free of training error; its
+/// exact scores and log-densities under any SDE's marginals test score-based samplers and likelihoods.
 /// </summary>
 public sealed class GaussianMixture : IDisposable
 {
@@ -59,14 +61,50 @@ public sealed class GaussianMixture : IDisposable
     public Tensor Denoise(Tensor xt, double alphaCumprod)
     {
         using var scope = NewDisposeScope();
-        var x = xt.to(ScalarType.Float64);
         double a = Math.Sqrt(alphaCumprod);
-        var variances = stds.square() * alphaCumprod + (1 - alphaCumprod);             // [K]
-        var diff = x.unsqueeze(1) - means.unsqueeze(0) * a;                              // [B, K, D]
-        var logLik = -0.5 * (diff.square().sum(2) / variances + Dim * variances.log()); // [B, K]
-        var r = softmax(logLik + logWeights, 1);                                         // [B, K]
+        var (diff, variances, r) = Posterior(xt.to(ScalarType.Float64), a, Math.Sqrt(1 - alphaCumprod));
         var perComponent = means.unsqueeze(0) + diff * (a * stds.square() / variances).view(1, -1, 1);
         return (r.unsqueeze(2) * perComponent).sum(1).to(xt.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The exact score grad log p(x) [B, D] of the mixture seen through the kernel x = m x_0 + s z: component k
+    /// becomes N(m mu_k, v_k I) with v_k = m^2 s_k^2 + s^2, so the score is -sum_k r_k (x - m mu_k) / v_k.
+    /// Differentiable in x (the probability-flow likelihood takes its divergence by autograd).
+    /// </summary>
+    public Tensor Score(Tensor x, double meanScale, double std)
+    {
+        using var scope = NewDisposeScope();
+        var (diff, variances, r) = Posterior(x.to(ScalarType.Float64), meanScale, std);
+        return (r.unsqueeze(2) * diff / variances.view(1, -1, 1)).sum(1).neg().to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The score of the SDE's marginal p_t = (this mixture pushed through p_0t) at x [B, D] and time t, in closed
+    /// form: the analytic stand-in for a score network (Song et al. 2021, arXiv:2011.13456, Eq. 6).
+    /// </summary>
+    public ScoreFunction ScoreUnder(Sde sde) => (x, t) => Score(x, sde.MeanScale(t), sde.MarginalStd(t));
+
+    /// <summary>log p(x) [B] in nats of each row of x [B, D] under the mixture seen through x = m x_0 + s z (the data density when m = 1, s = 0).</summary>
+    public Tensor LogDensity(Tensor x, double meanScale = 1.0, double std = 0.0)
+    {
+        using var scope = NewDisposeScope();
+        var x64 = x.to(ScalarType.Float64);
+        var variances = stds.square() * (meanScale * meanScale) + std * std;
+        var diff = x64.unsqueeze(1) - means.unsqueeze(0) * meanScale;
+        var logLik = -0.5 * (diff.square().sum(2) / variances + Dim * (variances * (2 * Math.PI)).log());
+        return (logLik + logWeights).logsumexp(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>(x - m mu_k [B, K, D], v_k [K], responsibilities r_k(x) [B, K]) for x seen through x = m x_0 + s z.</summary>
+    private (Tensor Diff, Tensor Variances, Tensor Responsibilities) Posterior(Tensor x, double meanScale, double std)
+    {
+        if (x.dim() != 2 || x.shape[1] != Dim)
+            throw new DiffuseException($"the Gaussian mixture is {Dim}-dimensional; got points of shape [{string.Join(", ", x.shape)}]");
+        var variances = stds.square() * (meanScale * meanScale) + std * std;             // [K]
+        var diff = x.unsqueeze(1) - means.unsqueeze(0) * meanScale;                      // [B, K, D]
+        var logLik = -0.5 * (diff.square().sum(2) / variances + Dim * variances.log()); // [B, K]
+        return (diff, variances, softmax(logLik + logWeights, 1));
     }
 
     public void Dispose()
