@@ -8,8 +8,10 @@ namespace Diffuse.Sampling;
 /// <c>KDPM2AncestralDiscreteScheduler</c> semantics: each step splits sigma_i → sigma_{i+1} into sigma_down and
 /// sigma_up, takes a DPM-Solver-2 step to sigma_down through the log-space midpoint sqrt(sigma_i sigma_down), then
 /// adds noise of standard deviation sigma_up. Two model calls per step, timesteps [t0, t_mid0, t1, t_mid1, ...];
-/// one draw of the sample's shape at every call, as diffusers draws it (used by the second), or with
-/// <c>noise_sampler brownian_tree</c> a Brownian tree's increment over [sigma_{i+1}, sigma_i] at the second. As in diffusers,
+/// one draw of the sample's shape at the second call of each step, as diffusers draws it since v0.31 (before, it
+/// drew at both calls and used the second draw), or with <c>noise_sampler brownian_tree</c> a Brownian tree's
+/// increment over [sigma_{i+1}, sigma_i] there. The sigmas down and up and the midpoints are float32 as diffusers'
+/// tensors (<see cref="SigmaTables.LogMidpoints"/>), to which its reference sums are sensitive. As in diffusers,
 /// <c>sample</c> prediction is refused; <c>clip_sample</c> is not a key of this scheduler.
 /// </summary>
 /// <remarks>
@@ -48,13 +50,19 @@ public sealed class Dpm2AncestralScheduler : IScheduler
         {
             var s = plan.Sigmas; // n + 1, ending at 0
             int n = s.Length - 1;
-            var split = Enumerable.Range(0, n + 1).Select(i => i < n ? SigmaSchedules.AncestralSplit(s[i], s[i + 1]) : (0.0, 0.0))
-                .Select(p => ((double)(float)p.Item1, (double)(float)p.Item2)).ToArray();
-            var mids = Enumerable.Range(0, n + 1)
-                .Select(i => i < n - 1 ? (float)Math.Exp((Math.Log(s[i]) + Math.Log(split[i].Item1)) / 2) : 0.0).ToArray();
+            var split = Enumerable.Range(0, n + 1).Select(i => i < n ? AncestralSplit((float)s[i], (float)s[i + 1]) : (0.0, 0.0)).ToArray();
+            var mids = SigmaTables.LogMidpoints(s, split.Select(p => p.Item1).ToArray());
+            mids[n - 1] = mids[n] = 0; // diffusers' sigmas_interpol[-2:] = 0: the last step is one Euler call to 0
             var ts = plan.Timesteps.Take(1)
                 .Concat(plan.Timesteps.Skip(1).SelectMany((t, j) => new[] { SigmaSchedules.SigmaToTimestep(mids[j], plan.TrainSigmas), t }));
             return new Run(ts.ToArray(), plan, mids, split.Select(p => p.Item1).ToArray(), split.Select(p => p.Item2).ToArray(), config);
+        }
+
+        /// <summary><see cref="SigmaSchedules.AncestralSplit"/> in float32, as diffusers computes its sigmas_down and sigmas_up tensors.</summary>
+        private static (double Down, double Up) AncestralSplit(float from, float to)
+        {
+            float up = MathF.Sqrt(to * to * (from * from - to * to) / (from * from));
+            return (MathF.Sqrt(MathF.Max(to * to - up * up, 0f)), up);
         }
 
         private static double[] Layout(double[] v) => SigmaTables.RepeatTail(v).Append(v[^1]).ToArray();
@@ -71,7 +79,7 @@ public sealed class Dpm2AncestralScheduler : IScheduler
             var x0 = PredictedOriginal(modelOutput, x, first ? sigma : sigmaMid);
             if (first)
             {
-                _noise.Discard(modelOutput, generator);
+                _noise.RequireGenerator(generator);
                 if (!IsLast(stepIndex)) _sample = x.clone().DetachFromDisposeScope();
                 return new StepResult(x + (x - x0) / sigma * (sigmaMid - sigma), x0); // Euler to sigma_mid
             }

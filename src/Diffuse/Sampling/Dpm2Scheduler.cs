@@ -46,8 +46,7 @@ public sealed class Dpm2Scheduler : IScheduler
         public static Run Create(SigmaPlan plan, Process.PredictionType type)
         {
             var s = plan.Sigmas; // n + 1, ending at 0
-            var mids = Enumerable.Range(0, s.Length)
-                .Select(i => i == 0 || s[i] == 0 ? 0.0 : (float)Math.Exp((Math.Log(s[i - 1]) + Math.Log(s[i])) / 2)).ToArray();
+            var mids = SigmaTables.LogMidpoints(s, s.Take(1).Select(_ => 0.0).Concat(s.SkipLast(1)).ToArray()); // sigma_i with sigma_{i-1}
             var ts = plan.Timesteps.Take(1)
                 .Concat(plan.Timesteps.Skip(1).SelectMany((t, j) => new[] { SigmaSchedules.SigmaToTimestep(mids[j + 1], plan.TrainSigmas), t }));
             return new Run(ts.ToArray(), plan, mids, type);

@@ -20,6 +20,22 @@ internal static class DpmSolverMath
     public static bool DataPrediction(AlgorithmType algorithm) => algorithm is AlgorithmType.DpmsolverPlusPlus or AlgorithmType.SdeDpmsolverPlusPlus;
 
     /// <summary>
+    /// The prediction part of a model output: with <c>variance_type</c> learned or learned_range the model outputs
+    /// 2C channels for a sample of C, the prediction then the variance, which the solver does not use, so the
+    /// first C are taken (diffusers' <c>convert_model_output</c> slices <c>model_output[:, :3]</c>, for epsilon
+    /// prediction only; its other types then fail on the shapes, and a C other than 3 is cut wrongly). The output
+    /// whole otherwise. A learned type with any other channel count is an error.
+    /// </summary>
+    public static torch.Tensor PredictionPart(SchedulerConfig c, torch.Tensor output, torch.Tensor x, string scheduler)
+    {
+        if (c.VarianceType is not (VarianceType.Learned or VarianceType.LearnedRange)) return output;
+        var channels = x.dim() >= 2 ? x.shape[1] : 0;
+        if (channels == 0 || output.dim() != x.dim() || output.shape[1] != 2 * channels)
+            throw new DiffuseException($"{scheduler}: variance_type {IO.Json.Name(c.VarianceType)} needs a model output of 2 x {channels} channels (prediction then variance), got shape [{string.Join(", ", output.shape)}]");
+        return output.narrow(1, 0, channels);
+    }
+
+    /// <summary>
     /// The model output as the solver's quantity (x_0 or eps) and as x_0, for the sample <paramref name="x"/> at
     /// abar, with dynamic thresholding of x_0 (diffusers' <c>convert_model_output</c>).
     /// </summary>

@@ -10,7 +10,9 @@ namespace Diffuse.Sampling;
 /// <c>algorithm_type</c> dpmsolver / dpmsolver++ / sde-dpmsolver / sde-dpmsolver++ (the SDE ones draw one
 /// normal sample per step), <c>solver_type</c> midpoint or heun for the second-order step,
 /// <c>lower_order_final</c>, <c>euler_at_final</c>, <c>final_sigmas_type</c>, dynamic thresholding, and
-/// Karras or exponential sigmas. The model output is read as x_0 (the ++ variants) or eps.
+/// Karras or exponential sigmas. The model output is read as x_0 (the ++ variants) or eps; with
+/// <c>variance_type</c> learned or learned_range, from the first half of its channels
+/// (<see cref="DpmSolverMath.PredictionPart"/>).
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -109,6 +111,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
 
         public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
         {
+            modelOutput = DpmSolverMath.PredictionPart(scheduler.Config, modelOutput, x, scheduler.Name);
             var c = scheduler.Config;
             _index = schedule.NextIndex(_index, StepMath.Timestep(t, c.NumTrainTimesteps), scheduler.Name);
             int n = schedule.Count, i = _index;

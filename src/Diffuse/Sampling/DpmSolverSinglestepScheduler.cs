@@ -23,8 +23,9 @@ namespace Diffuse.Sampling;
 /// missing timestep there and fails); the third-order heun step of sde-dpmsolver++ weights D2 by
 /// <see cref="DpmSolverMath.Coefficients"/>' exact coefficient (diffusers' has the wrong sign on its 1/2); a run's
 /// <c>lower_order_final</c> is decided per run (diffusers writes the forced value back into its config).
-/// <c>euler_at_final</c> and <c>variance_type</c> are ignored (not keys of this scheduler in diffusers; its
-/// <c>learned</c> variance split is not supported). Beta and flow sigmas are not supported.
+/// <c>euler_at_final</c> is ignored (not a key of this scheduler in diffusers). <c>variance_type</c> learned or
+/// learned_range reads the first half of the output's channels (<see cref="DpmSolverMath.PredictionPart"/>).
+/// Beta and flow sigmas are not supported.
 /// <list type="table">
 /// <item><term>s, x_s</term><description>the index and the sample where the current block started</description></item>
 /// <item><term>r0, r1</term><description>(lambda_i - lambda_s) / h and (lambda_{i-1} - lambda_s) / h, h = lambda_{i+1} - lambda_s</description></item>
@@ -124,6 +125,7 @@ public sealed class DpmSolverSinglestepScheduler : IScheduler
         public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
         {
             var c = scheduler.Config;
+            modelOutput = DpmSolverMath.PredictionPart(c, modelOutput, x, scheduler.Name);
             _index = schedule.NextIndex(_index, StepMath.Timestep(t, c.NumTrainTimesteps), scheduler.Name);
             var blockStart = Math.Min(orders[_index], _outputs.Count + 1) == 1 ? _index : _blockStart;
             // The SDE step moves from the block's first sample (sigma_s) to sigma_{i+1}: its noise is the increment over that span.

@@ -44,12 +44,12 @@ public sealed class NoiseSource
     }
 
     /// <summary>
-    /// A draw diffusers makes and throws away (KDPM2 ancestral's first stage): made from the generator for
-    /// gaussian noise, so that it advances as diffusers', and skipped for the tree.
+    /// Fails as <see cref="Draw"/> does without a generator, for a stage of a stochastic step that draws nothing
+    /// (KDPM2 ancestral's first), so that every call of a stochastic run asks for one alike.
     /// </summary>
-    public void Discard(torch.Tensor like, torch.Generator? generator)
+    public void RequireGenerator(torch.Generator? generator)
     {
-        if (_kind == NoiseSampler.Gaussian) StepMath.StepNoise(like, generator, _scheduler).Dispose();
+        if (generator is null) throw new DiffuseException($"{_scheduler}: this step draws noise and needs a torch.Generator; pass one to Step");
     }
 
     /// <summary>One int64 in [0, 2^63 - 1) from the run's generator, as k-diffusion draws the tree's entropy.</summary>

@@ -51,9 +51,12 @@ public abstract class SigmaRun : SamplingRun
     /// <summary>x / sqrt(sigma^2 + 1): the sample as the x_t of abar = 1 / (sigma^2 + 1) that the model was trained on.</summary>
     public override torch.Tensor ScaleModelInput(torch.Tensor x, torch.Tensor t)
     {
-        var sigma = ModelSigma(StepIndex(t));
-        return x / Math.Sqrt(sigma * sigma + 1);
+        var sigma = (float)ModelSigma(StepIndex(t));
+        return x / MathF.Sqrt(sigma * sigma + 1); // in float32, as diffusers' (sigma**2 + 1) ** 0.5 on a float32 sigma
     }
+
+    /// <summary>The sigma <see cref="ScaleModelInput"/> scales by at <paramref name="t"/> (for tests: the float32 scale rounds 1 + sigma^2).</summary>
+    internal double ModelSigmaAt(torch.Tensor t) => ModelSigma(StepIndex(t));
 
     public sealed override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
     {

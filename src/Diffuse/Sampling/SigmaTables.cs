@@ -63,6 +63,20 @@ internal sealed class SigmaTables
     /// <summary>[v0, v1, v1, v2, v2, ...]: the two-stage methods' layout (diffusers' <c>cat([v[:1], v[1:].repeat_interleave(2)])</c>).</summary>
     public static double[] RepeatTail(double[] v) => v.Take(1).Concat(v.Skip(1).SelectMany(x => new[] { x, x })).ToArray();
 
+    /// <summary>
+    /// exp(lerp(log a_i, log b_i, 1/2)), the log-space midpoints of the KDPM2 schedulers, computed as diffusers does
+    /// (<c>a.log().lerp(b.log(), 0.5).exp()</c> on float32 tensors, whose rounding the solver's sums feel); 0 where
+    /// either is 0.
+    /// </summary>
+    public static double[] LogMidpoints(double[] a, double[] b)
+    {
+        using var scope = torch.NewDisposeScope();
+        var from = torch.tensor(a.Select(v => (float)v).ToArray(), torch.float32);
+        var to = torch.tensor(b.Select(v => (float)v).ToArray(), torch.float32);
+        var mid = from.log().lerp(to.log(), 0.5).exp().data<float>().ToArray();
+        return a.Select((v, i) => v > 0 && b[i] > 0 ? mid[i] : 0.0).ToArray();
+    }
+
     /// <summary>The timesteps and sigmas of a run of <paramref name="n"/> steps.</summary>
     /// <param name="roundSolvedTimesteps">Round the timesteps solved from Karras or exponential sigmas (KDPM2 does).</param>
     public SigmaPlan Plan(int n, bool roundSolvedTimesteps = false)
