@@ -22,8 +22,10 @@ public static class NfeStudy
     static readonly int[] Budgets = [5, 10, 20, 50, 100, 1000];
     const int Projections = 512;
 
-    public static int Run(string outDir)
+    /// <param name="only">Samplers to run (empty: every one but the inversions).</param>
+    public static int Run(string outDir, string[] only)
     {
+        foreach (var name in only) Schedulers.Describe(name); // an unknown name fails here, before any work
         Directory.CreateDirectory(outDir);
         var config = new SchedulerConfig { ClipSample = false };
         var schedule = NoiseSchedule.FromConfig(config);
@@ -42,7 +44,7 @@ public static class NfeStudy
             report.AppendLine("| sampler | " + string.Join(" | ", Budgets.Select(b => $"NFE {b}")) + " |");
             report.AppendLine("|---|" + string.Concat(Budgets.Select(_ => "---|")));
             var plot = new Plot();
-            foreach (var name in Schedulers.Names.Where(n => !Schedulers.Inverts(n)))
+            foreach (var name in only.Length > 0 ? only : Schedulers.Names.Where(n => !Schedulers.Inverts(n)))
             {
                 var cells = new List<string>();
                 var xs = new List<double>();
