@@ -3,6 +3,7 @@ using System.Text;
 using Diffuse.Data;
 using Diffuse.Evaluation;
 using Diffuse.IO;
+using Diffuse.Likelihood;
 using Diffuse.Pipelines;
 using TorchSharp;
 
@@ -56,5 +57,25 @@ public static class Outputs
         output.WriteLine($"  class entropy            {s.ClassEntropy,9:F4}   nats (max ln {s.ClassCounts.Length} = {Math.Log(s.ClassCounts.Length):F4}; real images: {r.Floor.ClassEntropy:F4})");
         output.WriteLine($"  class histogram          {string.Join(" ", s.ClassCounts)}");
         output.WriteLine($"  classifier accuracy      {r.ClassifierAccuracy,9:P2}   (on {r.ClassifierValidationImages} held-out real images{(r.ClassifierFromCache ? "; cached classifier" : "")})");
+    }
+
+    /// <summary>Prints the likelihood lines of <c>eval --nll</c>: a header, then one labelled line per estimate.</summary>
+    public static void PrintNll(TextWriter output, ModelConfig config, int images, NllOptions options, ElboEstimate? elbo, OdeEstimate? ode)
+    {
+        var c = config.Scheduler;
+        output.WriteLine($"NLL of {images} held-out images of {config.Data.Name} ({(options.UseEma ? "EMA" : "raw")} weights, {c.NumTrainTimesteps} timesteps, " +
+                         $"{Json.Name(c.BetaSchedule)} betas, {Json.Name(c.PredictionType)}, fp32, seed {options.Seed}; ± one standard error over the images)");
+        string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+        if (elbo is not null)
+            output.WriteLine($"  ELBO  {F(elbo.Total.Mean)} ± {F(elbo.Total.StandardError)} bits/dim  = prior {F(elbo.Prior.Mean)} + KL sum {F(elbo.Kl.Mean)} + decoder {F(elbo.Decoder.Mean)}" +
+                             $"  (discretized 8-bit decoder, {Json.Name(c.VarianceType)}, all {c.NumTrainTimesteps} timesteps)");
+        if (ode is not null)
+        {
+            var flow = options.Flow;
+            string trace = flow.Trace == TraceEstimator.Exact ? "exact trace" : $"{Json.Name(flow.Trace)} Hutchinson, {flow.Probes} probe{(flow.Probes == 1 ? "" : "s")}";
+            output.WriteLine($"  ODE   {F(ode.Value.Mean)} ± {F(ode.Value.StandardError)} bits/dim  NFE {ode.MeanFunctionEvaluations.ToString("F1", CultureInfo.InvariantCulture)}" +
+                             $"  (probability flow, uniform dequantization, {trace}, rtol {flow.Tolerances.Relative.ToString("G", CultureInfo.InvariantCulture)}, " +
+                             $"atol {flow.Tolerances.Absolute.ToString("G", CultureInfo.InvariantCulture)}; NFE averaged over {ode.Solves} solve{(ode.Solves == 1 ? "" : "s")})");
+        }
     }
 }

@@ -1,7 +1,9 @@
 using Diffuse.Data;
 using Diffuse.Evaluation;
 using Diffuse.IO;
+using Diffuse.Likelihood;
 using Diffuse.Pipelines;
+using Diffuse.Training;
 using TorchSharp;
 
 namespace Diffuse.Cli.Commands;
@@ -13,6 +15,7 @@ public sealed class EvalCommand : ICommand
     public string Help => $"""
         diffuse eval --model runs/mnist [--n 10000] [options]      (images)
         diffuse eval --model runs/moons [--n 10000] [options]      (2-D points)
+        diffuse eval --model runs/mnist --nll [--nll-images 100] [options]   (images: likelihoods)
 
         Images: the FCD (Fréchet Classifier Distance: Fréchet distance between Gaussians fitted to the
         features of a small CNN trained on the dataset's real images; NOT Inception FID) of N samples
@@ -32,15 +35,18 @@ public sealed class EvalCommand : ICommand
           --data-dir DIR       images: an existing copy of mnist / fashion-mnist
           --projections K      points: random directions of the SWD (default 512)
         {SamplerOptions.HelpText}
+        {NllOptions.HelpText}
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", .. SamplerOptions.ValueNames],
-            SamplerOptions.FlagNames);
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
+        if (a.Has("nll")) return EvalNll(a, modelDir, config, output);
+        NllOptions.RefuseWithoutNll(a);
         int n = a.Int("n", 10_000, 2, 10_000_000);
         if (config.IsImage) return EvalImages(a, modelDir, n, output);
         foreach (var name in new[] { "data", "precision", "batch-size", "grid", "cache-dir", "data-dir" })
@@ -65,6 +71,47 @@ public sealed class EvalCommand : ICommand
         var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output);
         Outputs.PrintImageScores(output, report, $"{options.Sampler}, {options.StepsFor(model)} steps, {precision}");
         return Cli.Ok;
+    }
+
+    static int EvalNll(Args a, string modelDir, ModelConfig config, TextWriter output)
+    {
+        if (!config.IsImage) throw new UsageException("--nll applies to image models only");
+        var options = NllOptions.From(a, ImageModel.DefaultBatchSize);
+        var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
+        using var model = ImageModel.Load(modelDir, options.UseEma);
+        using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
+        int count = (int)Math.Min(options.Images, heldOut.Count);
+        if (count < options.Images) Console.Error.WriteLine($"note: the run held out {heldOut.Count} images; scoring all of them");
+        using var pixels = heldOut.Pixels.narrow(0, 0, count);
+        Func<torch.Tensor, torch.Tensor, torch.Tensor> network = (x, t) => model.Network.forward(x, t);
+        var scheduler = config.Scheduler;
+        ElboEstimate? elbo = null;
+        OdeEstimate? ode = null;
+        if (options.Elbo)
+        {
+            using var images = PixelScale.ToSigned(pixels);
+            using var generator = new torch.Generator((ulong)options.Seed);
+            int batches = (count + options.BatchSize - 1) / options.BatchSize;
+            elbo = ProgressDisplay.Run("ELBO", batches * scheduler.NumTrainTimesteps, report =>
+                ModelLikelihood.Elbo(network, scheduler, images, DataDecoder.Discretized8Bit, options.BatchSize, generator,
+                    new Reporter<int>(done => report(done, "terms"))));
+        }
+        if (options.Ode)
+        {
+            using var generator = new torch.Generator((ulong)options.Seed + 1);
+            int batches = (count + options.BatchSize - 1) / options.BatchSize;
+            const int perBatch = 1000;
+            ode = ProgressDisplay.Run("ODE", batches * perBatch, report =>
+                ModelLikelihood.ImageOde(network, scheduler, pixels, options.Flow, options.BatchSize, generator,
+                    new Reporter<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
+        }
+        Outputs.PrintNll(output, config, count, options, elbo, ode);
+        return Cli.Ok;
+    }
+
+    sealed class Reporter<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     /// <summary>Samples and scores an image model (shared with <c>demo</c>).</summary>

@@ -96,9 +96,10 @@ public sealed class VariationalBound
 
     /// <summary>
     /// The whole bound of x_0 [B, ...] for <paramref name="model"/> (x_t, t [B] int64) → output, one draw of x_t per term
-    /// from <paramref name="generator"/> (improved-diffusion's <c>calc_bpd_loop</c>).
+    /// from <paramref name="generator"/> (improved-diffusion's <c>calc_bpd_loop</c>); <paramref name="progress"/> hears the
+    /// number of terms done after each.
     /// </summary>
-    public ElboResult Evaluate(Func<Tensor, Tensor, Tensor> model, Tensor x0, Generator generator)
+    public ElboResult Evaluate(Func<Tensor, Tensor, Tensor> model, Tensor x0, Generator generator, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var noGrad = no_grad();
@@ -112,6 +113,7 @@ public sealed class VariationalBound
             var xt = Diffusion.QSample(x0, t, Noise.RandnLike(x0, generator));
             terms[.., step] = TermBitsPerDim(model(xt, t), x0, xt, t);
             NativeMemory.ReleaseFreedEvery(n - step, 50);
+            progress?.Report(n - step);
         }
         var prior = PriorBitsPerDim(x0);
         return new ElboResult(terms.sum(1) + prior, prior, terms);

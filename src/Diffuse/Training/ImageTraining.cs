@@ -35,6 +35,32 @@ public static class ImageTraining
 
     public static string CheckpointPath(string dir) => Path.Combine(dir, StateFolder, CheckpointFile);
 
+    /// <summary>
+    /// The images a run of <paramref name="config"/> held out for validation: its dataset loaded again at the model's size and
+    /// split as <see cref="Run"/> splits it (<see cref="ImageDataset.Split"/> by the run's validation fraction and seed). A
+    /// dataset that no longer gives the run's training count (other data, or <c>--max-images</c> then) is refused, since
+    /// its split would not be the run's. The caller disposes the result.
+    /// </summary>
+    public static ImageDataset HeldOut(ModelConfig config, ImageLoadOptions load, Action<string>? log = null)
+    {
+        var image = config.Data.Image ?? throw new DiffuseException("a model of 2-D points has no held-out images");
+        using var dataset = ImageDatasets.Load(config.Data.Name, load with { ImageSize = image.Height, Channels = image.Channels }, log);
+        var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
+        long trainCount = split.Train.Count;
+        split.Train.Dispose();
+        if (image.TrainCount > 0 && trainCount != image.TrainCount)
+        {
+            split.Validation.Dispose();
+            throw new DiffuseException($"'{config.Data.Name}' now gives {trainCount} training images, the run had {image.TrainCount}: its validation split cannot be rebuilt");
+        }
+        if (split.Validation.Count == 0)
+        {
+            split.Validation.Dispose();
+            throw new DiffuseException($"the run held out no validation images (val_fraction {config.Training.ValidationFraction})");
+        }
+        return split.Validation;
+    }
+
     public static ImageTrainOutcome Run(ImageTrainingOptions options, IProgress<TrainProgress>? progress = null,
         Action<string>? log = null, CancellationToken cancel = default)
     {

@@ -166,4 +166,64 @@ public class ImageCliTests(TrainedImageModel trained)
         Fails(2, "eval", "--model", trained.Model, "--projections", "8");
         Assert.False(File.Exists(grid));
     }
+
+    static double Number(System.Text.RegularExpressions.Match m, int group) =>
+        double.Parse(m.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void EvalNllPrintsTheBoundWithItsPartsAndTheOdeWithItsNfe()
+    {
+        var result = RunOk("eval", "--model", trained.Model, "--nll", "--rtol", "1e-3", "--atol", "1e-3");
+        Assert.Contains("NLL of 2 held-out images", result.Stdout);
+        var elbo = System.Text.RegularExpressions.Regex.Match(result.Stdout,
+            @"^  ELBO  (\S+) ± (\S+) bits/dim  = prior (\S+) \+ KL sum (\S+) \+ decoder (\S+)  \(", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(elbo.Success, result.Stdout);
+        double total = Number(elbo, 1), sum = Number(elbo, 3) + Number(elbo, 4) + Number(elbo, 5);
+        Assert.True(double.IsFinite(total) && total >= 0, result.Stdout);
+        Assert.True(double.IsFinite(Number(elbo, 2)) && Number(elbo, 2) >= 0, result.Stdout);
+        Assert.True(Math.Abs(total - sum) <= 3e-4, $"the parts sum to {sum}, the total is {total}");
+        var ode = System.Text.RegularExpressions.Regex.Match(result.Stdout,
+            @"^  ODE   (\S+) ± (\S+) bits/dim  NFE (\S+)  \(", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(ode.Success, result.Stdout);
+        Assert.True(double.IsFinite(Number(ode, 1)) && double.IsFinite(Number(ode, 2)), result.Stdout);
+        Assert.True(Number(ode, 3) >= 6, result.Stdout);
+        Assert.Contains("rademacher Hutchinson, 1 probe, rtol 0.001, atol 0.001", result.Stdout);
+    }
+
+    [Fact]
+    public void EvalNllRunsOneEstimateWhenAsked()
+    {
+        var elboOnly = RunOk("eval", "--model", trained.Model, "--nll", "--elbo-only", "--nll-images", "1");
+        Assert.Contains("  ELBO  ", elboOnly.Stdout);
+        Assert.DoesNotContain("  ODE   ", elboOnly.Stdout);
+        Assert.Contains("NLL of 1 held-out images", elboOnly.Stdout);
+        var odeOnly = RunOk("eval", "--model", trained.Model, "--nll", "--ode-only", "--rtol", "1e-2", "--atol", "1e-2", "--estimator", "gaussian", "--probes", "2");
+        Assert.DoesNotContain("  ELBO  ", odeOnly.Stdout);
+        Assert.Contains("gaussian Hutchinson, 2 probes", odeOnly.Stdout);
+    }
+
+    [Theory]
+    [InlineData("--rtol", "0")]
+    [InlineData("--rtol", "-1e-5")]
+    [InlineData("--atol", "abc")]
+    [InlineData("--atol", "NaN")]
+    [InlineData("--probes", "0")]
+    [InlineData("--estimator", "skilling")]
+    [InlineData("--precision", "bf16")]
+    [InlineData("--nll-images", "0")]
+    [InlineData("--elbo-only", "--ode-only")]
+    [InlineData("--sampler", "ddim")]
+    public void EvalNllRefusesBadInputInOneLine(string option, string value)
+    {
+        var argv = new List<string> { "eval", "--model", trained.Model, "--nll", option };
+        if (!value.StartsWith("--", StringComparison.Ordinal) || option == "--elbo-only") argv.Add(value);
+        Fails(2, [.. argv]);
+    }
+
+    [Fact]
+    public void NllOptionsNeedNll()
+    {
+        var result = Fails(2, "eval", "--model", trained.Model, "--rtol", "1e-3");
+        Assert.Contains("--rtol applies with --nll only", result.Stderr);
+    }
 }
