@@ -33,7 +33,8 @@ public sealed class TrainCommand : ICommand
           --schedule NAME      linear | scaled_linear | cosine | sigmoid (default linear)
           --timesteps T        diffusion training timesteps (default 1000)
           --prediction TYPE    epsilon | sample | v_prediction (default epsilon)
-          --loss NAME          simple | min_snr (default simple)
+          --loss NAME          simple | min_snr | hybrid (default simple; hybrid with --variance learned_range)
+          --timesteps-sampler S  uniform | loss-aware: importance-sampled by each timestep's recent losses (default uniform)
           --ema-decay X        EMA decay of the weights (default 0.995 points, 0.999 images)
           --force              overwrite a model already in --out
         points only:
@@ -42,6 +43,10 @@ public sealed class TrainCommand : ICommand
         images only:
           --preset NAME        U-Net: tiny | small | ddpm-cifar10 (default tiny)
           --dropout X          U-Net dropout (default: the preset's)
+          --variance TYPE      fixed_small | fixed_large | learned_range (default fixed_small): learned_range doubles the
+                               U-Net's output channels (the interpolation v of Nichol & Dhariwal 2021) and trains with
+                               the hybrid loss L_simple + lambda L_vlb
+          --vlb-weight X       lambda of the hybrid loss (default 0.001)
           --image-size N       resize images to N x N (default: 28 for MNIST-like data, 32 for folders)
           --channels C         1 (grayscale) or 3 (RGB) (default: the data's)
           --flip               random horizontal flips
@@ -59,10 +64,10 @@ public sealed class TrainCommand : ICommand
 
     static readonly string[] CommonValues =
         ["data", "out", "steps", "batch-size", "lr", "lr-schedule", "warmup", "weight-decay", "grad-accum", "seed", "schedule",
-         "timesteps", "prediction", "loss", "ema-decay"];
+         "timesteps", "prediction", "loss", "ema-decay", "timesteps-sampler"];
     static readonly string[] PointValues = ["hidden", "blocks"];
     static readonly string[] ImageValues =
-        ["preset", "dropout", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
+        ["preset", "dropout", "variance", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
          "sample-every", "max-images", "data-dir", "cache-dir", "stop-at"];
     public static readonly string[] ValueNames = [.. CommonValues, .. PointValues];
 
@@ -127,8 +132,35 @@ public sealed class TrainCommand : ICommand
             NumTrainTimesteps = a.Int("timesteps", 1000, 1, 100_000),
             BetaSchedule = schedule,
             PredictionType = Json.ParseEnum<PredictionType>(a.Get("prediction") ?? "epsilon", "prediction type"),
+            VarianceType = Variance(a),
             ClipSample = clip,
         };
+    }
+
+    /// <summary>--variance: the fixed variances, or learned_range (raw learned variances have no loss here).</summary>
+    static Sampling.VarianceType Variance(Args a) => a.Get("variance") switch
+    {
+        null or "fixed_small" => Sampling.VarianceType.FixedSmall,
+        "fixed_large" => Sampling.VarianceType.FixedLarge,
+        "learned_range" => Sampling.VarianceType.LearnedRange,
+        var other => throw new UsageException($"--variance must be fixed_small, fixed_large or learned_range, got '{other}'"),
+    };
+
+    /// <summary>
+    /// --loss (hybrid with --variance learned_range, and only then) and its --vlb-weight: a learned variance gets no
+    /// gradient from L_simple, and min-SNR weights have no meaning for L_vlb.
+    /// </summary>
+    static (LossWeighting Loss, double? VlbWeight) Loss(Args a)
+    {
+        bool learned = Variance(a) == Sampling.VarianceType.LearnedRange;
+        var loss = a.Get("loss") is { } name ? Json.ParseEnum<LossWeighting>(name, "loss") : learned ? LossWeighting.Hybrid : LossWeighting.Simple;
+        if (learned && loss != LossWeighting.Hybrid)
+            throw new UsageException($"--variance learned_range trains with the hybrid loss; --loss {Json.Name(loss)} cannot train the variance");
+        if (!learned && loss == LossWeighting.Hybrid)
+            throw new UsageException("--loss hybrid trains learned variances; add --variance learned_range (images)");
+        if (a.Get("vlb-weight") is not null && loss != LossWeighting.Hybrid)
+            throw new UsageException("--vlb-weight applies to the hybrid loss (--variance learned_range) only");
+        return (loss, loss == LossWeighting.Hybrid ? a.Double("vlb-weight", TrainingSpec.DefaultVlbWeight, 0) : null);
     }
 
     static TrainingSpec Training(Args a, TrainingSpec defaults) => defaults with
@@ -141,7 +173,14 @@ public sealed class TrainCommand : ICommand
         WarmupSteps = a.Int("warmup", defaults.WarmupSteps, 0),
         WeightDecay = a.Double("weight-decay", 0, 0),
         Seed = a.Long("seed", 0),
-        Loss = Json.ParseEnum<LossWeighting>(a.Get("loss") ?? "simple", "loss"),
+        Loss = Loss(a).Loss,
+        VlbWeight = Loss(a).VlbWeight,
+        TimestepSampler = a.Get("timesteps-sampler") switch
+        {
+            null or "uniform" => TimestepSampling.Uniform,
+            "loss-aware" or "loss_aware" => TimestepSampling.LossAware,
+            var other => throw new UsageException($"--timesteps-sampler must be uniform or loss-aware, got '{other}'"),
+        },
         EmaDecay = a.Double("ema-decay", defaults.EmaDecay, 0),
     };
 
@@ -166,6 +205,8 @@ public sealed class TrainCommand : ICommand
     {
         var unet = UNetConfig.Preset(a.Get("preset") ?? "tiny");
         if (a.Get("dropout") is not null) unet = unet with { Dropout = a.Double("dropout", 0, 0) };
+        // learned_range: the prediction's channels, then v's (ForImages keeps the ratio for the data's channels).
+        if (Variance(a) == Sampling.VarianceType.LearnedRange) unet = unet with { OutChannels = 2 * unet.InChannels };
         var training = Training(a, ImageDefaults) with
         {
             HorizontalFlip = a.Has("flip"),

@@ -8,7 +8,9 @@ namespace Diffuse.Pipelines;
 
 /// <summary>
 /// A trained image diffusion model, loaded from a model directory: the U-Net (EMA weights by
-/// default), its config, and sampling in batches into images in [-1, 1].
+/// default), its config, and sampling in batches into images in [-1, 1]. A model with learned variances
+/// (2C output channels) hands the variance channels only to schedulers that take them
+/// (<see cref="IScheduler.TakesVarianceChannels"/>: ddpm and the DPM-Solvers); the others see the prediction alone.
 /// </summary>
 public sealed class ImageModel : IDiffusionModel
 {
@@ -75,6 +77,9 @@ public sealed class ImageModel : IDiffusionModel
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         long batches = Batches(n);
+        // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
+        bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
+        Func<Tensor, Tensor, Tensor> denoise = dropVariance ? (x, t) => Denoise(x, t).narrow(1, 0, Image.Channels) : Denoise;
         int total = (int)Math.Min(int.MaxValue, batches * steps);
         var parts = new List<Tensor>();
         try
@@ -85,7 +90,7 @@ public sealed class ImageModel : IDiffusionModel
                 int done = (int)(b * steps);
                 var batchProgress = progress is null ? null : new Offset(progress, done, total);
                 using var scope = NewDisposeScope();
-                var x = SamplingLoop.Run(Denoise, scheduler, steps,
+                var x = SamplingLoop.Run(denoise, scheduler, steps,
                     [size, Image.Channels, Image.Height, Image.Width], generator, batchProgress);
                 parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
             }

@@ -40,10 +40,16 @@ public sealed record ModelConfig
         if ((Model is null) == (Unet is null)) throw new DiffuseException("a model config needs exactly one of 'model' (MLP) and 'unet'");
         Data.Validate();
         Training.Validate();
+        bool learned = Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
+        if (Training.Loss == Process.LossWeighting.Hybrid && Scheduler.VarianceType != VarianceType.LearnedRange)
+            throw new DiffuseException($"the hybrid loss trains learned_range variances, but variance_type is {Json.Name(Scheduler.VarianceType)}");
+        if (Scheduler.VarianceType == VarianceType.LearnedRange && Training.Loss != Process.LossWeighting.Hybrid)
+            throw new DiffuseException($"learned_range variances are trained by the hybrid loss, not {Json.Name(Training.Loss)}");
         if (Model is not null)
         {
             Model.Validate();
             if (Data.Image is not null) throw new DiffuseException("an MLP model cannot be trained on image data");
+            if (learned) throw new DiffuseException($"variance_type {Json.Name(Scheduler.VarianceType)} needs a U-Net with twice the image channels; the MLP of points predicts no variance");
             if (Model.InputDim != Data.Dim)
                 throw new DiffuseException($"model input_dim {Model.InputDim} does not match data dim {Data.Dim}");
         }
@@ -53,6 +59,10 @@ public sealed record ModelConfig
             var image = Data.Image ?? throw new DiffuseException("a U-Net model needs image data ('image' under 'data')");
             if (Unet.InChannels != image.Channels || Unet.ImageSize != image.Height || Unet.ImageSize != image.Width)
                 throw new DiffuseException($"the U-Net takes {Unet.InChannels}x{Unet.ImageSize}x{Unet.ImageSize} images but the data has {image.Channels}x{image.Height}x{image.Width}");
+            // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).
+            int outChannels = learned ? 2 * Unet.InChannels : Unet.InChannels;
+            if (Unet.OutChannels != outChannels)
+                throw new DiffuseException($"the U-Net outputs {Unet.OutChannels} channels but variance_type {Json.Name(Scheduler.VarianceType)} of {Unet.InChannels}-channel images needs {outChannels}");
         }
     }
 

@@ -21,6 +21,15 @@ public sealed record TrainingSpec
     public double WeightDecay { get; init; }
     public LossWeighting Loss { get; init; } = LossWeighting.Simple;
     public double MinSnrGamma { get; init; } = 5.0;
+    /// <summary>
+    /// lambda of the hybrid loss L_simple + lambda L_vlb (Nichol &amp; Dhariwal 2021, Eq. 16); set only with
+    /// <see cref="LossWeighting.Hybrid"/> (null: not written, so older configs keep their fingerprint).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? VlbWeight { get; init; }
+    /// <summary>How training draws its timesteps (uniform is not written, so older configs keep their fingerprint).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public TimestepSampling TimestepSampler { get; init; }
     public double EmaDecay { get; init; } = 0.995;
     public double GradClip { get; init; } = 1.0;
     /// <summary>Random horizontal flips of training images.</summary>
@@ -47,6 +56,10 @@ public sealed record TrainingSpec
         if (WarmupSteps < 0) throw new DiffuseException($"warmup steps must be at least 0, got {WarmupSteps}");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new DiffuseException($"--weight-decay must be a number of at least 0, got {WeightDecay}");
         if (!(MinSnrGamma > 0)) throw new DiffuseException($"min-SNR gamma must be positive, got {MinSnrGamma}");
+        if (VlbWeight is not null && Loss != LossWeighting.Hybrid)
+            throw new DiffuseException($"vlb_weight applies to the hybrid loss only, not {IO.Json.Name(Loss)}");
+        if (VlbWeight is { } weight && !(weight >= 0 && double.IsFinite(weight)))
+            throw new DiffuseException($"--vlb-weight must be a number of at least 0, got {weight}");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new DiffuseException($"--ema-decay must be in [0, 1), got {EmaDecay}");
         if (!(GradClip > 0)) throw new DiffuseException($"gradient clip must be positive, got {GradClip}");
         if (CropPadding < 0) throw new DiffuseException($"--crop-padding must be at least 0, got {CropPadding}");
@@ -54,6 +67,9 @@ public sealed record TrainingSpec
         if (CheckpointEvery < 0 || ValidateEvery < 0 || SampleEvery < 0)
             throw new DiffuseException("--checkpoint-every, --validate-every and --sample-every must be at least 0");
     }
+
+    /// <summary>The default lambda of the hybrid loss, 0.001 as Nichol &amp; Dhariwal 2021 (Sec. 3.1).</summary>
+    public const double DefaultVlbWeight = 0.001;
 
     /// <summary>Examples in one micro-batch.</summary>
     public int MicroBatchSize => BatchSize / GradientAccumulation;

@@ -166,13 +166,22 @@ public sealed class GaussianDiffusion
     /// </summary>
     public Tensor Loss(Tensor modelOutput, Tensor x0, Tensor noise, Tensor t, LossWeighting weighting, double minSnrGamma = 5.0)
     {
+        using var perSample = PerSampleLoss(modelOutput, x0, noise, t, weighting, minSnrGamma);
+        return perSample.mean();
+    }
+
+    /// <summary>The loss of each sample [B], weighted as <see cref="Loss"/> (which is its mean).</summary>
+    public Tensor PerSampleLoss(Tensor modelOutput, Tensor x0, Tensor noise, Tensor t, LossWeighting weighting, double minSnrGamma = 5.0)
+    {
+        if (weighting == LossWeighting.Hybrid)
+            throw new DiffuseException("the hybrid loss needs the model's variance channels and the variational bound; Training.TrainingObjective computes it");
         using var scope = NewDisposeScope();
         var target = Target(x0, noise, t);
         var perSample = (modelOutput - target).square().reshape(modelOutput.shape[0], -1).mean([1]);
-        if (weighting == LossWeighting.Simple) return perSample.mean().MoveToOuterDisposeScope();
+        if (weighting == LossWeighting.Simple) return perSample.MoveToOuterDisposeScope();
         if (!(minSnrGamma > 0)) throw new DiffuseException($"min_snr gamma must be positive, got {minSnrGamma}");
         var weights = MinSnrWeights(t, minSnrGamma).to(perSample.dtype).to(perSample.device);
-        return (weights * perSample).mean().MoveToOuterDisposeScope();
+        return (weights * perSample).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-sample min-SNR-gamma weights [B]; at SNR = 0 (a zero-terminal-SNR last step) they take their limits 1, 0, 0.</summary>

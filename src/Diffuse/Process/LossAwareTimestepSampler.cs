@@ -59,6 +59,42 @@ public sealed class LossAwareTimestepSampler
         return new TimestepDraw(t.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 
+    /// <summary>A copy of the sampler's state (its loss history), for a checkpoint.</summary>
+    public LossHistory State()
+    {
+        var losses = new double[_history.Length];
+        Buffer.BlockCopy(_history, 0, losses, 0, losses.Length * sizeof(double));
+        return new LossHistory(tensor(losses, float64).reshape(NumTimesteps, HistoryPerTerm), tensor(_counts.Select(c => (long)c).ToArray(), int64));
+    }
+
+    /// <summary>
+    /// Restores a state from <see cref="State"/> of a sampler of the same size; anything else is a one-line
+    /// <see cref="DiffuseException"/> that changes nothing.
+    /// </summary>
+    public void Restore(LossHistory state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Check(state);
+        var losses = state.Losses.contiguous().data<double>().ToArray();
+        var counts = state.Counts.data<long>().ToArray();
+        Buffer.BlockCopy(losses, 0, _history, 0, losses.Length * sizeof(double));
+        for (int t = 0; t < counts.Length; t++) _counts[t] = (int)counts[t];
+    }
+
+    /// <summary>Throws unless <paramref name="state"/> fits this sampler (shapes, dtypes, counts in [0, K], finite losses).</summary>
+    public void Check(LossHistory state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Losses.dtype != ScalarType.Float64 || !state.Losses.shape.SequenceEqual(new long[] { NumTimesteps, HistoryPerTerm }))
+            throw new DiffuseException($"the timestep sampler's loss history must be float64 [{NumTimesteps}, {HistoryPerTerm}], got {state.Losses.dtype} [{string.Join(", ", state.Losses.shape)}]");
+        if (state.Counts.dtype != ScalarType.Int64 || !state.Counts.shape.SequenceEqual(new long[] { NumTimesteps }))
+            throw new DiffuseException($"the timestep sampler's counts must be int64 [{NumTimesteps}], got {state.Counts.dtype} [{string.Join(", ", state.Counts.shape)}]");
+        if (state.Counts.data<long>().ToArray().Any(c => c < 0 || c > HistoryPerTerm))
+            throw new DiffuseException($"the timestep sampler's counts must lie in [0, {HistoryPerTerm}]");
+        if (state.Losses.contiguous().data<double>().ToArray().Any(l => !double.IsFinite(l)))
+            throw new DiffuseException("the timestep sampler's loss history holds a non-finite loss");
+    }
+
     /// <summary>Records the per-sample losses <paramref name="losses"/> [B] at timesteps <paramref name="timesteps"/> [B], oldest first out.</summary>
     public void Update(Tensor timesteps, Tensor losses)
     {

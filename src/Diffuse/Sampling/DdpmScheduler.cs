@@ -37,6 +37,7 @@ public sealed class DdpmScheduler : IScheduler
     }
 
     public string Name => "ddpm";
+    public bool TakesVarianceChannels => Config.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
 
     public SchedulerConfig Config { get; }
 

@@ -50,6 +50,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     private volatile NoiseLevels _lastRun;
 
     public string Name { get; }
+    public bool TakesVarianceChannels => Config.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
 
     public SchedulerConfig Config { get; }
 

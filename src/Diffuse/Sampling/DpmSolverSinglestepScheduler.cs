@@ -56,6 +56,7 @@ public sealed class DpmSolverSinglestepScheduler : IScheduler
     private volatile NoiseLevels _lastRun;
 
     public string Name => "dpmpp_2s";
+    public bool TakesVarianceChannels => Config.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
 
     public SchedulerConfig Config { get; }
 

@@ -21,6 +21,13 @@ public interface IScheduler
     /// </summary>
     IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.AllPredictionTypes;
 
+    /// <summary>
+    /// Whether <see cref="SamplingRun.Step"/> takes the whole output of a learned-variance model (<c>variance_type</c> learned or
+    /// learned_range: 2C channels, the prediction then the variance). When false, a pipeline hands it the prediction's C
+    /// channels only. By default false.
+    /// </summary>
+    bool TakesVarianceChannels => false;
+
     /// <summary>Starts one sampling run of <paramref name="numInferenceSteps"/> steps.</summary>
     SamplingRun Begin(int numInferenceSteps);
 

@@ -275,7 +275,7 @@ public static class ImageTraining
                 var x0 = validation.Batch(indices).Images;
                 var t = diffusion.SampleTimesteps(size, g);
                 var noise = Noise.RandnLike(x0, g);
-                var loss = diffusion.Loss(model.forward(diffusion.QSample(x0, t, noise), t), x0, noise, t, spec.Loss, spec.MinSnrGamma);
+                var loss = trainer.Objective.PerSample(model.forward(diffusion.QSample(x0, t, noise), t), x0, noise, t).mean();
                 sum += loss.item<float>() * size;
             }
             LastValidationLoss = sum / n;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Diffuse.IO;
+using Diffuse.Process;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace Diffuse.Training;
 /// atomically (temporary file, flush, rename), so that killing the process at any moment leaves
 /// either the previous checkpoint or the new one, never a mixture: the weights, the EMA weights,
 /// AdamW's moments and step counts, the trainer's step, the EMA's update count, the state of the
-/// run's generators (timesteps, noise and augmentation; dropout).
+/// run's generators (timesteps, noise and augmentation; dropout), and a loss-aware timestep sampler's loss history.
 /// The data order is a function of the step, so it needs no state of its own.
 /// </summary>
 public static class TrainCheckpoint
@@ -22,6 +23,8 @@ public static class TrainCheckpoint
     const string StepKey = "step";
     const string EmaUpdatesKey = "ema_updates";
     const string FingerprintKey = "config_fingerprint";
+    const string SamplerLossesKey = "timestep_sampler.losses";
+    const string SamplerCountsKey = "timestep_sampler.counts";
 
     /// <summary>Writes the trainer's state to <paramref name="path"/>; <paramref name="fingerprint"/> ties it to the run's config.</summary>
     public static void Save(string path, Trainer trainer, Generator generator, string fingerprint) =>
@@ -41,6 +44,12 @@ public static class TrainCheckpoint
             tensors[OptimizerKey] = tensor(buffer.ToArray());
         }
         foreach (var (name, g) in generators) tensors[GeneratorPrefix + name] = g.get_state();
+        if (trainer.Objective.TimestepSampler is { } sampler)
+        {
+            var history = sampler.State();
+            tensors[SamplerLossesKey] = history.Losses;
+            tensors[SamplerCountsKey] = history.Counts;
+        }
         var metadata = new Dictionary<string, string>
         {
             [StepKey] = trainer.Step.ToString(CultureInfo.InvariantCulture),
@@ -96,6 +105,24 @@ public static class TrainCheckpoint
         var ema = Section(file.Tensors, EmaPrefix);
         Check(path, model, trainer.Model);
         Check(path, ema, trainer.Ema.Shadow);
+        var sampler = trainer.Objective.TimestepSampler;
+        LossHistory? history = null;
+        if (sampler is not null)
+        {
+            if (!file.Tensors.TryGetValue(SamplerLossesKey, out var losses) || !file.Tensors.TryGetValue(SamplerCountsKey, out var counts))
+                throw new DiffuseException($"{path} has no loss history of the loss-aware timestep sampler");
+            history = new LossHistory(losses, counts);
+            try
+            {
+                sampler.Check(history);
+            }
+            catch (DiffuseException e)
+            {
+                throw new DiffuseException($"{path}: {e.Message}", e);
+            }
+        }
+        else if (file.Tensors.ContainsKey(SamplerLossesKey) || file.Tensors.ContainsKey(SamplerCountsKey))
+            throw new DiffuseException($"{path} holds a loss-aware timestep sampler's history, but this run draws timesteps uniformly");
         using (no_grad())
         {
             foreach (var (name, t) in trainer.Model.state_dict()) t.copy_(model[name]);
@@ -112,6 +139,7 @@ public static class TrainCheckpoint
             throw new DiffuseException($"{path} holds an optimizer state that does not fit this model: {e.Message}", e);
         }
         foreach (var (name, g) in generators) g.set_state(file.Tensors[GeneratorPrefix + name]);
+        if (history is not null) sampler!.Restore(history);
         trainer.Step = step;
         trainer.Ema.Updates = emaUpdates;
     }

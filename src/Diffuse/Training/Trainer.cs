@@ -14,7 +14,8 @@ public delegate Tensor BatchSource(long microBatch, int size, Generator generato
 
 /// <summary>
 /// Trains a denoiser by the denoising objective of Ho et al. 2020 (Algorithm 1): draw x_0 from the
-/// data, t uniformly, noise, and regress the model's output on the target of its prediction type,
+/// data, t (uniformly or loss-aware), noise, and regress the model's output on the target of its prediction type
+/// (or the hybrid loss of learned variances; see <see cref="TrainingObjective"/>),
 /// with AdamW, warmup then cosine or constant learning rate, gradient accumulation, gradient
 /// clipping and an EMA of the weights. The trainer owns its optimizer and step count, so that
 /// <see cref="TrainCheckpoint"/> can save and restore a run exactly.
@@ -22,7 +23,6 @@ public delegate Tensor BatchSource(long microBatch, int size, Generator generato
 public sealed class Trainer : IDisposable
 {
     private readonly nn.Module<Tensor, Tensor, Tensor> model;
-    private readonly GaussianDiffusion diffusion;
     private readonly TrainingSpec spec;
     private readonly TorchSharp.Modules.Parameter[] parameters;
     private readonly TorchSharp.Modules.AdamW optimizer;
@@ -32,10 +32,10 @@ public sealed class Trainer : IDisposable
         spec.Validate();
         this.model = model;
         Ema = ema;
-        this.diffusion = diffusion;
         this.spec = spec;
         parameters = model.parameters().ToArray();
         optimizer = optim.AdamW(parameters, lr: spec.LearningRate, weight_decay: spec.WeightDecay);
+        Objective = new TrainingObjective(diffusion, spec);
     }
 
     /// <summary>Optimizer steps completed.</summary>
@@ -43,6 +43,8 @@ public sealed class Trainer : IDisposable
     public nn.Module<Tensor, Tensor, Tensor> Model => model;
     public Ema Ema { get; }
     public TrainingSpec Spec => spec;
+    /// <summary>The loss and the timestep draws (with a loss-aware sampler's state).</summary>
+    public TrainingObjective Objective { get; }
     internal TorchSharp.Modules.AdamW Optimizer => optimizer;
 
     /// <summary>
@@ -61,10 +63,7 @@ public sealed class Trainer : IDisposable
         {
             using var scope = NewDisposeScope();
             var x0 = nextBatch((long)Step * accumulation + micro, spec.MicroBatchSize, generator);
-            var t = diffusion.SampleTimesteps(x0.shape[0], generator);
-            var noise = Noise.RandnLike(x0, generator);
-            var xt = diffusion.QSample(x0, t, noise);
-            var loss = diffusion.Loss(model.forward(xt, t), x0, noise, t, spec.Loss, spec.MinSnrGamma);
+            var loss = Objective.Loss(model.forward, x0, generator);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new DiffuseException($"training stopped: the loss became {value} at step {Step + 1}; lower --lr or check the data");

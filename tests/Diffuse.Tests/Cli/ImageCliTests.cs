@@ -167,6 +167,58 @@ public class ImageCliTests(TrainedImageModel trained)
         Assert.False(File.Exists(grid));
     }
 
+    [Fact]
+    public void ALearnedVarianceModelTrainsSamplesWithEverySamplerAndScoresItsElbo()
+    {
+        var folder = trained.NewFolder();
+        var run = Path.Combine(folder, "learned");
+        RunOk(["train", "--data", trained.Data, "--out", run, .. TinyImageTraining, "--variance", "learned_range", "--vlb-weight", "0.002",
+               "--timesteps-sampler", "loss-aware"]);
+        var config = File.ReadAllText(Path.Combine(run, ModelDirectory.ConfigFile));
+        Assert.Contains("\"variance_type\": \"learned_range\"", config);
+        Assert.Contains("\"loss\": \"hybrid\"", config);
+        Assert.Contains("\"vlb_weight\": 0.002", config);
+        Assert.Contains("\"timestep_sampler\": \"loss_aware\"", config);
+        Assert.Contains("\"out_channels\": 2", config);
+        foreach (var sampler in new[] { "ddpm", "ddim", "dpmpp_2m", "euler" })
+        {
+            var grid = Path.Combine(folder, $"{sampler}.png");
+            RunOk("sample", "--model", run, "--n", "2", "--steps", "3", "--sampler", sampler, "--out", grid, "--precision", "fp32");
+            Assert.True(File.Exists(grid), sampler);
+        }
+        var nll = RunOk("eval", "--model", run, "--nll", "--elbo-only", "--nll-images", "2");
+        Assert.Contains("  ELBO  ", nll.Stdout);
+        Assert.DoesNotContain("NaN", nll.Stdout);
+        var resumed = Path.Combine(folder, "resumed");
+        RunOk(["train", "--data", trained.Data, "--out", resumed, .. TinyImageTraining, "--variance", "learned_range", "--stop-at", "2"]);
+        Assert.Contains("from step 2 to 3 of 3", RunOk("train", "--resume", "--out", resumed).Stdout);
+    }
+
+    [Theory]
+    [InlineData("--loss", "min_snr")]
+    [InlineData("--loss", "simple")]
+    public void LearnedVariancesRefuseAnotherLoss(string option, string value)
+    {
+        var outDir = Path.Combine(trained.NewFolder(), "out");
+        var result = Fails(2, ["train", "--data", trained.Data, "--out", outDir, .. TinyImageTraining, "--variance", "learned_range", option, value]);
+        Assert.Contains("hybrid", result.Stderr);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void TheHybridLossOptionsNeedLearnedVariancesOnImages()
+    {
+        var outDir = Path.Combine(trained.NewFolder(), "out");
+        Assert.Contains("learned_range", Fails(2, ["train", "--data", trained.Data, "--out", outDir, .. TinyImageTraining, "--loss", "hybrid"]).Stderr);
+        Assert.Contains("--vlb-weight", Fails(2, ["train", "--data", trained.Data, "--out", outDir, .. TinyImageTraining, "--vlb-weight", "0.01"]).Stderr);
+        Assert.Contains("--variance", Fails(2, "train", "--data", trained.Data, "--out", outDir, "--variance", "learned").Stderr);
+        Assert.Contains("--vlb-weight", Fails(2, ["train", "--data", trained.Data, "--out", outDir, "--variance", "learned_range", "--vlb-weight", "-1"]).Stderr);
+        Assert.Contains("--timesteps-sampler", Fails(2, "train", "--data", trained.Data, "--out", outDir, "--timesteps-sampler", "importance").Stderr);
+        Assert.Contains("images", Fails(2, "train", "--data", "moons", "--out", outDir, "--variance", "learned_range").Stderr);
+        Assert.Contains("--variance", Fails(2, "train", "--resume", "--out", trained.Model, "--variance", "learned_range").Stderr);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     static double Number(System.Text.RegularExpressions.Match m, int group) =>
         double.Parse(m.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
 

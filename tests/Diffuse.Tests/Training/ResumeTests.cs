@@ -35,11 +35,11 @@ public class ResumeTests
         public readonly Generator Generator;
         public readonly Trainer Trainer;
 
-        public Run(TrainingSpec spec, ulong initSeed)
+        public Run(TrainingSpec spec, ulong initSeed, int timesteps = 100)
         {
             using (var init = new Generator(initSeed)) Initialization.Reset(Model, init);
             Generator = new Generator(7);
-            var scheduler = new SchedulerConfig { NumTrainTimesteps = 100 };
+            var scheduler = new SchedulerConfig { NumTrainTimesteps = timesteps };
             var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(scheduler), PredictionType.Epsilon);
             Trainer = new Trainer(Model, new Ema(Model, Shadow, spec.EmaDecay), diffusion, spec);
         }
@@ -84,6 +84,46 @@ public class ResumeTests
         Assert.Equal(Bytes(straight.Model), Bytes(resumed.Model));
         Assert.Equal(Bytes(straight.Shadow), Bytes(resumed.Shadow));
         Assert.Equal(straight.Trainer.Ema.Updates, resumed.Trainer.Ema.Updates);
+    }
+
+    [Fact]
+    public void ALossAwareRunResumesExactlyAndItsSamplersHistoryMatters()
+    {
+        // 5 timesteps, 32 draws a step: the history is full after a few steps, so from then on the draws follow it.
+        const int n = 8;
+        var spec = new TrainingSpec { Steps = 2 * n, BatchSize = 32, WarmupSteps = 2, EmaDecay = 0.9, TimestepSampler = TimestepSampling.LossAware };
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "checkpoint.safetensors");
+
+        using var straight = new Run(spec, initSeed: 1, timesteps: 5);
+        straight.Trainer.Run(Batch, straight.Generator);
+
+        using (var first = new Run(spec, initSeed: 1, timesteps: 5))
+        {
+            first.Trainer.Run(Batch, first.Generator, untilStep: n);
+            Assert.True(first.Trainer.Objective.TimestepSampler!.WarmedUp);
+            TrainCheckpoint.Save(path, first.Trainer, first.Generator, "fp");
+        }
+        using var resumed = new Run(spec, initSeed: 99, timesteps: 5);
+        TrainCheckpoint.Load(path, resumed.Trainer, resumed.Generator, "fp");
+        resumed.Trainer.Run(Batch, resumed.Generator);
+        Assert.Equal(Bytes(straight.Model), Bytes(resumed.Model));
+        Assert.Equal(straight.Trainer.Objective.TimestepSampler!.Probabilities(), resumed.Trainer.Objective.TimestepSampler!.Probabilities());
+
+        // Everything restored but the history: the run differs.
+        using var forgetful = new Run(spec, initSeed: 99, timesteps: 5);
+        TrainCheckpoint.Load(path, forgetful.Trainer, forgetful.Generator, "fp");
+        var empty = new LossAwareTimestepSampler(5).State();
+        forgetful.Trainer.Objective.TimestepSampler!.Restore(empty);
+        forgetful.Trainer.Run(Batch, forgetful.Generator);
+        Assert.NotEqual(Bytes(straight.Model), Bytes(forgetful.Model));
+
+        // A uniform run refuses the checkpoint of a loss-aware one, and the other way round, in one line.
+        using var uniform = new Run(spec with { TimestepSampler = TimestepSampling.Uniform }, initSeed: 2, timesteps: 5);
+        Assert.Contains("uniformly", Assert.Throws<DiffuseException>(() => TrainCheckpoint.Load(path, uniform.Trainer, uniform.Generator, "fp")).Message);
+        TrainCheckpoint.Save(path, uniform.Trainer, uniform.Generator, "fp");
+        using var aware = new Run(spec, initSeed: 2, timesteps: 5);
+        Assert.Contains("loss history", Assert.Throws<DiffuseException>(() => TrainCheckpoint.Load(path, aware.Trainer, aware.Generator, "fp")).Message);
     }
 
     [Fact]
