@@ -153,6 +153,26 @@ public class HybridTrainingTests
         Assert.True(double.IsFinite(elbo.Total.Mean) && elbo.Total.Mean > 0);
     }
 
+    [Theory]
+    [InlineData(PredictionType.Sample)]
+    [InlineData(PredictionType.VPrediction)]
+    public void OtherPredictionTypesLearnVariancesTooAsInImprovedDiffusion(PredictionType prediction)
+    {
+        using var folder = new TempFolder();
+        var template = LearnedTemplate(2, 10, TimestepSampling.Uniform);
+        template = template with { Scheduler = template.Scheduler with { PredictionType = prediction } };
+        var dir = Path.Combine(folder.Path, "run");
+        var outcome = ImageTraining.Run(Options(Data(folder), dir, template));
+        Assert.True(double.IsFinite(outcome.FinalLoss));
+        using var model = ImageModel.Load(dir);
+        foreach (var sampler in new[] { "ddpm", "ddim", "dpmpp_2m" })
+        {
+            using var g = new Generator(1);
+            using var images = model.Sample(2, Schedulers.Create(sampler, model.Config.Scheduler), 3, g);
+            Assert.True(images.isfinite().all().item<bool>(), sampler);
+        }
+    }
+
     [Fact]
     public void TheDdpmSamplerUsesTheLearnedVarianceAndDdimDoesNot()
     {
