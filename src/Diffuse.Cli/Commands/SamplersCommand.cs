@@ -11,7 +11,8 @@ public sealed class SamplersCommand : ICommand
     public int Run(string[] args, TextWriter output)
     {
         Args.Parse(Name, args, [], []);
-        foreach (var name in Schedulers.Names) output.WriteLine($"{name,-16} {Schedulers.Describe(name)}");
+        int width = Schedulers.Names.Max(n => n.Length);
+        foreach (var name in Schedulers.Names) output.WriteLine($"{name.PadRight(width)}  {Schedulers.Describe(name)}");
         return Cli.Ok;
     }
 }
