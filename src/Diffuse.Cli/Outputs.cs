@@ -30,7 +30,7 @@ public static class Outputs
         var png = ScatterPlot.RenderPng(
         [
             new ScatterPlot.Layer(data.select(1, 0).data<float>().ToArray(), data.select(1, 1).data<float>().ToArray(), "data", "#9E9E9E"),
-            new ScatterPlot.Layer(xs, ys, $"samples ({options.Sampler}, {options.StepsFor(model)} steps)", "#1565C0"),
+            new ScatterPlot.Layer(xs, ys, $"samples ({options.Label(model)})", "#1565C0"),
         ], $"{model.Config.Data.Name}: {xs.Length} samples");
         AtomicFile.WriteAllBytes(path, png);
     }
@@ -77,5 +77,25 @@ public static class Outputs
                              $"  (probability flow, uniform dequantization, {trace}, rtol {flow.Tolerances.Relative.ToString("G", CultureInfo.InvariantCulture)}, " +
                              $"atol {flow.Tolerances.Absolute.ToString("G", CultureInfo.InvariantCulture)}; NFE averaged over {ode.Solves} solve{(ode.Solves == 1 ? "" : "s")})");
         }
+    }
+
+    /// <summary>Prints the likelihood lines of <c>eval --nll</c> for 2-D points, in nats per dimension of the data.</summary>
+    public static void PrintPointNll(TextWriter output, ModelConfig config, NllOptions options, MeanWithError? elbo, OdeEstimate? ode, MeanWithError? truth)
+    {
+        var c = config.Scheduler;
+        output.WriteLine($"NLL of {options.Images} fresh points of {config.Data.Name} in nats/dim ({(options.UseEma ? "EMA" : "raw")} weights, {c.NumTrainTimesteps} timesteps, " +
+                         $"{Json.Name(c.BetaSchedule)} betas, {Json.Name(c.PredictionType)}, seed {options.Seed}; ± one standard error over the points)");
+        string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+        if (elbo is not null)
+            output.WriteLine($"  ELBO  {F(elbo.Mean)} ± {F(elbo.StandardError)} nats/dim  (Gaussian decoder, all {c.NumTrainTimesteps} timesteps; an upper bound)");
+        if (ode is not null)
+        {
+            var flow = options.Flow;
+            string trace = flow.Trace == TraceEstimator.Exact ? "exact trace" : $"{Json.Name(flow.Trace)} Hutchinson, {flow.Probes} probe{(flow.Probes == 1 ? "" : "s")}";
+            output.WriteLine($"  ODE   {F(ode.Value.Mean)} ± {F(ode.Value.StandardError)} nats/dim  NFE {ode.MeanFunctionEvaluations.ToString("F1", CultureInfo.InvariantCulture)}" +
+                             $"  (probability flow, {trace}, rtol {flow.Tolerances.Relative.ToString("G", CultureInfo.InvariantCulture)}, atol {flow.Tolerances.Absolute.ToString("G", CultureInfo.InvariantCulture)})");
+        }
+        if (truth is not null)
+            output.WriteLine($"  true  {F(truth.Mean)} ± {F(truth.StandardError)} nats/dim  (the closed-form density of {config.Data.Name} at the same points)");
     }
 }

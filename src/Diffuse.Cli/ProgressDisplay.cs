@@ -21,8 +21,8 @@ public static class ProgressDisplay
                 if (decile == lastDecile) return;
                 lastDecile = decile;
                 double elapsed = clock.Elapsed.TotalSeconds;
-                double eta = done > 0 ? elapsed * (total - done) / done : double.NaN;
-                System.Console.Error.WriteLine($"{title}: {done}/{total} {status} ({elapsed:F0} s, ETA {eta:F0} s)");
+                string eta = done > 0 ? $"{elapsed * (total - done) / done:F0} s" : "?";
+                System.Console.Error.WriteLine($"{title}: {done}/{total} {status} ({elapsed:F0} s, ETA {eta})");
             });
         }
         T result = default!;

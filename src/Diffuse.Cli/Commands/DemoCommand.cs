@@ -69,7 +69,7 @@ public sealed class DemoCommand : ICommand
 
         int n = a.Int("n", ImageDemoSamples, 2, 1_000_000);
         var report = EvalCommand.Evaluate(model, data, n, sampler, load, null, output);
-        Outputs.PrintImageScores(output, report, $"{sampler.Sampler}, {sampler.StepsFor(model)} steps, bf16");
+        Outputs.PrintImageScores(output, report, $"{sampler.Label(model)}, bf16");
         return Cli.Ok;
     }
 
@@ -89,7 +89,7 @@ public sealed class DemoCommand : ICommand
         const int n = 10_000;
         using var evalGenerator = new torch.Generator((ulong)seed);
         using var evalSamples = options.Sample(model, n, evalGenerator);
-        Outputs.PrintScores(output, SwdScores.Measure(evalSamples, data, 512, seed), $"{options.Sampler}, {options.StepsFor(model)} steps", n);
+        Outputs.PrintScores(output, SwdScores.Measure(evalSamples, data, 512, seed), $"{options.Label(model)}", n);
         return Cli.Ok;
     }
 }

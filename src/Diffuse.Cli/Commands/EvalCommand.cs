@@ -16,6 +16,7 @@ public sealed class EvalCommand : ICommand
         diffuse eval --model runs/mnist [--n 10000] [options]      (images)
         diffuse eval --model runs/moons [--n 10000] [options]      (2-D points)
         diffuse eval --model runs/mnist --nll [--nll-images 100] [options]   (images: likelihoods)
+        diffuse eval --model runs/8g --nll [--nll-points 1000] [options]     (points: likelihoods)
 
         Images: the FCD (Fréchet Classifier Distance: Fréchet distance between Gaussians fitted to the
         features of a small CNN trained on the dataset's real images; NOT Inception FID) of N samples
@@ -55,7 +56,7 @@ public sealed class EvalCommand : ICommand
         var options = SamplerOptions.From(a);
         using var model = PointModel.Load(modelDir, options.UseEma);
         var scores = Score(model, options, n, projections);
-        Outputs.PrintScores(output, scores, $"{options.Sampler}, {options.StepsFor(model)} steps", n);
+        Outputs.PrintScores(output, scores, $"{options.Label(model)}", n);
         return Cli.Ok;
     }
 
@@ -69,13 +70,13 @@ public sealed class EvalCommand : ICommand
         using var model = ImageOptions.Load(modelDir, options, precision, a);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output);
-        Outputs.PrintImageScores(output, report, $"{options.Sampler}, {options.StepsFor(model)} steps, {precision}");
+        Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}");
         return Cli.Ok;
     }
 
     static int EvalNll(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
-        if (!config.IsImage) throw new UsageException("--nll applies to image models only");
+        if (!config.IsImage) return EvalPointNll(a, modelDir, config, output);
         var options = NllOptions.From(a, ImageModel.DefaultBatchSize);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         using var model = ImageModel.Load(modelDir, options.UseEma);
@@ -106,6 +107,52 @@ public sealed class EvalCommand : ICommand
                     new Reporter<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
         }
         Outputs.PrintNll(output, config, count, options, elbo, ode);
+        return Cli.Ok;
+    }
+
+    /// <summary>
+    /// Nats per dimension of fresh data points in data coordinates: the model scores (x - mean) / scale, so each dimension
+    /// adds log scale (the change of variables).
+    /// </summary>
+    static int EvalPointNll(Args a, string modelDir, ModelConfig config, TextWriter output)
+    {
+        foreach (var name in new[] { "precision", "cache-dir", "data-dir" })
+            if (a.Get(name) is not null) throw new UsageException($"--{name} applies to image models only");
+        var options = NllOptions.From(a, 1000, points: true);
+        using var model = PointModel.Load(modelDir, options.UseEma);
+        var data = config.Data;
+        using var scope = torch.NewDisposeScope();
+        torch.Tensor points;
+        using (var g = new torch.Generator((ulong)options.Seed + 2)) points = Toy2D.Sample(data.Name, options.Images, g);
+        var x = (points - torch.tensor(data.Mean)) / data.Scale;
+        double logScale = Math.Log(data.Scale);
+        Func<torch.Tensor, torch.Tensor, torch.Tensor> network = (xt, t) => model.Network.forward(xt, t);
+        var scheduler = config.Scheduler;
+        MeanWithError? elbo = null, truth = null;
+        OdeEstimate? ode = null;
+        if (options.Elbo)
+        {
+            using var generator = new torch.Generator((ulong)options.Seed);
+            int batches = (options.Images + options.BatchSize - 1) / options.BatchSize;
+            var bound = ProgressDisplay.Run("ELBO", batches * scheduler.NumTrainTimesteps, report =>
+                ModelLikelihood.Elbo(network, scheduler, x, DataDecoder.ContinuousGaussian, options.BatchSize, generator,
+                    new Reporter<int>(done => report(done, "terms"))));
+            // The bound is in bits/dim of the model's coordinates.
+            elbo = new MeanWithError(bound.Total.Mean * Math.Log(2) + logScale, bound.Total.StandardError * Math.Log(2));
+        }
+        if (options.Ode)
+        {
+            using var generator = new torch.Generator((ulong)options.Seed + 1);
+            int batches = (options.Images + options.BatchSize - 1) / options.BatchSize;
+            const int perBatch = 1000;
+            ode = ProgressDisplay.Run("ODE", batches * perBatch, report =>
+                ModelLikelihood.ContinuousOde(network, scheduler, x, options.Flow, options.BatchSize, generator, logScale,
+                    new Reporter<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
+        }
+        using (var density = Toy2DDensity.Of(data.Name))
+            if (density is not null)
+                truth = MeanWithError.Of(-density.LogDensity(points.to_type(torch.ScalarType.Float64)) / points.shape[1]);
+        Outputs.PrintPointNll(output, config, options, elbo, ode, truth);
         return Cli.Ok;
     }
 

@@ -51,13 +51,13 @@ public sealed class SampleCommand : ICommand
         if (outFile is not null)
         {
             ImageGrid.WritePng(outFile, images);
-            output.WriteLine($"wrote a grid of {n} images to {outFile} ({options.Sampler}, {options.StepsFor(model)} steps, {precision})");
+            output.WriteLine($"wrote a grid of {n} images to {outFile} ({options.Label(model)}, {precision})");
         }
         else
         {
             Directory.CreateDirectory(outDir!);
             var written = ImageGrid.WriteEach(outDir!, images);
-            output.WriteLine($"wrote {written.Count} images to {outDir} ({options.Sampler}, {options.StepsFor(model)} steps, {precision})");
+            output.WriteLine($"wrote {written.Count} images to {outDir} ({options.Label(model)}, {precision})");
         }
         return Cli.Ok;
     }

@@ -32,12 +32,14 @@ public sealed class ContinuousTimeModel
     private readonly bool _learnedVariance;
 
     /// <param name="network">(x_t [B, ...], timesteps [B] float32) → the network's output, as trained on <paramref name="config"/>'s schedule.</param>
-    public ContinuousTimeModel(Func<Tensor, Tensor, Tensor> network, SchedulerConfig config)
+    /// <param name="discreteSteps">N of the SDE's discretisation, the predictor steps of a PC sampler (default: the training timesteps).</param>
+    public ContinuousTimeModel(Func<Tensor, Tensor, Tensor> network, SchedulerConfig config, int? discreteSteps = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(config);
         _network = network;
         Sde = SdeOf(config);
+        if (discreteSteps is { } steps && steps != Sde.DiscreteSteps) Sde = Sde.WithDiscreteSteps(steps);
         NumTrainTimesteps = config.NumTrainTimesteps;
         PredictionType = config.PredictionType;
         _learnedVariance = config.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;

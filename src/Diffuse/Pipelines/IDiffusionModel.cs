@@ -1,4 +1,5 @@
 using Diffuse.Sampling;
+using Diffuse.ScoreSampling;
 using static TorchSharp.torch;
 
 namespace Diffuse.Pipelines;
@@ -24,4 +25,20 @@ public interface IDiffusionModel : IDisposable
 
     /// <summary>The number of progress steps <see cref="Sample"/> reports for <paramref name="n"/> samples.</summary>
     long StepsFor(long n, int steps) => steps;
+
+    /// <summary>The network as a function (model-space x_t [B, ...], timesteps [B]) → float32 output, whatever its precision.</summary>
+    Tensor Denoise(Tensor x, Tensor t);
+
+    /// <summary>The model in the score-SDE view with an N = <paramref name="steps"/> step discretisation.</summary>
+    ScoreModel ScoreView(int steps) => ScoreModel.For(Config, Denoise, steps);
+
+    /// <summary>
+    /// Draws <paramref name="n"/> samples in data space with a score-based sampler (<see cref="ScoreSamplers"/>), as
+    /// <see cref="Sample"/> does with a scheduler; the result counts the network evaluations per sample.
+    /// Progress counts <see cref="ScoreStepsFor"/> steps in total.
+    /// </summary>
+    ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null);
+
+    /// <summary>The number of progress steps <see cref="SampleScore"/> reports for <paramref name="n"/> samples.</summary>
+    long ScoreStepsFor(long n, ScoreSamplerSettings settings) => ScoreSamplers.PlannedEvaluations(settings) ?? 1000;
 }

@@ -1,6 +1,7 @@
 using Diffuse.IO;
 using Diffuse.Models;
 using Diffuse.Sampling;
+using Diffuse.ScoreSampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -75,23 +76,49 @@ public sealed class ImageModel : IDiffusionModel
     /// </summary>
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
     {
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
-        long batches = Batches(n);
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
         Func<Tensor, Tensor, Tensor> denoise = dropVariance ? (x, t) => Denoise(x, t).narrow(1, 0, Image.Channels) : Denoise;
-        int total = (int)Math.Min(int.MaxValue, batches * steps);
+        return InBatches(n, steps, progress, (shape, batchProgress) => SamplingLoop.Run(denoise, scheduler, steps, shape, generator, batchProgress));
+    }
+
+    public long ScoreStepsFor(long n, ScoreSamplerSettings settings) => Batches(n) * (ScoreSamplers.PlannedEvaluations(settings) ?? 1000);
+
+    /// <summary>
+    /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1] with a score-based sampler, <see cref="BatchSize"/> at a
+    /// time; the count of network evaluations is per image (that of one batch).
+    /// </summary>
+    public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
+    {
+        settings.Validate();
+        var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
+        long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
+        var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (shape, batchProgress) =>
+        {
+            var reporter = batchProgress is null ? null : new ScoreProgress(batchProgress);
+            var result = ScoreSamplers.Run(view.Sde, view.Score, shape, generator, settings, reporter);
+            evaluations = Math.Max(evaluations, result.FunctionEvaluations);
+            return result.Samples;
+        });
+        return new ScoreSample(images, evaluations);
+    }
+
+    /// <summary>Runs <paramref name="draw"/> on each batch's shape and joins the batches, clamped to [-1, 1].</summary>
+    Tensor InBatches(long n, int stepsPerBatch, IProgress<StepInfo>? progress, Func<long[], IProgress<StepInfo>?, Tensor> draw)
+    {
+        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        long batches = Batches(n);
+        int total = (int)Math.Min(int.MaxValue, batches * stepsPerBatch);
         var parts = new List<Tensor>();
         try
         {
             for (long b = 0; b < batches; b++)
             {
                 long size = Math.Min(BatchSize, n - b * BatchSize);
-                int done = (int)(b * steps);
+                int done = (int)Math.Min(int.MaxValue, b * stepsPerBatch);
                 var batchProgress = progress is null ? null : new Offset(progress, done, total);
                 using var scope = NewDisposeScope();
-                var x = SamplingLoop.Run(denoise, scheduler, steps,
-                    [size, Image.Channels, Image.Height, Image.Width], generator, batchProgress);
+                var x = draw([size, Image.Channels, Image.Height, Image.Width], batchProgress);
                 parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
             }
             return parts.Count == 1 ? parts[0].alias() : cat(parts, 0);
@@ -102,12 +129,20 @@ public sealed class ImageModel : IDiffusionModel
         }
     }
 
-    Tensor Denoise(Tensor x, Tensor t) =>
+    /// <summary>The U-Net in its precision, float32 in and out; a learned variance's channels included.</summary>
+    public Tensor Denoise(Tensor x, Tensor t) =>
         Precision == ScalarType.Float32 ? Network.forward(x, t) : Network.forward(x.to(Precision), t).to(ScalarType.Float32);
 
     sealed class Offset(IProgress<StepInfo> inner, int done, int total) : IProgress<StepInfo>
     {
         public void Report(StepInfo value) => inner.Report(value with { Step = done + value.Step, TotalSteps = total });
+    }
+
+    /// <summary>Turns a score sampler's reports into step reports.</summary>
+    internal sealed class ScoreProgress(IProgress<StepInfo> inner) : IProgress<(long Done, long Total, double Time)>
+    {
+        public void Report((long Done, long Total, double Time) value) =>
+            inner.Report(new StepInfo((int)Math.Min(int.MaxValue, value.Done), (int)Math.Min(int.MaxValue, value.Total), value.Time));
     }
 
     public void Dispose() => Network.Dispose();

@@ -1,6 +1,7 @@
 using Diffuse.IO;
 using Diffuse.Models;
 using Diffuse.Sampling;
+using Diffuse.ScoreSampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,6 +42,21 @@ public sealed class PointModel : IDiffusionModel
         var x = SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [n, Config.Data.Dim], generator, progress);
         var mean = tensor(Config.Data.Mean);
         return (x * Config.Data.Scale + mean).MoveToOuterDisposeScope();
+    }
+
+    public Tensor Denoise(Tensor x, Tensor t) => Network.forward(x, t);
+
+    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler.</summary>
+    public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
+    {
+        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        settings.Validate();
+        var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
+        using var scope = NewDisposeScope();
+        var result = ScoreSamplers.Run(view.Sde, view.Score, [n, Config.Data.Dim], generator, settings,
+            progress is null ? null : new ImageModel.ScoreProgress(progress));
+        var mean = tensor(Config.Data.Mean);
+        return new ScoreSample((result.Samples * Config.Data.Scale + mean).MoveToOuterDisposeScope(), result.FunctionEvaluations);
     }
 
     public void Dispose() => Network.Dispose();

@@ -16,10 +16,12 @@ public sealed class InterpolatedVpSde : Sde
 {
     private readonly double[] _logAlphasCumprod;
     private readonly double[] _betas;
+    private readonly int _tableSteps;
 
     public InterpolatedVpSde(IReadOnlyList<double> alphasCumprod) : base(alphasCumprod.Count)
     {
         int n = alphasCumprod.Count;
+        _tableSteps = n;
         _logAlphasCumprod = new double[n + 1];
         _betas = new double[n];
         for (int i = 0; i < n; i++)
@@ -33,21 +35,31 @@ public sealed class InterpolatedVpSde : Sde
         }
     }
 
-    /// <summary>The interval i of t: [i / N, (i + 1) / N), the last one closed.</summary>
-    private int Interval(double t) => (int)Math.Clamp(Math.Floor(t * DiscreteSteps), 0, DiscreteSteps - 1);
+    /// <summary>The same table with an N-step discretisation of its own (see <see cref="Discretize"/>).</summary>
+    private InterpolatedVpSde(InterpolatedVpSde table, int steps) : base(steps)
+    {
+        _logAlphasCumprod = table._logAlphasCumprod;
+        _tableSteps = table._tableSteps;
+        _betas = new double[steps];
+        // beta_i = 1 - abar((i + 1) / N) / abar(i / N): the table's own betas when N is its length.
+        for (int i = 0; i < steps; i++) _betas[i] = -double.ExpM1(2 * (LogMeanScale((i + 1.0) / steps) - LogMeanScale((double)i / steps)));
+    }
+
+    /// <summary>The interval i of t: [i / N, (i + 1) / N) of the table's N knots, the last one closed.</summary>
+    private int Interval(double t) => (int)Math.Clamp(Math.Floor(t * _tableSteps), 0, _tableSteps - 1);
 
     /// <summary>beta(t) = -d log abar / dt, constant on each step's interval.</summary>
     public double Beta(double t)
     {
         int i = Interval(t);
-        return (_logAlphasCumprod[i] - _logAlphasCumprod[i + 1]) * DiscreteSteps;
+        return (_logAlphasCumprod[i] - _logAlphasCumprod[i + 1]) * _tableSteps;
     }
 
     /// <summary>log m(t) = log abar(t) / 2, abar interpolated log-linearly between the knots.</summary>
     public double LogMeanScale(double t)
     {
         int i = Interval(t);
-        double fraction = Math.Clamp(t * DiscreteSteps - i, 0, 1);
+        double fraction = Math.Clamp(t * _tableSteps - i, 0, 1);
         return 0.5 * (_logAlphasCumprod[i] + fraction * (_logAlphasCumprod[i + 1] - _logAlphasCumprod[i]));
     }
 
@@ -57,7 +69,10 @@ public sealed class InterpolatedVpSde : Sde
     public override double MarginalStd(double t) => Math.Sqrt(-double.ExpM1(2 * LogMeanScale(t)));
     public override double PriorStd => 1.0;
 
-    /// <summary>The table's own DDPM chain: x_{i+1} = sqrt(1 - beta_i) x_i + sqrt(beta_i) z (Song et al. 2021, Eq. 45).</summary>
+    /// <summary>
+    /// The DDPM chain x_{i+1} = sqrt(1 - beta_i) x_i + sqrt(beta_i) z (Song et al. 2021, Eq. 45): the table's own betas, or
+    /// for another step count N, beta_i = 1 - abar((i + 1) / N) / abar(i / N).
+    /// </summary>
     public override SdeDiscretization Discretize(double t)
     {
         var beta = _betas[StepIndex(t)];
@@ -65,4 +80,6 @@ public sealed class InterpolatedVpSde : Sde
     }
 
     public override double LangevinScale(double t) => 1 - _betas[StepIndex(t)];
+
+    public override Sde WithDiscreteSteps(int steps) => new InterpolatedVpSde(this, steps);
 }

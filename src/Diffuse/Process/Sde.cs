@@ -49,6 +49,12 @@ public abstract class Sde
     public abstract SdeDiscretization Discretize(double t);
 
     /// <summary>
+    /// The same SDE (same drift, diffusion and marginals) with an N-step discretisation of <paramref name="steps"/> steps:
+    /// what a predictor-corrector sampler runs at a chosen step count.
+    /// </summary>
+    public abstract Sde WithDiscreteSteps(int steps);
+
+    /// <summary>
     /// The factor alpha_i of the Langevin corrector's step size (Song et al. 2021, Algorithm 5; 1 - beta_i
     /// for the VP family, 1 for VE, as score_sde's <c>LangevinCorrector</c>).
     /// </summary>

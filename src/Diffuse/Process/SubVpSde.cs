@@ -32,4 +32,6 @@ public sealed class SubVpSde : Sde
     }
 
     public override double LangevinScale(double t) => _vp.LangevinScale(t);
+
+    public override Sde WithDiscreteSteps(int steps) => new SubVpSde(BetaMin, BetaMax, steps);
 }

@@ -44,4 +44,6 @@ public sealed class VeSde : Sde
         var previous = i == 0 ? 0.0 : DiscreteSigma(i - 1);
         return new SdeDiscretization(0.0, Math.Sqrt(sigma * sigma - previous * previous));
     }
+
+    public override Sde WithDiscreteSteps(int steps) => new VeSde(SigmaMin, SigmaMax, steps);
 }

@@ -44,4 +44,6 @@ public sealed class VpSde : Sde
     }
 
     public override double LangevinScale(double t) => 1 - DiscreteBeta(StepIndex(t));
+
+    public override Sde WithDiscreteSteps(int steps) => new VpSde(BetaMin, BetaMax, steps);
 }
