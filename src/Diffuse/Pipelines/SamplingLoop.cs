@@ -19,13 +19,25 @@ public static class SamplingLoop
         var run = scheduler.Begin(steps);
         // Discrete schedulers give int64 timesteps, sigma-based ones fractional float timesteps; the
         // model receives each in the run's own dtype.
+        var x = randn(shape, generator: generator);
+        if (run.InitNoiseSigma != 1.0) { var scaled = x * run.InitNoiseSigma; x.Dispose(); x = scaled; }
+        return Continue(model, run, x, 0, generator, progress);
+    }
+
+    /// <summary>
+    /// The loop from the run's step <paramref name="start"/> on, starting at <paramref name="x"/> (which it takes over): an
+    /// img2img start is <c>run.AddNoise(x0, noise, run.Timesteps[start])</c>. Progress counts the steps from
+    /// <paramref name="start"/>.
+    /// </summary>
+    public static Tensor Continue(Func<Tensor, Tensor, Tensor> model, SamplingRun run, Tensor x, int start, Generator generator, IProgress<StepInfo>? progress = null)
+    {
         long count = run.Timesteps.shape[0];
+        if (start < 0 || start > count) throw new DiffuseException($"a sampling run of {count} steps cannot start at step {start}");
         double[] values;
         using (var asDouble = run.Timesteps.to_type(ScalarType.Float64)) values = asDouble.data<double>().ToArray();
         using var _ = no_grad();
-        var x = randn(shape, generator: generator);
-        if (run.InitNoiseSigma != 1.0) { var scaled = x * run.InitNoiseSigma; x.Dispose(); x = scaled; }
-        for (int i = 0; i < count; i++)
+        long[] shape = x.shape;
+        for (int i = start; i < count; i++)
         {
             using var scope = NewDisposeScope();
             var t = run.Timesteps[i];
@@ -35,7 +47,7 @@ public static class SamplingLoop
             x.Dispose();
             x = next;
             NativeMemory.ReleaseFreedEvery(i + 1, 10);
-            progress?.Report(new StepInfo(i + 1, (int)count, values[i]));
+            progress?.Report(new StepInfo(i + 1 - start, (int)(count - start), values[i]));
         }
         return x;
     }
