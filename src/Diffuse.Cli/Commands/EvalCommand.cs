@@ -76,6 +76,8 @@ public sealed class EvalCommand : ICommand
     static int EvalNll(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
         if (!config.IsImage) throw new UsageException("--nll applies to image models only");
+        if (config.Sde is { } sde)
+            throw new UsageException($"--nll reads discrete-time models; '{modelDir}' is a continuous-time {sde.DisplayName} SDE model");
         var options = NllOptions.From(a, ImageModel.DefaultBatchSize);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         using var model = ImageModel.Load(modelDir, options.UseEma);

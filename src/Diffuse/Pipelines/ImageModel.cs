@@ -76,6 +76,7 @@ public sealed class ImageModel : IDiffusionModel
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         long batches = Batches(n);
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
