@@ -164,6 +164,8 @@ public sealed class TrainCommand : ICommand
             throw new UsageException($"--variance learned_range trains with the hybrid loss; --loss {Json.Name(loss)} cannot train the variance");
         if (loss == LossWeighting.Likelihood && a.Get("sde") is null)
             throw new UsageException("--loss likelihood weights the score-matching loss of SDE models; add --sde vp, subvp or ve");
+        if (loss == LossWeighting.Hybrid && a.Get("sde") is not null)
+            throw new UsageException("--loss hybrid trains the learned variances of discrete-time models, not an --sde model");
         if (!learned && loss == LossWeighting.Hybrid)
             throw new UsageException("--loss hybrid trains learned variances; add --variance learned_range (images)");
         if (a.Get("vlb-weight") is not null && loss != LossWeighting.Hybrid)
