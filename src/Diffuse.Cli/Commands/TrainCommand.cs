@@ -339,7 +339,8 @@ public sealed class TrainCommand : ICommand
                 PointTraining.TrainAndSave(data, outDir, template, force,
                     new Progress(p => report(p.Step, $"loss {p.Loss:F4} {p.Step / Math.Max(1e-9, clock.Elapsed.TotalSeconds):F0} it/s")),
                     cancel.Token));
-            output.WriteLine($"trained {outcome.Parameters:N0}-parameter MLP on {data} for {steps} steps in {outcome.Elapsed.TotalSeconds:F1} s, final loss {outcome.FinalLoss:F4}; model in {outcome.Directory}");
+            string kind = template.Sde is { } sde ? $" ({sde.DisplayName} SDE, score matching)" : "";
+            output.WriteLine($"trained {outcome.Parameters:N0}-parameter MLP{kind} on {data} for {steps} steps in {outcome.Elapsed.TotalSeconds:F1} s, final loss {outcome.FinalLoss:F4}; model in {outcome.Directory}");
             return outcome;
         }
         finally
