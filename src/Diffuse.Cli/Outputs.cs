@@ -59,12 +59,25 @@ public static class Outputs
         output.WriteLine($"  classifier accuracy      {r.ClassifierAccuracy,9:P2}   (on {r.ClassifierValidationImages} held-out real images{(r.ClassifierFromCache ? "; cached classifier" : "")})");
     }
 
+    /// <summary>The noise process of a model in a few words: a discrete schedule, or a continuous-time SDE.</summary>
+    static string ProcessLabel(ModelConfig config)
+    {
+        var c = config.Scheduler;
+        string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+        return config.Sde switch
+        {
+            null => $"{c.NumTrainTimesteps} timesteps, {Json.Name(c.BetaSchedule)} betas, {Json.Name(c.PredictionType)}",
+            { Type: SdeType.Ve } s => $"VE SDE, sigma {G(s.SigmaMin)} to {G(s.SigmaMax)}",
+            var s => $"{s.DisplayName} SDE, beta {G(s.BetaMin)} to {G(s.BetaMax)}",
+        };
+    }
+
     /// <summary>Prints the likelihood lines of <c>eval --nll</c>: a header, then one labelled line per estimate.</summary>
     public static void PrintNll(TextWriter output, ModelConfig config, int images, NllOptions options, ElboEstimate? elbo, OdeEstimate? ode)
     {
         var c = config.Scheduler;
-        output.WriteLine($"NLL of {images} held-out images of {config.Data.Name} ({(options.UseEma ? "EMA" : "raw")} weights, {c.NumTrainTimesteps} timesteps, " +
-                         $"{Json.Name(c.BetaSchedule)} betas, {Json.Name(c.PredictionType)}, fp32, seed {options.Seed}; ± one standard error over the images)");
+        output.WriteLine($"NLL of {images} held-out images of {config.Data.Name} ({(options.UseEma ? "EMA" : "raw")} weights, {ProcessLabel(config)}, " +
+                         $"fp32, seed {options.Seed}; ± one standard error over the images)");
         string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
         if (elbo is not null)
             output.WriteLine($"  ELBO  {F(elbo.Total.Mean)} ± {F(elbo.Total.StandardError)} bits/dim  = prior {F(elbo.Prior.Mean)} + KL sum {F(elbo.Kl.Mean)} + decoder {F(elbo.Decoder.Mean)}" +
@@ -83,8 +96,8 @@ public static class Outputs
     public static void PrintPointNll(TextWriter output, ModelConfig config, NllOptions options, MeanWithError? elbo, OdeEstimate? ode, MeanWithError? truth)
     {
         var c = config.Scheduler;
-        output.WriteLine($"NLL of {options.Images} fresh points of {config.Data.Name} in nats/dim ({(options.UseEma ? "EMA" : "raw")} weights, {c.NumTrainTimesteps} timesteps, " +
-                         $"{Json.Name(c.BetaSchedule)} betas, {Json.Name(c.PredictionType)}, seed {options.Seed}; ± one standard error over the points)");
+        output.WriteLine($"NLL of {options.Images} fresh points of {config.Data.Name} in nats/dim ({(options.UseEma ? "EMA" : "raw")} weights, {ProcessLabel(config)}, " +
+                         $"seed {options.Seed}; ± one standard error over the points)");
         string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
         if (elbo is not null)
             output.WriteLine($"  ELBO  {F(elbo.Mean)} ± {F(elbo.StandardError)} nats/dim  (Gaussian decoder, all {c.NumTrainTimesteps} timesteps; an upper bound)");

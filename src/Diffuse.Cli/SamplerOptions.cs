@@ -21,7 +21,8 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
     public const int DefaultFewSteps = 50;
 
     public const string HelpText = """
-          --sampler NAME       a sampler from 'diffuse samplers' (default ddpm for points, ddim for images)
+          --sampler NAME       a sampler from 'diffuse samplers' (default ddpm for points, ddim for images, pc for
+                               continuous-time SDE models)
           --steps N            sampling steps (default: every training timestep for ddpm and the score samplers
                                pc, reverse_diffusion, euler_maruyama, langevin; 10 noise levels for annealed_langevin;
                                50 for the others)
@@ -39,6 +40,9 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
 
     /// <summary>The default sampler of image models: the whole DDPM chain costs 20 times as much for little gain.</summary>
     public const string DefaultImageSampler = "ddim";
+
+    /// <summary>The default sampler of a model: pc for a continuous-time SDE model (no scheduler applies), else <paramref name="discrete"/>.</summary>
+    public static string DefaultFor(ModelConfig config, string discrete) => config.Sde is null ? discrete : ScoreSamplers.PredictorCorrector;
 
     public static SamplerOptions From(Args a, string defaultSampler = DefaultSampler)
     {
@@ -97,9 +101,9 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         return new SamplerOptions(sampler, steps, null, a.Long("seed", 0), weights == "ema", Score: settings);
     }
 
-    /// <summary>The default N of the chain samplers: the model's training timesteps.</summary>
+    /// <summary>The default N of the chain samplers: the SDE model's own N, or a discrete model's training timesteps.</summary>
     static int DefaultScoreSteps(IDiffusionModel model, string sampler) =>
-        sampler == ScoreSamplers.AnnealedLangevin ? 10 : model.Config.Scheduler.NumTrainTimesteps;
+        sampler == ScoreSamplers.AnnealedLangevin ? 10 : model.Config.Sde?.DiscreteSteps ?? model.Config.Scheduler.NumTrainTimesteps;
 
     /// <summary>The number of steps to run for <paramref name="model"/>.</summary>
     public int StepsFor(IDiffusionModel model) =>

@@ -49,23 +49,23 @@ public sealed class EvalCommand : ICommand
         if (a.Has("nll")) return EvalNll(a, modelDir, config, output);
         NllOptions.RefuseWithoutNll(a);
         int n = a.Int("n", 10_000, 2, 10_000_000);
-        if (config.IsImage) return EvalImages(a, modelDir, n, output);
+        if (config.IsImage) return EvalImages(a, modelDir, config, n, output);
         foreach (var name in new[] { "data", "precision", "batch-size", "grid", "cache-dir", "data-dir" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} applies to image models only");
         int projections = a.Int("projections", 512, 1, 100_000);
-        var options = SamplerOptions.From(a);
+        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultSampler));
         using var model = PointModel.Load(modelDir, options.UseEma);
         var scores = Score(model, options, n, projections);
         Outputs.PrintScores(output, scores, $"{options.Label(model)}", n);
         return Cli.Ok;
     }
 
-    static int EvalImages(Args a, string modelDir, int n, TextWriter output)
+    static int EvalImages(Args a, string modelDir, ModelConfig config, int n, TextWriter output)
     {
         if (a.Get("projections") is not null) throw new UsageException("--projections applies to models of 2-D points only");
         string? grid = a.Get("grid");
         if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid must end in .png, got '{grid}'");
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultImageSampler);
+        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
@@ -76,6 +76,8 @@ public sealed class EvalCommand : ICommand
 
     static int EvalNll(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
+        if (config.Sde is { } sde && !a.Has("ode-only"))
+            throw new UsageException($"the ELBO needs a discrete-time model; '{modelDir}' is a continuous-time {sde.DisplayName} SDE model: pass --ode-only");
         if (!config.IsImage) return EvalPointNll(a, modelDir, config, output);
         var options = NllOptions.From(a, ImageModel.DefaultBatchSize);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
@@ -102,8 +104,9 @@ public sealed class EvalCommand : ICommand
             using var generator = new torch.Generator((ulong)options.Seed + 1);
             int batches = (count + options.BatchSize - 1) / options.BatchSize;
             const int perBatch = 1000;
+            var view = ScoreModel.For(config, network, config.Sde?.DiscreteSteps ?? scheduler.NumTrainTimesteps);
             ode = ProgressDisplay.Run("ODE", batches * perBatch, report =>
-                ModelLikelihood.ImageOde(network, scheduler, pixels, options.Flow, options.BatchSize, generator,
+                ModelLikelihood.ImageOde(view.Sde, view.Score, pixels, options.Flow, options.BatchSize, generator,
                     new Reporter<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
         }
         Outputs.PrintNll(output, config, count, options, elbo, ode);
@@ -145,8 +148,9 @@ public sealed class EvalCommand : ICommand
             using var generator = new torch.Generator((ulong)options.Seed + 1);
             int batches = (options.Images + options.BatchSize - 1) / options.BatchSize;
             const int perBatch = 1000;
+            var view = ScoreModel.For(config, network, config.Sde?.DiscreteSteps ?? scheduler.NumTrainTimesteps);
             ode = ProgressDisplay.Run("ODE", batches * perBatch, report =>
-                ModelLikelihood.ContinuousOde(network, scheduler, x, options.Flow, options.BatchSize, generator, logScale,
+                ModelLikelihood.ContinuousOde(view.Sde, view.Score, x, options.Flow, options.BatchSize, generator, logScale,
                     new Reporter<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
         }
         using (var density = Toy2DDensity.Of(data.Name))

@@ -28,10 +28,10 @@ public sealed class SampleCommand : ICommand
         var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", .. SamplerOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
-        return config.IsImage ? SampleImages(a, modelDir, output) : SamplePoints(a, modelDir, output);
+        return config.IsImage ? SampleImages(a, modelDir, config, output) : SamplePoints(a, modelDir, config, output);
     }
 
-    static int SampleImages(Args a, string modelDir, TextWriter output)
+    static int SampleImages(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
         string? outFile = a.Get("out"), outDir = a.Get("out-dir");
         if ((outFile is null) == (outDir is null)) throw new UsageException("images need exactly one of --out FILE.png (a grid) and --out-dir DIR (one PNG each)");
@@ -43,7 +43,7 @@ public sealed class SampleCommand : ICommand
                 throw new UsageException($"--out-dir '{outDir}' is not empty; pass --force to write into it or choose another folder");
         }
         int n = a.Int("n", 64, 1, 10_000_000);
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultImageSampler);
+        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
         using var generator = new torch.Generator((ulong)options.Seed);
@@ -62,14 +62,14 @@ public sealed class SampleCommand : ICommand
         return Cli.Ok;
     }
 
-    static int SamplePoints(Args a, string modelDir, TextWriter output)
+    static int SamplePoints(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
         if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
         string outFile = a.Require("out");
         CheckOutFile(outFile, [".png", ".csv"], a.Has("force"));
         int n = a.Int("n", 2000, 1, 10_000_000);
-        var options = SamplerOptions.From(a);
+        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultSampler));
         using var model = PointModel.Load(modelDir, options.UseEma);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, generator);

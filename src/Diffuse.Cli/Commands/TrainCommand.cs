@@ -33,10 +33,16 @@ public sealed class TrainCommand : ICommand
           --schedule NAME      linear | scaled_linear | cosine | sigmoid (default linear)
           --timesteps T        diffusion training timesteps (default 1000)
           --prediction TYPE    epsilon | sample | v_prediction (default epsilon)
-          --loss NAME          simple | min_snr | hybrid (default simple; hybrid with --variance learned_range)
+          --loss NAME          simple | min_snr | hybrid | likelihood (default simple; hybrid with --variance learned_range,
+                               likelihood (lambda = g(t)^2) with --sde)
           --timesteps-sampler S  uniform | loss-aware: importance-sampled by each timestep's recent losses (default uniform)
           --ema-decay X        EMA decay of the weights (default 0.995 points, 0.999 images)
           --force              overwrite a model already in --out
+          --sde TYPE           vp | subvp | ve: a continuous-time score model trained by denoising score matching
+                               (Song et al. 2021) instead of a discrete-time one; --timesteps sets its N (default
+                               predictor steps); sample it with --sampler pc, ode or euler_maruyama
+          --beta-min X, --beta-max X    VP and sub-VP noise rates (default 0.1 and 20)
+          --sigma-min X, --sigma-max X  VE noise levels (default 0.01 and 50)
         points only:
           --hidden N           MLP width (default 128)
           --blocks N           residual MLP blocks (default 3)
@@ -64,7 +70,7 @@ public sealed class TrainCommand : ICommand
 
     static readonly string[] CommonValues =
         ["data", "out", "steps", "batch-size", "lr", "lr-schedule", "warmup", "weight-decay", "grad-accum", "seed", "schedule",
-         "timesteps", "prediction", "loss", "ema-decay", "timesteps-sampler"];
+         "timesteps", "prediction", "loss", "ema-decay", "timesteps-sampler", "sde", "beta-min", "beta-max", "sigma-min", "sigma-max"];
     static readonly string[] PointValues = ["hidden", "blocks"];
     static readonly string[] ImageValues =
         ["preset", "dropout", "variance", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
@@ -156,11 +162,67 @@ public sealed class TrainCommand : ICommand
         var loss = a.Get("loss") is { } name ? Json.ParseEnum<LossWeighting>(name, "loss") : learned ? LossWeighting.Hybrid : LossWeighting.Simple;
         if (learned && loss != LossWeighting.Hybrid)
             throw new UsageException($"--variance learned_range trains with the hybrid loss; --loss {Json.Name(loss)} cannot train the variance");
+        if (loss == LossWeighting.Likelihood && a.Get("sde") is null)
+            throw new UsageException("--loss likelihood weights the score-matching loss of SDE models; add --sde vp, subvp or ve");
+        if (loss == LossWeighting.Hybrid && a.Get("sde") is not null)
+            throw new UsageException("--loss hybrid trains the learned variances of discrete-time models, not an --sde model");
         if (!learned && loss == LossWeighting.Hybrid)
             throw new UsageException("--loss hybrid trains learned variances; add --variance learned_range (images)");
         if (a.Get("vlb-weight") is not null && loss != LossWeighting.Hybrid)
             throw new UsageException("--vlb-weight applies to the hybrid loss (--variance learned_range) only");
         return (loss, loss == LossWeighting.Hybrid ? a.Double("vlb-weight", TrainingSpec.DefaultVlbWeight, 0) : null);
+    }
+
+    /// <summary>
+    /// --sde and its noise parameters (each only with the SDE it shapes), or null for a discrete-time model. The options of
+    /// discrete timesteps that an SDE model has no use for are refused.
+    /// </summary>
+    public static SdeSpec? Sde(Args a)
+    {
+        string[] betas = ["beta-min", "beta-max"], sigmas = ["sigma-min", "sigma-max"];
+        string? name = a.Get("sde");
+        if (name is null)
+        {
+            var stray = betas.Concat(sigmas).FirstOrDefault(n => a.Get(n) is not null);
+            if (stray is not null)
+                throw new UsageException($"--{stray} applies to continuous-time SDE models only; add --sde {(stray.StartsWith("beta", StringComparison.Ordinal) ? "vp or subvp" : "ve")}");
+            return null;
+        }
+        var type = name.ToLowerInvariant() switch
+        {
+            "vp" => SdeType.Vp,
+            "subvp" or "sub-vp" or "sub_vp" => SdeType.SubVp,
+            "ve" => SdeType.Ve,
+            _ => throw new UsageException($"--sde must be vp, subvp or ve, got '{name}'"),
+        };
+        var wrong = (type == SdeType.Ve ? betas : sigmas).FirstOrDefault(n => a.Get(n) is not null);
+        if (wrong is not null)
+            throw new UsageException($"--{wrong} applies to --sde {(type == SdeType.Ve ? "vp and subvp" : "ve")}, not {Json.Name(type)}");
+        foreach (var discrete in new[] { "schedule", "variance", "vlb-weight" })
+            if (a.Get(discrete) is not null) throw new UsageException($"--{discrete} applies to discrete-time models, not to an --sde model");
+        if (a.Get("prediction") is { } prediction && prediction != "epsilon")
+            throw new UsageException($"an --sde model's network predicts the noise; --prediction {prediction} does not apply");
+        if (a.Get("timesteps-sampler") is "loss-aware" or "loss_aware")
+            throw new UsageException("an --sde model draws continuous times; --timesteps-sampler loss-aware does not apply");
+        var defaults = new SdeSpec();
+        var spec = defaults with
+        {
+            Type = type,
+            BetaMin = a.Double("beta-min", defaults.BetaMin, 0, minExclusive: true),
+            BetaMax = a.Double("beta-max", defaults.BetaMax, 0, minExclusive: true),
+            SigmaMin = a.Double("sigma-min", defaults.SigmaMin, 0, minExclusive: true),
+            SigmaMax = a.Double("sigma-max", defaults.SigmaMax, 0, minExclusive: true),
+            DiscreteSteps = a.Int("timesteps", defaults.DiscreteSteps, 2, 100_000),
+        };
+        try
+        {
+            spec.Validate();
+        }
+        catch (DiffuseException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        return spec;
     }
 
     static TrainingSpec Training(Args a, TrainingSpec defaults) => defaults with
@@ -191,7 +253,7 @@ public sealed class TrainCommand : ICommand
         var scheduler = Scheduler(a, clip: false);
         var defaultModel = new MlpConfig();
         var model = defaultModel with { HiddenDim = a.Int("hidden", defaultModel.HiddenDim, 1), Blocks = a.Int("blocks", defaultModel.Blocks, 0) };
-        return new ModelConfig { Model = model, Scheduler = scheduler, Training = Training(a, new TrainingSpec()) };
+        return new ModelConfig { Model = model, Scheduler = scheduler, Training = Training(a, new TrainingSpec()), Sde = Sde(a) };
     }
 
     /// <summary>The defaults of image training, chosen for the tiny U-Net on MNIST-like data on a CPU.</summary>
@@ -216,7 +278,7 @@ public sealed class TrainCommand : ICommand
             ValidateEvery = a.Int("validate-every", ImageDefaults.ValidateEvery, 0),
             SampleEvery = a.Int("sample-every", ImageDefaults.SampleEvery, 0),
         };
-        return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training };
+        return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training, Sde = Sde(a) };
     }
 
     /// <summary>Trains images with a progress bar; Ctrl-C writes a checkpoint and exits 130.</summary>
@@ -277,7 +339,8 @@ public sealed class TrainCommand : ICommand
                 PointTraining.TrainAndSave(data, outDir, template, force,
                     new Progress(p => report(p.Step, $"loss {p.Loss:F4} {p.Step / Math.Max(1e-9, clock.Elapsed.TotalSeconds):F0} it/s")),
                     cancel.Token));
-            output.WriteLine($"trained {outcome.Parameters:N0}-parameter MLP on {data} for {steps} steps in {outcome.Elapsed.TotalSeconds:F1} s, final loss {outcome.FinalLoss:F4}; model in {outcome.Directory}");
+            string kind = template.Sde is { } sde ? $" ({sde.DisplayName} SDE, score matching)" : "";
+            output.WriteLine($"trained {outcome.Parameters:N0}-parameter MLP{kind} on {data} for {steps} steps in {outcome.Elapsed.TotalSeconds:F1} s, final loss {outcome.FinalLoss:F4}; model in {outcome.Directory}");
             return outcome;
         }
         finally

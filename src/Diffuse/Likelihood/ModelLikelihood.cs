@@ -64,8 +64,16 @@ public static class ModelLikelihood
     /// (x_t, float32 timesteps [B]).
     /// </summary>
     public static OdeEstimate ImageOde(Func<Tensor, Tensor, Tensor> network, SchedulerConfig config, Tensor pixels, ProbabilityFlowOptions options,
+        int batchSize, Generator generator, IProgress<OdeProgress>? progress = null)
+    {
+        var model = new ContinuousTimeModel(network, config);
+        return ImageOde(model.Sde, model.Score, pixels, options, batchSize, generator, progress);
+    }
+
+    /// <summary>As <see cref="ImageOde(Func{Tensor, Tensor, Tensor}, SchedulerConfig, Tensor, ProbabilityFlowOptions, int, Generator, IProgress{OdeProgress}?)"/> for any SDE and score (a continuous-time SDE model's).</summary>
+    public static OdeEstimate ImageOde(Sde sde, ScoreFunction score, Tensor pixels, ProbabilityFlowOptions options,
         int batchSize, Generator generator, IProgress<OdeProgress>? progress = null) =>
-        Ode(network, config, pixels, options, batchSize, generator, progress,
+        Ode(sde, score, pixels, options, batchSize, generator, progress,
             (sde, score, batch) => ProbabilityFlow.ImageBitsPerDim(sde, score, batch, generator, options).BitsPerDim);
 
     /// <summary>
@@ -74,17 +82,26 @@ public static class ModelLikelihood
     /// dimension of a map back to data coordinates, log scale for x_data = scale x + mean).
     /// </summary>
     public static OdeEstimate ContinuousOde(Func<Tensor, Tensor, Tensor> network, SchedulerConfig config, Tensor x, ProbabilityFlowOptions options,
+        int batchSize, Generator generator, double natsPerDimOffset = 0, IProgress<OdeProgress>? progress = null)
+    {
+        var model = new ContinuousTimeModel(network, config);
+        return ContinuousOde(model.Sde, model.Score, x, options, batchSize, generator, natsPerDimOffset, progress);
+    }
+
+    /// <summary>As <see cref="ContinuousOde(Func{Tensor, Tensor, Tensor}, SchedulerConfig, Tensor, ProbabilityFlowOptions, int, Generator, double, IProgress{OdeProgress}?)"/> for any SDE and score (a continuous-time SDE model's).</summary>
+    public static OdeEstimate ContinuousOde(Sde sde, ScoreFunction score, Tensor x, ProbabilityFlowOptions options,
         int batchSize, Generator generator, double natsPerDimOffset = 0, IProgress<OdeProgress>? progress = null) =>
-        Ode(network, config, x, options, batchSize, generator, progress,
+        Ode(sde, score, x, options, batchSize, generator, progress,
             (sde, score, batch) => ProbabilityFlow.NegativeLogLikelihood(sde, score, batch, generator, options).NatsPerDim + natsPerDimOffset);
 
-    private static OdeEstimate Ode(Func<Tensor, Tensor, Tensor> network, SchedulerConfig config, Tensor data, ProbabilityFlowOptions options,
+    private static OdeEstimate Ode(Sde sde, ScoreFunction score, Tensor data, ProbabilityFlowOptions options,
         int batchSize, Generator generator, IProgress<OdeProgress>? progress, Func<Sde, ScoreFunction, Tensor, Tensor> perSample)
     {
         ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(sde);
+        ArgumentNullException.ThrowIfNull(score);
         if (batchSize < 1) throw new DiffuseException($"the batch size must be at least 1, got {batchSize}");
         options.Validate();
-        var model = new ContinuousTimeModel(network, config);
         long n = data.shape[0];
         int batches = (int)((n + batchSize - 1) / batchSize);
         var values = new List<Tensor>();
@@ -99,10 +116,10 @@ public static class ModelLikelihood
                 {
                     calls++;
                     progress?.Report(new OdeProgress(batch, batches, t, calls));
-                    return model.Score(x, t);
+                    return score(x, t);
                 };
                 long start = (long)batch * batchSize;
-                var result = perSample(model.Sde, counted, data.narrow(0, start, Math.Min(batchSize, n - start)));
+                var result = perSample(sde, counted, data.narrow(0, start, Math.Min(batchSize, n - start)));
                 values.Add(result.detach().MoveToOuterDisposeScope());
                 evaluations += calls;
             }

@@ -13,8 +13,10 @@ public interface IDiffusionModel : IDisposable
     /// <summary>
     /// Creates the named scheduler from the model's noise config, changed by <paramref name="configure"/>; a model whose
     /// data lies in [-1, 1] keeps x_0 there with every scheduler that can (<see cref="Schedulers.ForBoundedData"/>).
+    /// A continuous-time SDE model (<see cref="ModelConfig.Sde"/>) has no discrete scheduler: that is a one-line <see cref="DiffuseException"/>.
     /// </summary>
     IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
+        Config.Sde is { } sde ? throw sde.DiscreteSchedulerRefusal(Directory, sampler) :
         Schedulers.Create(sampler, Schedulers.ForBoundedData(sampler, configure is null ? Config.Scheduler : configure(Config.Scheduler)));
 
     /// <summary>

@@ -76,6 +76,7 @@ public sealed class ImageModel : IDiffusionModel
     /// </summary>
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
     {
+        if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
         Func<Tensor, Tensor, Tensor> denoise = dropVariance ? (x, t) => Denoise(x, t).narrow(1, 0, Image.Channels) : Denoise;

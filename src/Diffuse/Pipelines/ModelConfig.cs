@@ -27,6 +27,12 @@ public sealed record ModelConfig
     public SchedulerConfig Scheduler { get; init; } = new();
     public DataSpec Data { get; init; } = new();
     public TrainingSpec Training { get; init; } = new();
+    /// <summary>
+    /// The forward SDE of a continuous-time score model trained by denoising score matching; null (and not written, so
+    /// older configs keep their fingerprint) for a discrete-time model of <see cref="Scheduler"/>'s timesteps.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SdeSpec? Sde { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json.Options);
 
@@ -41,6 +47,9 @@ public sealed record ModelConfig
         Data.Validate();
         Training.Validate();
         bool learned = Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
+        if (Sde is not null) ValidateSde(learned);
+        else if (Training.Loss == Process.LossWeighting.Likelihood)
+            throw new DiffuseException("the likelihood loss weighting applies to continuous-time SDE models only (--sde)");
         if (Training.Loss == Process.LossWeighting.Hybrid && Scheduler.VarianceType != VarianceType.LearnedRange)
             throw new DiffuseException($"the hybrid loss trains learned_range variances, but variance_type is {Json.Name(Scheduler.VarianceType)}");
         if (Scheduler.VarianceType == VarianceType.LearnedRange && Training.Loss != Process.LossWeighting.Hybrid)
@@ -64,6 +73,18 @@ public sealed record ModelConfig
             if (Unet.OutChannels != outChannels)
                 throw new DiffuseException($"the U-Net outputs {Unet.OutChannels} channels but variance_type {Json.Name(Scheduler.VarianceType)} of {Unet.InChannels}-channel images needs {outChannels}");
         }
+    }
+
+    /// <summary>A score model predicts the noise at continuous times: no learned variances, no bound terms, no timestep table.</summary>
+    void ValidateSde(bool learned)
+    {
+        Sde!.Validate();
+        if (learned) throw new DiffuseException($"an SDE model learns no variances; variance_type {Json.Name(Scheduler.VarianceType)} does not apply");
+        if (Training.Loss == Process.LossWeighting.Hybrid) throw new DiffuseException("an SDE model is trained by score matching; the hybrid loss does not apply");
+        if (Training.TimestepSampler == Process.TimestepSampling.LossAware)
+            throw new DiffuseException("an SDE model draws continuous times; the loss-aware timestep sampler does not apply");
+        if (Scheduler.PredictionType != Process.PredictionType.Epsilon)
+            throw new DiffuseException($"an SDE model's network predicts the noise (epsilon), not {Json.Name(Scheduler.PredictionType)}");
     }
 
     static bool HasKey(string json, string key)

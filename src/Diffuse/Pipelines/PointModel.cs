@@ -38,6 +38,7 @@ public sealed class PointModel : IDiffusionModel
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         using var scope = NewDisposeScope();
         var x = SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [n, Config.Data.Dim], generator, progress);
         var mean = tensor(Config.Data.Mean);

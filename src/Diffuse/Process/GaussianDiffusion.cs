@@ -175,6 +175,8 @@ public sealed class GaussianDiffusion
     {
         if (weighting == LossWeighting.Hybrid)
             throw new DiffuseException("the hybrid loss needs the model's variance channels and the variational bound; Training.TrainingObjective computes it");
+        if (weighting == LossWeighting.Likelihood)
+            throw new DiffuseException("the likelihood weighting applies to continuous-time SDE models only (--sde)");
         using var scope = NewDisposeScope();
         var target = Target(x0, noise, t);
         var perSample = (modelOutput - target).square().reshape(modelOutput.shape[0], -1).mean([1]);

@@ -12,4 +12,10 @@ public enum LossWeighting
     /// arXiv:2102.09672, Eq. 16); it needs the model's variance channels, so <c>Training.TrainingObjective</c> computes it.
     /// </summary>
     Hybrid,
+    /// <summary>
+    /// <c>likelihood</c>: a continuous-time SDE model's score-matching loss weighted by lambda(t) = g(t)^2, which makes it a bound
+    /// on the negative log-likelihood (Song et al. 2021, arXiv:2101.09258, Thm. 1; score_sde's <c>likelihood_weighting</c>).
+    /// SDE models only (<c>Training.ScoreMatchingObjective</c>).
+    /// </summary>
+    Likelihood,
 }

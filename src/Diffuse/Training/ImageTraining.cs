@@ -134,7 +134,7 @@ public static class ImageTraining
         network.SetDropoutGenerator(dropoutGenerator);
         var ema = new Ema(network, shadow, spec.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
-        using var trainer = new Trainer(network, ema, diffusion, spec);
+        using var trainer = new Trainer(network, ema, diffusion, spec, config.Sde);
         string fingerprint = config.Fingerprint();
         if (options.Resume)
         {
@@ -157,7 +157,7 @@ public static class ImageTraining
             return augmentation.Apply(images, g);
         };
 
-        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, diffusion, options, log);
+        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
         int tailCount = 0, tailStart = end - Math.Max(1, (end - startStep) / 10);
@@ -208,7 +208,7 @@ public static class ImageTraining
 
     /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
     sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint,
-        ImageDataset validation, GaussianDiffusion diffusion, ImageTrainingOptions options, Action<string> log) : IDisposable
+        ImageDataset validation, ImageTrainingOptions options, Action<string> log) : IDisposable
     {
         private readonly TrainingSpec spec = config.Training;
         private TorchSharp.Modules.SummaryWriter? writer;
@@ -273,9 +273,7 @@ public static class ImageTraining
                 long size = Math.Min(batchSize, n - start);
                 var indices = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
                 var x0 = validation.Batch(indices).Images;
-                var t = diffusion.SampleTimesteps(size, g);
-                var noise = Noise.RandnLike(x0, g);
-                var loss = trainer.Objective.PerSample(model.forward(diffusion.QSample(x0, t, noise), t), x0, noise, t).mean();
+                var loss = trainer.Objective.EvaluationLoss(model.forward, x0, g).mean();
                 sum += loss.item<float>() * size;
             }
             LastValidationLoss = sum / n;
@@ -283,18 +281,35 @@ public static class ImageTraining
             return LastValidationLoss.Value;
         }
 
-        /// <summary>A grid of EMA samples (DDIM, fixed seed, so grids of successive steps compare).</summary>
+        /// <summary>
+        /// A grid of EMA samples (fixed seed, so grids of successive steps compare): DDIM for a discrete-time model, the
+        /// predictor-corrector sampler for an SDE model (<see cref="SdeSampling.GridSteps"/> steps).
+        /// </summary>
         public string WriteGrid()
         {
-            var model = ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir);
-            var scheduler = Schedulers.Create("ddim", config.Scheduler);
             using var g = new Generator((ulong)spec.Seed);
-            int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
-            using var images = model.Sample(options.GridImages, scheduler, steps, g);
+            using var images = config.Sde is { } sde ? SdeGrid(sde, g) : DdimGrid(g);
             string path = Path.Combine(dir, SamplesFolder, $"step-{trainer.Step:D6}.png");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             ImageGrid.WritePng(path, images);
             return path;
+        }
+
+        Tensor DdimGrid(Generator g)
+        {
+            var model = ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir);
+            var scheduler = Schedulers.Create("ddim", config.Scheduler);
+            int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
+            return model.Sample(options.GridImages, scheduler, steps, g);
+        }
+
+        Tensor SdeGrid(SdeSpec sde, Generator g)
+        {
+            var image = config.Data.Image!;
+            var network = (UNet2D)trainer.Ema.Shadow;
+            using var samples = SdeSampling.PredictorCorrector(sde, network.forward, [options.GridImages, image.Channels, image.Height, image.Width],
+                SdeSampling.GridSteps(sde), g);
+            return samples.clamp(-1, 1);
         }
 
         // SummaryWriter appends each scalar to its event file as it comes; there is nothing to close.

@@ -43,6 +43,7 @@ public static class PointTraining
             data = new DataSpec { Name = dataName, Dim = 2, Mean = mean.data<float>().ToArray(), Scale = std.item<float>() };
         }
         var config = template with { Data = data, Model = mlpTemplate with { InputDim = data.Dim } };
+        config.Validate();
         var mlp = config.Model!;
 
         using var network = new MlpDenoiser(mlp);
@@ -51,7 +52,7 @@ public static class PointTraining
         Initialization.Reset(network, generator);
         var ema = new Ema(network, shadow, config.Training.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
-        using var trainer = new Trainer(network, ema, diffusion, config.Training);
+        using var trainer = new Trainer(network, ema, diffusion, config.Training, config.Sde);
         using var meanTensor = tensor(data.Mean);
         double finalLoss = trainer.Run(
             (_, n, g) => (Toy2D.Sample(dataName, n, g) - meanTensor) / data.Scale,

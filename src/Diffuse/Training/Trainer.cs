@@ -15,7 +15,7 @@ public delegate Tensor BatchSource(long microBatch, int size, Generator generato
 /// <summary>
 /// Trains a denoiser by the denoising objective of Ho et al. 2020 (Algorithm 1): draw x_0 from the
 /// data, t (uniformly or loss-aware), noise, and regress the model's output on the target of its prediction type
-/// (or the hybrid loss of learned variances; see <see cref="TrainingObjective"/>),
+/// (or the hybrid loss of learned variances, or denoising score matching of an SDE model; see <see cref="TrainingObjective"/>),
 /// with AdamW, warmup then cosine or constant learning rate, gradient accumulation, gradient
 /// clipping and an EMA of the weights. The trainer owns its optimizer and step count, so that
 /// <see cref="TrainCheckpoint"/> can save and restore a run exactly.
@@ -27,7 +27,8 @@ public sealed class Trainer : IDisposable
     private readonly TorchSharp.Modules.Parameter[] parameters;
     private readonly TorchSharp.Modules.AdamW optimizer;
 
-    public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec)
+    /// <param name="sde">The forward SDE of a continuous-time score model (trained by denoising score matching); null for a discrete-time model.</param>
+    public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec, SdeSpec? sde = null)
     {
         spec.Validate();
         this.model = model;
@@ -35,7 +36,7 @@ public sealed class Trainer : IDisposable
         this.spec = spec;
         parameters = model.parameters().ToArray();
         optimizer = optim.AdamW(parameters, lr: spec.LearningRate, weight_decay: spec.WeightDecay);
-        Objective = new TrainingObjective(diffusion, spec);
+        Objective = new TrainingObjective(diffusion, spec, sde: sde);
     }
 
     /// <summary>Optimizer steps completed.</summary>

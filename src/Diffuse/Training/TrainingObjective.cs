@@ -16,6 +16,8 @@ namespace Diffuse.Training;
 /// With <see cref="TimestepSampling.LossAware"/> each sample's loss is weighted by 1 / (T p_t) and the per-sample losses
 /// feed the sampler's history, as improved-diffusion's <c>TrainLoop</c> (<c>update_with_local_losses</c> with the whole
 /// per-sample loss). The sampler is the run's state: <see cref="TrainCheckpoint"/> saves and restores it.
+/// A continuous-time SDE model (an <see cref="SdeSpec"/>) is trained by denoising score matching instead
+/// (<see cref="ScoreMatchingObjective"/>): continuous t ~ U(eps, 1), then the noise.
 /// </remarks>
 public sealed class TrainingObjective
 {
@@ -24,12 +26,21 @@ public sealed class TrainingObjective
     private readonly HybridLoss? hybrid;
 
     /// <param name="decoder">The L_0 decoder of the hybrid loss's bound: 8-bit images by default.</param>
-    public TrainingObjective(GaussianDiffusion diffusion, TrainingSpec spec, DataDecoder decoder = DataDecoder.Discretized8Bit)
+    /// <param name="sde">The forward SDE of a continuous-time score model; null for a discrete-time model of <paramref name="diffusion"/>'s timesteps.</param>
+    public TrainingObjective(GaussianDiffusion diffusion, TrainingSpec spec, DataDecoder decoder = DataDecoder.Discretized8Bit, SdeSpec? sde = null)
     {
         ArgumentNullException.ThrowIfNull(diffusion);
         ArgumentNullException.ThrowIfNull(spec);
         this.diffusion = diffusion;
         this.spec = spec;
+        if (sde is not null)
+        {
+            if (spec.TimestepSampler == TimestepSampling.LossAware)
+                throw new DiffuseException("an SDE model draws continuous times; the loss-aware timestep sampler does not apply");
+            ScoreMatching = new ScoreMatchingObjective(sde, spec.Loss, spec.MinSnrGamma);
+            return;
+        }
+        if (spec.Loss == LossWeighting.Likelihood) throw new DiffuseException("the likelihood loss weighting applies to continuous-time SDE models only (--sde)");
         if (spec.Loss == LossWeighting.Hybrid)
             // improved-diffusion's training_losses takes the bound's terms with clip_denoised=False.
             hybrid = new HybridLoss(new VariationalBound(diffusion, ReverseVariance.LearnedRange, decoder), spec.VlbWeight ?? TrainingSpec.DefaultVlbWeight);
@@ -40,12 +51,16 @@ public sealed class TrainingObjective
     /// <summary>The importance sampler of a loss-aware run; null for uniform timesteps.</summary>
     public LossAwareTimestepSampler? TimestepSampler { get; }
 
+    /// <summary>The score-matching loss of a continuous-time SDE model; null for a discrete-time one.</summary>
+    public ScoreMatchingObjective? ScoreMatching { get; }
+
     /// <summary>
     /// The mean loss of <paramref name="model"/> on one batch <paramref name="x0"/>, with t and the noise drawn from
     /// <paramref name="generator"/> (t first, then the noise); a loss-aware sampler records the batch's losses.
     /// </summary>
     public Tensor Loss(Func<Tensor, Tensor, Tensor> model, Tensor x0, Generator generator)
     {
+        if (ScoreMatching is not null) return ScoreMatching.Loss(model, x0, generator);
         using var scope = NewDisposeScope();
         long batch = x0.shape[0];
         var draw = TimestepSampler?.Sample(batch, generator);
@@ -59,9 +74,25 @@ public sealed class TrainingObjective
         return (perSample * draw.Weights.to(perSample.dtype).to(perSample.device)).mean().MoveToOuterDisposeScope();
     }
 
-    /// <summary>The unweighted loss of each sample [B] of a model output at x_t = QSample(x0, t, noise).</summary>
-    public Tensor PerSample(Tensor modelOutput, Tensor x0, Tensor noise, Tensor t) =>
-        hybrid is null
+    /// <summary>The unweighted loss of each sample [B] of a discrete-time model's output at x_t = QSample(x0, t, noise).</summary>
+    public Tensor PerSample(Tensor modelOutput, Tensor x0, Tensor noise, Tensor t)
+    {
+        if (ScoreMatching is not null) throw new InvalidOperationException("an SDE model's loss takes continuous times; use EvaluationLoss");
+        return hybrid is null
             ? diffusion.PerSampleLoss(modelOutput, x0, noise, t, spec.Loss, spec.MinSnrGamma)
             : hybrid.Terms(modelOutput, x0, noise, t).Loss;
+    }
+
+    /// <summary>
+    /// The loss of each sample [B] of <paramref name="x0"/> with times drawn uniformly and then the noise, both from
+    /// <paramref name="generator"/>, without importance weights or any change to a loss-aware sampler's history (validation).
+    /// </summary>
+    public Tensor EvaluationLoss(Func<Tensor, Tensor, Tensor> model, Tensor x0, Generator generator)
+    {
+        if (ScoreMatching is not null) return ScoreMatching.PerSampleLoss(model, x0, generator);
+        using var scope = NewDisposeScope();
+        var t = diffusion.SampleTimesteps(x0.shape[0], generator);
+        var noise = Noise.RandnLike(x0, generator);
+        return PerSample(model(diffusion.QSample(x0, t, noise), t), x0, noise, t).MoveToOuterDisposeScope();
+    }
 }
