@@ -17,6 +17,7 @@ public sealed class EvalCommand : ICommand
         diffuse eval --model runs/moons [--n 10000] [options]      (2-D points)
         diffuse eval --model runs/mnist --nll [--nll-images 100] [options]   (images: likelihoods)
         diffuse eval --model runs/8g --nll [--nll-points 1000] [options]     (points: likelihoods)
+        diffuse eval --model runs/mnist --inpaint lower [--n 1000] [--steps 250 --jump-length 10 --resample 10]
 
         Images: the FCD (Fréchet Classifier Distance: Fréchet distance between Gaussians fitted to the
         features of a small CNN trained on the dataset's real images; NOT Inception FID) of N samples
@@ -37,15 +38,22 @@ public sealed class EvalCommand : ICommand
           --projections K      points: random directions of the SWD (default 512)
         {SamplerOptions.HelpText}
         {NllOptions.HelpText}
+          --inpaint REGION     inpainting instead: cut lower | upper | left | right | center out of --n held-out images,
+                               complete them with RePaint (--steps, --jump-length, --resample as 'diffuse inpaint'),
+                               and report how often the classifier still gives the original label, beside filling the
+                               hole with the mean image; known pixels are checked to be unchanged
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
             [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
+        if (a.Get("inpaint") is { } region) return EvalInpaint(a, modelDir, config, region, output);
+        foreach (var name in new[] { "jump-length", "resample" })
+            if (a.Get(name) is not null) throw new UsageException($"--{name} applies with --inpaint only");
         if (a.Has("nll")) return EvalNll(a, modelDir, config, output);
         NllOptions.RefuseWithoutNll(a);
         int n = a.Int("n", 10_000, 2, 10_000_000);
@@ -158,6 +166,55 @@ public sealed class EvalCommand : ICommand
                 truth = MeanWithError.Of(-density.LogDensity(points.to_type(torch.ScalarType.Float64)) / points.shape[1]);
         Outputs.PrintPointNll(output, config, options, elbo, ode, truth);
         return Cli.Ok;
+    }
+
+    /// <summary>Inpainting of held-out images scored by label agreement (<see cref="Editing.InpaintingEvaluation"/>).</summary>
+    static int EvalInpaint(Args a, string modelDir, ModelConfig config, string regionName, TextWriter output)
+    {
+        if (!config.IsImage) throw new UsageException("--inpaint applies to image models only");
+        if (a.Has("nll")) throw new UsageException("--inpaint and --nll exclude each other");
+        foreach (var name in new[] { "sampler", "eta", "noise", "snr", "corrector-steps", "step-size", "rtol", "atol", "grid", "projections", "data" })
+            if (a.Get(name) is not null) throw new UsageException($"--{name} does not apply with --inpaint (RePaint takes --steps, --jump-length, --resample)");
+        if (a.Has("karras")) throw new UsageException("--karras does not apply with --inpaint");
+        Editing.MaskRegion region;
+        try { region = Editing.MaskRegions.Parse(regionName); }
+        catch (DiffuseException e) { throw new UsageException(e.Message); }
+        int n = a.Int("n", 1000, 1, 10_000_000);
+        var options = new Editing.RePaintOptions { Steps = a.Int("steps", 250, 1), JumpLength = a.Int("jump-length", 10, 1), Resample = a.Int("resample", 10, 1) };
+        try { options.Validate(config.Scheduler.NumTrainTimesteps); }
+        catch (DiffuseException e) { throw new UsageException(e.Message); }
+        string weights = a.Get("weights") ?? "ema";
+        if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
+        var precision = ImageOptions.Precision(a);
+        using var model = ImageModel.Load(modelDir, weights == "ema");
+        model.BatchSize = a.Int("batch-size", ImageModel.DefaultBatchSize, 1, 100_000);
+        if (precision == "bf16") model.UseBFloat16();
+        var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
+        using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
+        string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
+        var (classifier, _) = ImageEvaluation.Classifier(data, cacheDir, line => Console.Error.WriteLine(line),
+            new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, validation accuracy {p.ValidationAccuracy:P2}")));
+        using var _ = classifier.Classifier;
+        using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
+        int count = (int)Math.Min(n, heldOut.Count);
+        if (count < n) Console.Error.WriteLine($"note: the run held out {heldOut.Count} images; inpainting all of them");
+        using var scope = torch.NewDisposeScope();
+        var pixels = heldOut.Pixels.narrow(0, 0, count);
+        var labels = heldOut.Labels.narrow(0, 0, count);
+        var meanImage = data.ToImages().mean([0]);
+        int perBatch = Editing.RePaint.Schedule(options.Steps, options.JumpLength, options.Resample).Count - 1;
+        int total = (int)Math.Min(int.MaxValue, (long)perBatch * ((count + model.BatchSize - 1) / model.BatchSize));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var report = ProgressDisplay.Run("inpaint", total, r =>
+            Editing.InpaintingEvaluation.Run(model, classifier.Classifier, pixels, labels, meanImage, region, options, a.Long("seed", 0),
+                new Reporter<(int Done, int Total)>(p => r(p.Done, ""))));
+        output.WriteLine($"inpainting the {regionName} {(region == Editing.MaskRegion.Center ? "square" : "half")} of {report.Images} held-out images of {config.Data.Name} " +
+                         $"(RePaint {options.Steps} steps, jump {options.JumpLength}, resample {options.Resample}: {report.Evaluations} NFE an image; {precision}, seed {a.Long("seed", 0)}; {clock.Elapsed.TotalSeconds:F0} s)");
+        output.WriteLine($"  label agreement      {report.Agreement,8:P2}   (the classifier gives the completion the original's label)");
+        output.WriteLine($"  mean-image fill      {report.MeanFillAgreement,8:P2}   (baseline: the hole filled with the data's mean image)");
+        output.WriteLine($"  uncut originals      {report.OriginalAccuracy,8:P2}   (the classifier's accuracy on the same images whole)");
+        output.WriteLine($"  known pixels         {(report.KnownPixelsIdentical ? "identical to the input" : "CHANGED")}");
+        return report.KnownPixelsIdentical ? Cli.Ok : 1;
     }
 
     sealed class Reporter<T>(Action<T> report) : IProgress<T>

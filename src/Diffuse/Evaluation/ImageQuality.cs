@@ -79,6 +79,14 @@ public static class ImageQuality
     }
 
     // Features [N, F] and softmax probabilities [N, classes], in batches, under no_grad, in eval mode.
+    /// <summary>The classifier's predicted class of each image [N, C, H, W] in [-1, 1], int64 [N].</summary>
+    public static Tensor PredictedClasses(FeatureClassifier classifier, Tensor images, int batchSize = 256)
+    {
+        using var scope = NewDisposeScope();
+        var (_, probabilities) = Embed(classifier, images, batchSize);
+        return probabilities.argmax(1).MoveToOuterDisposeScope();
+    }
+
     static (Tensor Features, Tensor Probabilities) Embed(FeatureClassifier classifier, Tensor images, int batchSize)
     {
         if (batchSize < 1) throw new DiffuseException($"the batch size must be at least 1, got {batchSize}");

@@ -127,3 +127,45 @@ public class EditCliTests(TrainedImageModel trained)
         Assert.False(File.Exists(outFile));
     }
 }
+
+/// <summary><c>eval --inpaint</c> on the tiny image model: the report's lines, and what it refuses.</summary>
+[Collection(ImageCliCollection.Name)]
+public class InpaintEvalCliTests(TrainedImageModel trained)
+{
+    [Fact]
+    public void EvalInpaintReportsAgreementBaselineAndUnchangedKnownPixels()
+    {
+        var cache = trained.NewFolder();
+        var result = RunOk("eval", "--model", trained.Model, "--inpaint", "center", "--n", "6", "--steps", "4", "--jump-length", "2", "--resample", "2",
+            "--cache-dir", cache);
+        Assert.Contains("inpainting the center square of", result.Stdout);
+        Assert.Contains("6 NFE an image", result.Stdout);
+        Assert.Matches(@"label agreement\s+\d+\.\d+ ?%", result.Stdout);
+        Assert.Matches(@"mean-image fill\s+\d+\.\d+ ?%", result.Stdout);
+        Assert.Contains("known pixels         identical to the input", result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("--inpaint", "middle", "unknown mask region 'middle'")]
+    [InlineData("--jump-length", "3", "--jump-length applies with --inpaint only")]
+    public void BadInpaintOptionsAreOneLineErrors(string option, string value, string fragment)
+    {
+        var result = Run("eval", "--model", trained.Model, option, value);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(fragment, Assert.Single(result.StderrLines));
+    }
+
+    [Fact]
+    public void MaskRegionsCutTheirPart()
+    {
+        using var lower = Diffuse.Editing.MaskRegions.Mask(Diffuse.Editing.MaskRegion.Lower, 28, 28);
+        Assert.Equal(392, lower.sum().item<float>());
+        Assert.Equal(0, lower[0, 13, 5].item<float>());
+        Assert.Equal(1, lower[0, 14, 5].item<float>());
+        using var center = Diffuse.Editing.MaskRegions.Mask(Diffuse.Editing.MaskRegion.Center, 28, 28);
+        Assert.Equal(196, center.sum().item<float>());
+        using var left = Diffuse.Editing.MaskRegions.Mask(Diffuse.Editing.MaskRegion.Left, 28, 28);
+        Assert.Equal(1, left[0, 20, 13].item<float>());
+        Assert.Equal(0, left[0, 20, 14].item<float>());
+    }
+}
