@@ -18,6 +18,7 @@ public sealed class EvalCommand : ICommand
         diffuse eval --model runs/mnist --nll [--nll-images 100] [options]   (images: likelihoods)
         diffuse eval --model runs/8g --nll [--nll-points 1000] [options]     (points: likelihoods)
         diffuse eval --model runs/mnist --inpaint lower [--n 1000] [--steps 250 --jump-length 10 --resample 10]
+        diffuse eval --model runs/mnist --img2img 0.2,0.4,0.6,0.8,1 [--n 1000] [--sampler ddim --steps 50]
 
         Images: the FCD (Fréchet Classifier Distance: Fréchet distance between Gaussians fitted to the
         features of a small CNN trained on the dataset's real images; NOT Inception FID) of N samples
@@ -42,16 +43,20 @@ public sealed class EvalCommand : ICommand
                                complete them with RePaint (--steps, --jump-length, --resample as 'diffuse inpaint'),
                                and report how often the classifier still gives the original label, beside filling the
                                hole with the mean image; known pixels are checked to be unchanged
+          --img2img S1,S2,...  img2img instead: edit --n held-out images at each strength (SDEdit, --sampler and --steps
+                               of the whole run, default ddim 50) and report the RMS distance to the input and how often
+                               the classifier keeps the input's label
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
             [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
         if (a.Get("inpaint") is { } region) return EvalInpaint(a, modelDir, config, region, output);
+        if (a.Get("img2img") is { } strengths) return EvalImg2Img(a, modelDir, config, strengths, output);
         foreach (var name in new[] { "jump-length", "resample" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} applies with --inpaint only");
         if (a.Has("nll")) return EvalNll(a, modelDir, config, output);
@@ -165,6 +170,49 @@ public sealed class EvalCommand : ICommand
             if (density is not null)
                 truth = MeanWithError.Of(-density.LogDensity(points.to_type(torch.ScalarType.Float64)) / points.shape[1]);
         Outputs.PrintPointNll(output, config, options, elbo, ode, truth);
+        return Cli.Ok;
+    }
+
+    /// <summary>The strength table of img2img on held-out images (<see cref="Editing.Img2ImgEvaluation"/>).</summary>
+    static int EvalImg2Img(Args a, string modelDir, ModelConfig config, string strengthList, TextWriter output)
+    {
+        if (!config.IsImage) throw new UsageException("--img2img applies to image models only");
+        if (a.Has("nll")) throw new UsageException("--img2img and --nll exclude each other");
+        var strengths = new List<double>();
+        foreach (var part in strengthList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) || !(s > 0 && s <= 1))
+                throw new UsageException($"--img2img takes strengths in (0, 1] separated by commas, got '{part}'");
+            strengths.Add(s);
+        }
+        if (strengths.Count == 0) throw new UsageException("--img2img needs at least one strength");
+        string sampler = a.Get("sampler") ?? "ddim";
+        if (!Sampling.Schedulers.Names.Contains(sampler) || Sampling.Schedulers.Inverts(sampler))
+            throw new UsageException($"--img2img takes a scheduler as --sampler, got '{sampler}'");
+        int n = a.Int("n", 1000, 1, 10_000_000);
+        string weights = a.Get("weights") ?? "ema";
+        if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
+        var precision = ImageOptions.Precision(a);
+        using var model = ImageModel.Load(modelDir, weights == "ema");
+        model.BatchSize = a.Int("batch-size", ImageModel.DefaultBatchSize, 1, 100_000);
+        if (precision == "bf16") model.UseBFloat16();
+        int steps = a.Int("steps", 50, 1, config.Scheduler.NumTrainTimesteps);
+        var scheduler = ((IDiffusionModel)model).CreateScheduler(sampler);
+        var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
+        using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
+        var (classifier, _) = ImageEvaluation.Classifier(data, Path.Combine(load.ResolveCacheDir(), "classifiers"), line => Console.Error.WriteLine(line));
+        using var _ = classifier.Classifier;
+        using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
+        int count = (int)Math.Min(n, heldOut.Count);
+        using var pixels = heldOut.Pixels.narrow(0, 0, count);
+        using var labels = heldOut.Labels.narrow(0, 0, count);
+        int total = strengths.Sum(s => steps - Editing.Img2Img.StartStep(steps, s)) * ((count + model.BatchSize - 1) / model.BatchSize);
+        var rows = ProgressDisplay.Run("img2img", Math.Max(1, total), r => Editing.Img2ImgEvaluation.Run(model, classifier.Classifier, pixels, labels, scheduler, steps, strengths,
+            a.Long("seed", 0), new Reporter<(int Done, int Total)>(p => r(p.Done, ""))));
+        output.WriteLine($"img2img (SDEdit) of {count} held-out images of {config.Data.Name} ({sampler}, {steps}-step runs, {precision}, seed {a.Long("seed", 0)})");
+        output.WriteLine("  strength  steps  RMS distance to input  label agreement");
+        foreach (var row in rows)
+            output.WriteLine($"  {row.Strength,8:0.###}  {row.Steps,5}  {row.Distance,21:F4}  {row.Agreement,15:P2}");
         return Cli.Ok;
     }
 

@@ -145,7 +145,20 @@ public class InpaintEvalCliTests(TrainedImageModel trained)
         Assert.Contains("known pixels         identical to the input", result.Stdout);
     }
 
+    [Fact]
+    public void EvalImg2ImgWritesTheStrengthTable()
+    {
+        var cache = trained.NewFolder();
+        var result = RunOk("eval", "--model", trained.Model, "--img2img", "0.25,1", "--n", "5", "--steps", "4", "--cache-dir", cache, "--precision", "fp32");
+        var rows = result.Stdout.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+(0\.25|1)\s+\d+\s")).ToArray();
+        Assert.Equal(2, rows.Length);
+        double Distance(string row) => double.Parse(row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("1", rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        Assert.True(Distance(rows[0]) < Distance(rows[1]), result.Stdout);
+    }
+
     [Theory]
+    [InlineData("--img2img", "0.5,0", "strengths in (0, 1]")]
     [InlineData("--inpaint", "middle", "unknown mask region 'middle'")]
     [InlineData("--jump-length", "3", "--jump-length applies with --inpaint only")]
     public void BadInpaintOptionsAreOneLineErrors(string option, string value, string fragment)
