@@ -14,6 +14,19 @@ public static class ImageOptions
         return precision;
     }
 
+    /// <summary>Loads an image model with the --weights, --precision and --batch-size of <paramref name="a"/> (the editing commands).</summary>
+    public static ImageModel Load(string dir, Args a)
+    {
+        string weights = a.Get("weights") ?? "ema";
+        if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
+        var precision = Precision(a);
+        int batchSize = a.Int("batch-size", ImageModel.DefaultBatchSize, 1, 100_000);
+        var model = ImageModel.Load(dir, weights == "ema");
+        model.BatchSize = batchSize;
+        if (precision == "bf16") model.UseBFloat16();
+        return model;
+    }
+
     /// <summary>Loads an image model with the requested weights, precision and batch size.</summary>
     public static ImageModel Load(string dir, SamplerOptions options, string precision, Args a)
     {

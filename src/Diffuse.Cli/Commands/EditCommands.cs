@@ -22,15 +22,7 @@ static class EditInputs
 
     public static readonly string[] ValueNames = ["model", "image", "out", "n", "seed", "precision", "weights"];
 
-    public static ImageModel LoadModel(Args a)
-    {
-        string weights = a.Get("weights") ?? "ema";
-        if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
-        var precision = ImageOptions.Precision(a);
-        var model = ImageModel.Load(a.Require("model"), weights == "ema");
-        if (precision == "bf16") model.UseBFloat16();
-        return model;
-    }
+    public static ImageModel LoadModel(Args a) => ImageOptions.Load(a.Require("model"), a);
 
     public static string OutFile(Args a)
     {

@@ -190,12 +190,8 @@ public sealed class EvalCommand : ICommand
         if (!Sampling.Schedulers.Names.Contains(sampler) || Sampling.Schedulers.Inverts(sampler))
             throw new UsageException($"--img2img takes a scheduler as --sampler, got '{sampler}'");
         int n = a.Int("n", 1000, 1, 10_000_000);
-        string weights = a.Get("weights") ?? "ema";
-        if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
         var precision = ImageOptions.Precision(a);
-        using var model = ImageModel.Load(modelDir, weights == "ema");
-        model.BatchSize = a.Int("batch-size", ImageModel.DefaultBatchSize, 1, 100_000);
-        if (precision == "bf16") model.UseBFloat16();
+        using var model = ImageOptions.Load(modelDir, a);
         int steps = a.Int("steps", 50, 1, config.Scheduler.NumTrainTimesteps);
         var scheduler = ((IDiffusionModel)model).CreateScheduler(sampler);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
@@ -231,12 +227,8 @@ public sealed class EvalCommand : ICommand
         var options = new Editing.RePaintOptions { Steps = a.Int("steps", 250, 1), JumpLength = a.Int("jump-length", 10, 1), Resample = a.Int("resample", 10, 1) };
         try { options.Validate(config.Scheduler.NumTrainTimesteps); }
         catch (DiffuseException e) { throw new UsageException(e.Message); }
-        string weights = a.Get("weights") ?? "ema";
-        if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
         var precision = ImageOptions.Precision(a);
-        using var model = ImageModel.Load(modelDir, weights == "ema");
-        model.BatchSize = a.Int("batch-size", ImageModel.DefaultBatchSize, 1, 100_000);
-        if (precision == "bf16") model.UseBFloat16();
+        using var model = ImageOptions.Load(modelDir, a);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
