@@ -1,3 +1,4 @@
+using Diffuse.Guidance;
 using Diffuse.IO;
 using Diffuse.Models;
 using Diffuse.Sampling;
@@ -73,13 +74,45 @@ public sealed class ImageModel : IDiffusionModel
     /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time;
     /// each batch draws its noise from <paramref name="generator"/> in turn.
     /// </summary>
-    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null) =>
+        Sample(n, scheduler, steps, generator, null, progress);
+
+    /// <summary>The class names of a class-conditional model (label order); empty for an unconditional one.</summary>
+    public IReadOnlyList<string> ClassNames => IsConditional ? Image.ClassNames : [];
+
+    /// <summary>True when the U-Net takes class labels (trained with <c>--cond class</c>).</summary>
+    public bool IsConditional => Config.Unet!.NumClasses is not null;
+
+    /// <summary>
+    /// As <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>, for a class-conditional model
+    /// with one label per sample and classifier-free guidance (<see cref="ClassifierFreeGuidance"/>); null
+    /// <paramref name="conditioning"/> samples as an unconditional model does (the null label, on a conditional model).
+    /// The noise is drawn as without conditioning, so the same seed gives the same starting noise at every guidance scale.
+    /// </summary>
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, Conditioning? conditioning, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (conditioning is not null)
+        {
+            if (Config.Unet!.NumClasses is not int classes)
+                throw new DiffuseException("the model is unconditional; class labels and guidance need a model trained with --cond class");
+            conditioning.Validate(classes, n);
+        }
         long batches = Batches(n);
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
-        Func<Tensor, Tensor, Tensor> denoise = dropVariance ? (x, t) => Denoise(x, t).narrow(1, 0, Image.Channels) : Denoise;
+        Func<Tensor, Tensor, Tensor> Denoiser(long start, long size)
+        {
+            Func<Tensor, Tensor, Tensor> denoise = Denoise;
+            if (conditioning is not null)
+            {
+                var labels = tensor(conditioning.Labels.AsSpan((int)start, (int)size).ToArray(), ScalarType.Int64);
+                denoise = ClassifierFreeGuidance.Wrap(Denoise, labels, Config.Unet!.NumClasses!.Value,
+                    conditioning.GuidanceScale, conditioning.GuidanceRescale, Image.Channels);
+            }
+            if (!dropVariance) return denoise;
+            return (x, t) => denoise(x, t).narrow(1, 0, Image.Channels);
+        }
         int total = (int)Math.Min(int.MaxValue, batches * steps);
         var parts = new List<Tensor>();
         try
@@ -90,7 +123,7 @@ public sealed class ImageModel : IDiffusionModel
                 int done = (int)(b * steps);
                 var batchProgress = progress is null ? null : new Offset(progress, done, total);
                 using var scope = NewDisposeScope();
-                var x = SamplingLoop.Run(denoise, scheduler, steps,
+                var x = SamplingLoop.Run(Denoiser(b * BatchSize, size), scheduler, steps,
                     [size, Image.Channels, Image.Height, Image.Width], generator, batchProgress);
                 parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
             }
@@ -104,6 +137,9 @@ public sealed class ImageModel : IDiffusionModel
 
     Tensor Denoise(Tensor x, Tensor t) =>
         Precision == ScalarType.Float32 ? Network.forward(x, t) : Network.forward(x.to(Precision), t).to(ScalarType.Float32);
+
+    Tensor Denoise(Tensor x, Tensor t, Tensor labels) =>
+        Precision == ScalarType.Float32 ? Network.Forward(x, t, labels) : Network.Forward(x.to(Precision), t, labels).to(ScalarType.Float32);
 
     sealed class Offset(IProgress<StepInfo> inner, int done, int total) : IProgress<StepInfo>
     {

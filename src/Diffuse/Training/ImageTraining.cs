@@ -102,6 +102,13 @@ public static class ImageTraining
         if (!options.Resume)
         {
             var unet = config.Unet!.ForImages(dataset.Channels, dataset.Height);
+            if (config.Training.CondDrop is not null)
+            {
+                // A class-conditional run (train --cond class): one embedding row per class, plus the null label.
+                if (!dataset.IsLabelled)
+                    throw new DiffuseException($"'{options.Data}' has no class labels; --cond class needs labelled data (mnist, fashion-mnist, or a folder with one sub-folder per class)");
+                unet = unet with { NumClasses = dataset.ClassNames.Count };
+            }
             var image = new ImageSpec
             {
                 Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
@@ -157,6 +164,18 @@ public static class ImageTraining
             return augmentation.Apply(images, g);
         };
 
+        // Label dropout draws from the run's generator (after the augmentation, before t and the noise), so a seed
+        // fixes it and a resume continues it.
+        LabelledBatchSource labelled = (micro, size, g) =>
+        {
+            var batch = train.Batch(order.Batch(micro, size));
+            var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
+            if (!augmentation.IsIdentity) batch.Images.Dispose();
+            using var labels = batch.Labels;
+            return (images, Guidance.LabelDropout.Apply(labels, config.Unet!.NumClasses!.Value, spec.CondDrop ?? 0, g));
+        };
+        bool conditional = config.Unet!.NumClasses is not null;
+
         var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, diffusion, options, log);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
@@ -171,7 +190,7 @@ public static class ImageTraining
                 double loss;
                 try
                 {
-                    loss = trainer.TrainStep(batches, generator);
+                    loss = conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
                 }
                 catch (DiffuseException e)
                 {
@@ -272,10 +291,14 @@ public static class ImageTraining
                 using var inner = NewDisposeScope();
                 long size = Math.Min(batchSize, n - start);
                 var indices = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
-                var x0 = validation.Batch(indices).Images;
+                var batch = validation.Batch(indices);
+                var x0 = batch.Images;
                 var t = diffusion.SampleTimesteps(size, g);
                 var noise = Noise.RandnLike(x0, g);
-                var loss = trainer.Objective.PerSample(model.forward(diffusion.QSample(x0, t, noise), t), x0, noise, t).mean();
+                var xt = diffusion.QSample(x0, t, noise);
+                // A class-conditional model is scored on its conditional prediction (no label dropout).
+                var output = config.Unet!.NumClasses is null ? model.forward(xt, t) : ((UNet2D)model).Forward(xt, t, batch.Labels);
+                var loss = trainer.Objective.PerSample(output, x0, noise, t).mean();
                 sum += loss.item<float>() * size;
             }
             LastValidationLoss = sum / n;
