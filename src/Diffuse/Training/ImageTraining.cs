@@ -313,10 +313,13 @@ public static class ImageTraining
             var scheduler = Schedulers.Create("ddim", config.Scheduler);
             using var g = new Generator((ulong)spec.Seed);
             int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
-            using var images = model.Sample(options.GridImages, scheduler, steps, g);
+            // A class-conditional model draws one row per class (no guidance).
+            var conditioning = model.IsConditional ? Guidance.Conditioning.ClassRows(options.GridImages, model.ClassNames.Count) : null;
+            int? columns = conditioning is null ? null : (int)Guidance.Conditioning.PerClass(options.GridImages, model.ClassNames.Count);
+            using var images = model.Sample(conditioning?.Labels.Length ?? options.GridImages, scheduler, steps, g, conditioning);
             string path = Path.Combine(dir, SamplesFolder, $"step-{trainer.Step:D6}.png");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            ImageGrid.WritePng(path, images);
+            ImageGrid.WritePng(path, images, columns);
             return path;
         }
 
