@@ -24,7 +24,7 @@ public static class GuidanceSweep
     {
         if (args.Length < 1)
         {
-            Console.Error.WriteLine("usage: Diffuse.Bench guidance MODEL-DIR [n=500] [sampler=ddim] [steps=50] [out-dir=bench/results] [W ...]");
+            Console.Error.WriteLine("usage: Diffuse.Bench guidance MODEL-DIR [n=500] [sampler=ddim, or NAME+karras] [steps=50] [out-dir=bench/results] [W ...]");
             return 2;
         }
         string modelDir = args[0];
@@ -42,7 +42,9 @@ public static class GuidanceSweep
         using var data = ImageDatasets.Load(model.Config.Data.Name, new ImageLoadOptions { ImageSize = image.Height, Channels = image.Channels }, Console.Error.WriteLine);
         var (classifier, validationImages) = ImageEvaluation.Classifier(data, Path.Combine(new ImageLoadOptions().ResolveCacheDir(), "classifiers"), Console.Error.WriteLine);
         using var _ = classifier.Classifier;
-        var scheduler = Schedulers.Create(sampler, model.Config.Scheduler);
+        // "NAME+karras": the sampler on Karras et al. 2022 sigmas.
+        bool karras = sampler.EndsWith("+karras", StringComparison.Ordinal);
+        var scheduler = Schedulers.Create(karras ? sampler[..^"+karras".Length] : sampler, model.Config.Scheduler with { UseKarrasSigmas = karras });
         int classes = model.ClassNames.Count;
 
         var table = new StringBuilder();
