@@ -44,7 +44,8 @@ public static class GuidanceSweep
         using var _ = classifier.Classifier;
         // "NAME+karras": the sampler on Karras et al. 2022 sigmas.
         bool karras = sampler.EndsWith("+karras", StringComparison.Ordinal);
-        var scheduler = Schedulers.Create(karras ? sampler[..^"+karras".Length] : sampler, model.Config.Scheduler with { UseKarrasSigmas = karras });
+        // As 'sample' and 'eval' create it: x_0 kept in [-1, 1] by every scheduler that can (Schedulers.ForBoundedData).
+        var scheduler = ((IDiffusionModel)model).CreateScheduler(karras ? sampler[..^"+karras".Length] : sampler, c => c with { UseKarrasSigmas = karras || c.UseKarrasSigmas });
         int classes = model.ClassNames.Count;
 
         var table = new StringBuilder();
