@@ -4,10 +4,13 @@
 #   memory       resident memory after 200 and 2,000 training steps (Diffuse.Bench train-memory)
 #   mnist        the demo's training (tiny, 2,000 steps of 64), timed, then 'eval' of 10,000 samples
 #   fashion      the same on Fashion-MNIST with the longer budget (3,000 steps), then 'eval'
+#   cond         a class-conditional MNIST model (tiny, --cond class --cond-drop 0.1; COND_STEPS, default 2,000), 'eval' at
+#                guidance 3 (COND_N samples, default 10,000) and the guidance sweep W = 0,1,2,3,5,7 (SWEEP_N per W, default
+#                1,000) into bench/results/guidance.md and guidance.png; dpmpp_2m_sde with Karras sigmas, 20 steps
 # Usage: bench/images.sh RUNS-FOLDER [stage ...]   (default: all stages, in that order; about 1.5 hours on 2 cores)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runs="${1:?usage: bench/images.sh RUNS-FOLDER [throughput|memory|mnist|fashion ...]}"; shift
+runs="${1:?usage: bench/images.sh RUNS-FOLDER [throughput|memory|mnist|fashion|cond ...]}"; shift
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(throughput memory mnist fashion)
 mkdir -p "$runs"
 "$root/diffuse" info >/dev/null   # builds once, outside the timings
@@ -28,6 +31,11 @@ for stage in "${stages[@]}"; do
     memory) bench train-memory 2000 16 ;;
     mnist) train_and_eval mnist 2000 ;;
     fashion) train_and_eval fashion-mnist 3000 ;;
+    cond)
+      "$bin" train --data mnist --preset tiny --cond class --cond-drop 0.1 --out "$runs/mnist-cond" --steps "${COND_STEPS:-2000}" --force 2>"$runs/mnist-cond.train.log"
+      "$bin" eval --model "$runs/mnist-cond" --n "${COND_N:-10000}" --guidance 3 --sampler dpmpp_2m_sde --karras --steps 20 \
+        --grid "$runs/mnist-cond-grid.png" 2>"$runs/mnist-cond.eval.log"
+      bench guidance "$runs/mnist-cond" "${SWEEP_N:-1000}" dpmpp_2m_sde+karras 20 "$root/bench/results" ;;
     *) echo "unknown stage '$stage'" >&2; exit 2 ;;
   esac
 done

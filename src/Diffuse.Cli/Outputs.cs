@@ -56,6 +56,8 @@ public static class Outputs
         output.WriteLine($"  mean confidence          {s.MeanConfidence,9:F4}   (classifier's top probability on the samples; real images: {r.Floor.MeanConfidence:F4})");
         output.WriteLine($"  class entropy            {s.ClassEntropy,9:F4}   nats (max ln {s.ClassCounts.Length} = {Math.Log(s.ClassCounts.Length):F4}; real images: {r.Floor.ClassEntropy:F4})");
         output.WriteLine($"  class histogram          {string.Join(" ", s.ClassCounts)}");
+        if (r.LabelAccuracy is { } accuracy)
+            output.WriteLine($"  label accuracy           {accuracy,9:P2}   (samples the classifier labels as the requested class; labels cycle through the classes)");
         output.WriteLine($"  classifier accuracy      {r.ClassifierAccuracy,9:P2}   (on {r.ClassifierValidationImages} held-out real images{(r.ClassifierFromCache ? "; cached classifier" : "")})");
     }
 

@@ -139,7 +139,19 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         });
 
     /// <summary>Samples with a progress bar.</summary>
-    public TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator)
+    public TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator) =>
+        Sample(model, n, generator, (scheduler, steps, progress) => model.Sample(n, scheduler, steps, generator, progress));
+
+    /// <summary>Samples an image model with a progress bar, with class labels and guidance when <paramref name="conditioning"/> is set.</summary>
+    public TorchSharp.torch.Tensor Sample(ImageModel model, long n, TorchSharp.torch.Generator generator, Guidance.Conditioning? conditioning)
+    {
+        if (conditioning is not null && Score is not null)
+            throw new UsageException($"class labels and guidance run with the schedulers; the score sampler '{Sampler}' draws unconditionally");
+        return Sample(model, n, generator, (scheduler, steps, progress) => model.Sample(n, scheduler, steps, generator, conditioning, progress));
+    }
+
+    TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator,
+        Func<IScheduler, int, IProgress<StepInfo>, TorchSharp.torch.Tensor> draw)
     {
         if (ScoreSettingsFor(model) is { } settings)
         {
@@ -155,7 +167,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
             throw new UsageException($"--steps {steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
         int total = (int)Math.Min(int.MaxValue, model.StepsFor(n, steps));
         return ProgressDisplay.Run($"sample {Sampler}", total, report =>
-            model.Sample(n, scheduler, steps, generator, new StepProgress(s => report(s.Step, $"t={s.Timestep:0.##}"))));
+            draw(scheduler, steps, new StepProgress(s => report(s.Step, $"t={s.Timestep:0.##}"))));
     }
 
     sealed class StepProgress(Action<StepInfo> report) : IProgress<StepInfo>

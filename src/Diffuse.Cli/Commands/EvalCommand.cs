@@ -38,6 +38,10 @@ public sealed class EvalCommand : ICommand
           --data-dir DIR       images: an existing copy of mnist / fashion-mnist
           --projections K      points: random directions of the SWD (default 512)
         {SamplerOptions.HelpText}
+          --guidance W         class-conditional models: the samples' labels cycle through the classes (balanced), drawn
+                               with classifier-free guidance W (default 1, see 'diffuse sample'); the report adds the label
+                               accuracy, the share of samples the classifier labels as the requested class
+          --guidance-rescale R as for 'diffuse sample' (default 0)
         {NllOptions.HelpText}
           --inpaint REGION     inpainting instead: cut lower | upper | left | right | center out of --n held-out images,
                                complete them with RePaint (--steps, --jump-length, --resample as 'diffuse inpaint'),
@@ -51,7 +55,7 @@ public sealed class EvalCommand : ICommand
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
             [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
@@ -63,7 +67,7 @@ public sealed class EvalCommand : ICommand
         NllOptions.RefuseWithoutNll(a);
         int n = a.Int("n", 10_000, 2, 10_000_000);
         if (config.IsImage) return EvalImages(a, modelDir, config, n, output);
-        foreach (var name in new[] { "data", "precision", "batch-size", "grid", "cache-dir", "data-dir" })
+        foreach (var name in new[] { "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "guidance", "guidance-rescale" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} applies to image models only");
         int projections = a.Int("projections", 512, 1, 100_000);
         var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultSampler));
@@ -79,11 +83,14 @@ public sealed class EvalCommand : ICommand
         string? grid = a.Get("grid");
         if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid must end in .png, got '{grid}'");
         var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
+        var guidance = GuidanceOptions.From(a, allowClass: false);
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
+        var conditioning = guidance.ForEval(model, n);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
-        var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output);
-        Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}");
+        var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output, conditioning);
+        string label = conditioning is null ? "" : $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
+        Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}{label}");
         return Cli.Ok;
     }
 
@@ -263,23 +270,29 @@ public sealed class EvalCommand : ICommand
     }
 
     /// <summary>Samples and scores an image model (shared with <c>demo</c>).</summary>
-    public static ImageEvalReport Evaluate(ImageModel model, string dataName, int n, SamplerOptions options, ImageLoadOptions load, string? grid, TextWriter output)
+    public static ImageEvalReport Evaluate(ImageModel model, string dataName, int n, SamplerOptions options, ImageLoadOptions load, string? grid, TextWriter output,
+        Guidance.Conditioning? conditioning = null)
     {
         var image = model.Image;
+        if (conditioning is not null && model.ClassNames.Count == 0)
+            throw new UsageException("--guidance needs a class-conditional model (train --cond class)");
         using var data = ImageDatasets.Load(dataName, load with { ImageSize = image.Height, Channels = image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
         var (classifier, validationImages) = ImageEvaluation.Classifier(data, cacheDir, line => Console.Error.WriteLine(line),
             new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, loss {p.TrainLoss:F4}, validation accuracy {p.ValidationAccuracy:P2} ({p.Elapsed.TotalSeconds:F0} s)")));
         using var _ = classifier.Classifier;
         using var generator = new torch.Generator((ulong)options.Seed);
-        using var samples = options.Sample(model, n, generator);
+        if (conditioning is not null && !data.ClassNames.SequenceEqual(model.ClassNames))
+            throw new UsageException($"'{data.Name}' has other classes than the model ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", model.ClassNames.Take(5))}...): the label accuracy needs the model's own data");
+        using var samples = options.Sample(model, n, generator, conditioning);
         if (grid is not null)
         {
             using var first = samples.narrow(0, 0, Math.Min(64, n));
             ImageGrid.WritePng(grid, first);
             output.WriteLine($"wrote the first {first.shape[0]} samples to {grid}");
         }
-        return ImageEvaluation.Score(classifier, validationImages, samples, data, options.Seed);
+        using var requested = conditioning is null ? null : torch.tensor(conditioning.Labels, torch.ScalarType.Int64);
+        return ImageEvaluation.Score(classifier, validationImages, samples, data, options.Seed, requested);
     }
 
     static SwdScores Score(PointModel model, SamplerOptions options, int n, int projections)

@@ -12,6 +12,7 @@ public sealed class SampleCommand : ICommand
         diffuse sample --model runs/mnist --n 64 --out grid.png [options]     (images: a grid)
         diffuse sample --model runs/mnist --n 1000 --out-dir samples/         (images: one PNG each)
         diffuse sample --model runs/moons --n 2000 --out samples.png          (points: over fresh data; or .csv)
+        diffuse sample --model runs/mnist-cond --class 7 --guidance 3 --out sevens.png   (class-conditional)
 
           --model DIR          a model folder written by 'diffuse train'
           --n N                number of samples (default 64 for images, 2000 for points)
@@ -20,12 +21,13 @@ public sealed class SampleCommand : ICommand
           --batch-size N       images sampled together (default {ImageModel.DefaultBatchSize})
           --precision P        images: fp32 | bf16, the network's arithmetic (default bf16)
         {SamplerOptions.HelpText}
+        {GuidanceOptions.HelpText}
           --force              overwrite --out if it exists
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", .. SamplerOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
         return config.IsImage ? SampleImages(a, modelDir, config, output) : SamplePoints(a, modelDir, config, output);
@@ -44,20 +46,39 @@ public sealed class SampleCommand : ICommand
         }
         int n = a.Int("n", 64, 1, 10_000_000);
         var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
+        var guidance = GuidanceOptions.From(a);
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
+        var conditioning = guidance.ForSample(model, n);
+        int? columns = null;
+        string what = "";
+        if (conditioning is not null)
+        {
+            // Without --class: ceil(n / K) of each class, one grid row per class.
+            if (guidance.Class is null)
+            {
+                columns = (int)Guidance.Conditioning.PerClass(n, model.ClassNames.Count);
+                what = $", one row per class ({columns} each)";
+            }
+            else
+            {
+                what = $", class {conditioning.Labels[0]} '{model.ClassNames[(int)conditioning.Labels[0]]}'";
+            }
+            n = conditioning.Labels.Length;
+            what += $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
+        }
         using var generator = new torch.Generator((ulong)options.Seed);
-        using var images = options.Sample(model, n, generator);
+        using var images = options.Sample(model, n, generator, conditioning);
         if (outFile is not null)
         {
-            ImageGrid.WritePng(outFile, images);
-            output.WriteLine($"wrote a grid of {n} images to {outFile} ({options.Label(model)}, {precision})");
+            ImageGrid.WritePng(outFile, images, columns);
+            output.WriteLine($"wrote a grid of {n} images to {outFile} ({options.Label(model)}, {precision}{what})");
         }
         else
         {
             Directory.CreateDirectory(outDir!);
             var written = ImageGrid.WriteEach(outDir!, images);
-            output.WriteLine($"wrote {written.Count} images to {outDir} ({options.Label(model)}, {precision})");
+            output.WriteLine($"wrote {written.Count} images to {outDir} ({options.Label(model)}, {precision}{what})");
         }
         return Cli.Ok;
     }
@@ -66,6 +87,8 @@ public sealed class SampleCommand : ICommand
     {
         if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
+        if (GuidanceOptions.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
+            throw new UsageException($"--{guidance} applies to class-conditional image models only");
         string outFile = a.Require("out");
         CheckOutFile(outFile, [".png", ".csv"], a.Has("force"));
         int n = a.Int("n", 2000, 1, 10_000_000);

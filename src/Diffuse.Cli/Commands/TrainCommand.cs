@@ -55,6 +55,11 @@ public sealed class TrainCommand : ICommand
           --vlb-weight X       lambda of the hybrid loss (default 0.001)
           --image-size N       resize images to N x N (default: 28 for MNIST-like data, 32 for folders)
           --channels C         1 (grayscale) or 3 (RGB) (default: the data's)
+          --cond KIND          none | class (default none): class trains a class-conditional U-Net on the data's labels
+                               (a learned label embedding plus a null label), for 'sample --class' and '--guidance'
+          --cond-drop P        with --cond class: the probability that a training label is replaced by the null label,
+                               so that the same network learns the unconditional model classifier-free guidance needs
+                               (default 0.1; Ho & Salimans 2021)
           --flip               random horizontal flips
           --crop-padding P     random crops after padding by P pixels (default 0)
           --val-fraction F     share of the images held out for the validation loss (default 0.05)
@@ -73,7 +78,7 @@ public sealed class TrainCommand : ICommand
          "timesteps", "prediction", "loss", "ema-decay", "timesteps-sampler", "sde", "beta-min", "beta-max", "sigma-min", "sigma-max"];
     static readonly string[] PointValues = ["hidden", "blocks"];
     static readonly string[] ImageValues =
-        ["preset", "dropout", "variance", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
+        ["preset", "dropout", "variance", "cond", "cond-drop", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
          "sample-every", "max-images", "data-dir", "cache-dir", "stop-at"];
     public static readonly string[] ValueNames = [.. CommonValues, .. PointValues];
 
@@ -277,8 +282,26 @@ public sealed class TrainCommand : ICommand
             CheckpointEvery = a.Int("checkpoint-every", ImageDefaults.CheckpointEvery, 0),
             ValidateEvery = a.Int("validate-every", ImageDefaults.ValidateEvery, 0),
             SampleEvery = a.Int("sample-every", ImageDefaults.SampleEvery, 0),
+            CondDrop = CondDrop(a),
         };
         return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training, Sde = Sde(a) };
+    }
+
+    /// <summary>--cond and --cond-drop: the label-dropout probability of a class-conditional run, null for an unconditional one.</summary>
+    static double? CondDrop(Args a)
+    {
+        switch (a.Get("cond") ?? "none")
+        {
+            case "none":
+                if (a.Get("cond-drop") is not null) throw new UsageException("--cond-drop applies to class-conditional training; add --cond class");
+                return null;
+            case "class":
+                double drop = a.Double("cond-drop", 0.1, 0);
+                if (drop > 1) throw new UsageException($"--cond-drop must be in [0, 1], got {drop}");
+                return drop;
+            case var other:
+                throw new UsageException($"--cond must be 'none' or 'class', got '{other}'");
+        }
     }
 
     /// <summary>Trains images with a progress bar; Ctrl-C writes a checkpoint and exits 130.</summary>

@@ -10,7 +10,8 @@ namespace Diffuse.Evaluation;
 /// small CNN trained on the dataset's real images, not of Inception-v3, so not comparable with
 /// published FIDs) of the samples against as many real images, the same between two disjoint real
 /// sets (the floor a perfect model would reach), the classifier's mean confidence and the entropy
-/// of its predicted-class histogram (mode coverage; at most ln K for K classes).
+/// of its predicted-class histogram (mode coverage; at most ln K for K classes), and for samples drawn with requested
+/// labels (a class-conditional model) the accuracy: the share the classifier labels as the requested class.
 /// </summary>
 public sealed record ImageEvalReport(
     string Dataset,
@@ -19,7 +20,8 @@ public sealed record ImageEvalReport(
     ImageQualityScores? SamplesAtFloorCount,
     double ClassifierAccuracy,
     long ClassifierValidationImages,
-    bool ClassifierFromCache);
+    bool ClassifierFromCache,
+    double? LabelAccuracy = null);
 
 public static class ImageEvaluation
 {
@@ -65,9 +67,15 @@ public static class ImageEvaluation
     /// Scores <paramref name="generated"/> ([N, C, H, W] in [-1, 1]) against N real images drawn
     /// from <paramref name="data"/>, beside the real-vs-real floor at min(N, real/2) images.
     /// </summary>
-    public static ImageEvalReport Score(CachedClassifier classifier, long validationImages, Tensor generated, ImageDataset data, long seed)
+    /// <param name="requestedLabels">The class each sample was drawn for ([N] int64), or null for unconditional samples.</param>
+    public static ImageEvalReport Score(CachedClassifier classifier, long validationImages, Tensor generated, ImageDataset data, long seed,
+        Tensor? requestedLabels = null)
     {
         long n = generated.shape[0];
+        if (requestedLabels is not null && (requestedLabels.dim() != 1 || requestedLabels.shape[0] != n))
+            throw new DiffuseException($"{n} samples need {n} requested labels, got [{string.Join(", ", requestedLabels.shape)}]");
+        if (requestedLabels is not null && data.ClassNames.Count != classifier.Classifier.Config.Classes)
+            throw new DiffuseException($"'{data.Name}' has {data.ClassNames.Count} classes but its classifier {classifier.Classifier.Config.Classes}");
         if (n < 2) throw new DiffuseException("the quality score needs at least 2 generated images");
         if (data.Count < 4) throw new DiffuseException($"'{data.Name}' has too few images ({data.Count}) for a quality score");
         using var scope = NewDisposeScope();
@@ -87,6 +95,7 @@ public static class ImageEvaluation
             var second = real.index_select(0, order.narrow(0, data.Count - floorCount, floorCount));
             atFloor = ImageQuality.Measure(c, generated.narrow(0, 0, floorCount), second);
         }
-        return new ImageEvalReport(data.Name, samples, floor, atFloor, classifier.ValidationAccuracy, validationImages, classifier.FromCache);
+        double? accuracy = requestedLabels is null ? null : ImageQuality.LabelAccuracy(c, generated, requestedLabels);
+        return new ImageEvalReport(data.Name, samples, floor, atFloor, classifier.ValidationAccuracy, validationImages, classifier.FromCache, accuracy);
     }
 }

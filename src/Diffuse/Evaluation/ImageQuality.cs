@@ -58,6 +58,19 @@ public static class ImageQuality
         return Measure(classifier, first, second, batchSize);
     }
 
+    /// <summary>
+    /// The share of <paramref name="images"/> [N, C, H, W] in [-1, 1] whose predicted class (the classifier's argmax) is
+    /// the requested one in <paramref name="labels"/> [N] (int64): how often a class-conditional model draws what it is asked for.
+    /// </summary>
+    public static double LabelAccuracy(FeatureClassifier classifier, Tensor images, Tensor labels, int batchSize = 256)
+    {
+        if (labels.dim() != 1 || labels.shape[0] != images.shape[0])
+            throw new DiffuseException($"{images.shape[0]} images need {images.shape[0]} labels, got [{string.Join(", ", labels.shape)}]");
+        using var scope = NewDisposeScope();
+        var predicted = Embed(classifier, images, batchSize).Probabilities.argmax(1);
+        return predicted.eq(labels.to(ScalarType.Int64)).to(ScalarType.Float64).mean().item<double>();
+    }
+
     /// <summary>How many of <paramref name="predictedClasses"/> [N] (int64) fall in each of the <paramref name="classes"/> classes.</summary>
     public static int[] ClassHistogram(Tensor predictedClasses, int classes)
     {

@@ -12,7 +12,7 @@ namespace Diffuse.Models;
 /// <c>4 BaseChannels</c>, plus a learned class embedding when <see cref="UNetConfig.NumClasses"/> is
 /// set, and conditions every residual block.
 /// </summary>
-public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>
+public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditional
 {
     private readonly SinusoidalEmbedding time_proj;
     private readonly Sequential time_embedding;
@@ -25,6 +25,8 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>
     private readonly Conv2d conv_out;
 
     public UNetConfig Config { get; }
+
+    public int? NumClasses => Config.NumClasses;
 
     public UNet2D(UNetConfig config) : base(nameof(UNet2D))
     {
@@ -118,7 +120,6 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>
         Initialization.Zero(conv_out);
     }
 
-    /// <summary>The number of trainable parameters.</summary>
     /// <summary>Makes every dropout layer draw its masks from <paramref name="generator"/> (null: libtorch's default generator).</summary>
     public void SetDropoutGenerator(Generator? generator)
     {
@@ -126,5 +127,6 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>
             if (module is GeneratorDropout dropout) dropout.Generator = generator;
     }
 
+    /// <summary>The number of trainable parameters.</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 }

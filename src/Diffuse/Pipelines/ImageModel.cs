@@ -1,3 +1,4 @@
+using Diffuse.Guidance;
 using Diffuse.IO;
 using Diffuse.Models;
 using Diffuse.Sampling;
@@ -74,13 +75,47 @@ public sealed class ImageModel : IDiffusionModel
     /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time;
     /// each batch draws its noise from <paramref name="generator"/> in turn.
     /// </summary>
-    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null) =>
+        Sample(n, scheduler, steps, generator, null, progress);
+
+    /// <summary>The class names of a class-conditional model (label order); empty for an unconditional one.</summary>
+    public IReadOnlyList<string> ClassNames => IsConditional ? Image.ClassNames : [];
+
+    /// <summary>True when the U-Net takes class labels (trained with <c>--cond class</c>).</summary>
+    public bool IsConditional => Config.Unet!.NumClasses is not null;
+
+    /// <summary>
+    /// As <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>, for a class-conditional model
+    /// with one label per sample and classifier-free guidance (<see cref="ClassifierFreeGuidance"/>); null
+    /// <paramref name="conditioning"/> samples as an unconditional model does (the null label, on a conditional model).
+    /// The noise is drawn as without conditioning, so the same seed gives the same starting noise at every guidance scale.
+    /// </summary>
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, Conditioning? conditioning, IProgress<StepInfo>? progress = null)
     {
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
+        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (conditioning is not null)
+        {
+            if (Config.Unet!.NumClasses is not int classes)
+                throw new DiffuseException("the model is unconditional; class labels and guidance need a model trained with --cond class");
+            conditioning.Validate(classes, n);
+        }
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
-        Func<Tensor, Tensor, Tensor> denoise = dropVariance ? (x, t) => Denoise(x, t).narrow(1, 0, Image.Channels) : Denoise;
-        return InBatches(n, steps, progress, (shape, batchProgress) => SamplingLoop.Run(denoise, scheduler, steps, shape, generator, batchProgress));
+        Func<Tensor, Tensor, Tensor> Denoiser(long start, long size)
+        {
+            Func<Tensor, Tensor, Tensor> denoise = Denoise;
+            if (conditioning is not null)
+            {
+                var labels = tensor(conditioning.Labels.AsSpan((int)start, (int)size).ToArray(), ScalarType.Int64);
+                denoise = ClassifierFreeGuidance.Wrap(Denoise, labels, Config.Unet!.NumClasses!.Value,
+                    conditioning.GuidanceScale, conditioning.GuidanceRescale, Image.Channels);
+            }
+            if (!dropVariance) return denoise;
+            return (x, t) => denoise(x, t).narrow(1, 0, Image.Channels);
+        }
+        return InBatches(n, steps, progress, (start, shape, batchProgress) =>
+            SamplingLoop.Run(Denoiser(start, shape[0]), scheduler, steps, shape, generator, batchProgress));
     }
 
     public long ScoreStepsFor(long n, ScoreSamplerSettings settings) => Batches(n) * (ScoreSamplers.PlannedEvaluations(settings) ?? 1000);
@@ -94,7 +129,7 @@ public sealed class ImageModel : IDiffusionModel
         settings.Validate();
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
-        var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (shape, batchProgress) =>
+        var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (_, shape, batchProgress) =>
         {
             var reporter = batchProgress is null ? null : new ScoreProgress(batchProgress);
             var result = ScoreSamplers.Run(view.Sde, view.Score, shape, generator, settings, reporter);
@@ -104,8 +139,8 @@ public sealed class ImageModel : IDiffusionModel
         return new ScoreSample(images, evaluations);
     }
 
-    /// <summary>Runs <paramref name="draw"/> on each batch's shape and joins the batches, clamped to [-1, 1].</summary>
-    Tensor InBatches(long n, int stepsPerBatch, IProgress<StepInfo>? progress, Func<long[], IProgress<StepInfo>?, Tensor> draw)
+    /// <summary>Runs <paramref name="draw"/> on each batch (its first index and shape) and joins the batches, clamped to [-1, 1].</summary>
+    Tensor InBatches(long n, int stepsPerBatch, IProgress<StepInfo>? progress, Func<long, long[], IProgress<StepInfo>?, Tensor> draw)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         long batches = Batches(n);
@@ -119,7 +154,7 @@ public sealed class ImageModel : IDiffusionModel
                 int done = (int)Math.Min(int.MaxValue, b * stepsPerBatch);
                 var batchProgress = progress is null ? null : new Offset(progress, done, total);
                 using var scope = NewDisposeScope();
-                var x = draw([size, Image.Channels, Image.Height, Image.Width], batchProgress);
+                var x = draw(b * BatchSize, [size, Image.Channels, Image.Height, Image.Width], batchProgress);
                 parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
             }
             return parts.Count == 1 ? parts[0].alias() : cat(parts, 0);
@@ -133,6 +168,9 @@ public sealed class ImageModel : IDiffusionModel
     /// <summary>The U-Net in its precision, float32 in and out; a learned variance's channels included.</summary>
     public Tensor Denoise(Tensor x, Tensor t) =>
         Precision == ScalarType.Float32 ? Network.forward(x, t) : Network.forward(x.to(Precision), t).to(ScalarType.Float32);
+
+    Tensor Denoise(Tensor x, Tensor t, Tensor labels) =>
+        Precision == ScalarType.Float32 ? Network.Forward(x, t, labels) : Network.Forward(x.to(Precision), t, labels).to(ScalarType.Float32);
 
     sealed class Offset(IProgress<StepInfo> inner, int done, int total) : IProgress<StepInfo>
     {

@@ -68,6 +68,10 @@ public sealed record ModelConfig
             var image = Data.Image ?? throw new DiffuseException("a U-Net model needs image data ('image' under 'data')");
             if (Unet.InChannels != image.Channels || Unet.ImageSize != image.Height || Unet.ImageSize != image.Width)
                 throw new DiffuseException($"the U-Net takes {Unet.InChannels}x{Unet.ImageSize}x{Unet.ImageSize} images but the data has {image.Channels}x{image.Height}x{image.Width}");
+            if (Training.CondDrop is not null && Unet.NumClasses is null)
+                throw new DiffuseException("cond_drop applies to class-conditional models (num_classes set) only");
+            if (Unet.NumClasses is { } classes && classes != image.ClassNames.Length)
+                throw new DiffuseException($"the U-Net has {classes} classes but the data names {image.ClassNames.Length}");
             // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).
             int outChannels = learned ? 2 * Unet.InChannels : Unet.InChannels;
             if (Unet.OutChannels != outChannels)
@@ -80,6 +84,8 @@ public sealed record ModelConfig
     {
         Sde!.Validate();
         if (learned) throw new DiffuseException($"an SDE model learns no variances; variance_type {Json.Name(Scheduler.VarianceType)} does not apply");
+        if (Unet?.NumClasses is not null)
+            throw new DiffuseException("class conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond class");
         if (Training.Loss == Process.LossWeighting.Hybrid) throw new DiffuseException("an SDE model is trained by score matching; the hybrid loss does not apply");
         if (Training.TimestepSampler == Process.TimestepSampling.LossAware)
             throw new DiffuseException("an SDE model draws continuous times; the loss-aware timestep sampler does not apply");

@@ -30,6 +30,13 @@ public sealed record TrainingSpec
     /// <summary>How training draws its timesteps (uniform is not written, so older configs keep their fingerprint).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public TimestepSampling TimestepSampler { get; init; }
+    /// <summary>
+    /// The probability p_uncond with which a class-conditional run replaces each label by the null label (Ho &amp; Salimans
+    /// 2021, Algorithm 1), so that the network also learns the unconditional model that classifier-free guidance needs;
+    /// null for an unconditional run (not written, so older configs keep their fingerprint).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? CondDrop { get; init; }
     public double EmaDecay { get; init; } = 0.995;
     public double GradClip { get; init; } = 1.0;
     /// <summary>Random horizontal flips of training images.</summary>
@@ -60,6 +67,7 @@ public sealed record TrainingSpec
             throw new DiffuseException($"vlb_weight applies to the hybrid loss only, not {IO.Json.Name(Loss)}");
         if (VlbWeight is { } weight && !(weight >= 0 && double.IsFinite(weight)))
             throw new DiffuseException($"--vlb-weight must be a number of at least 0, got {weight}");
+        if (CondDrop is { } drop && !(drop >= 0 && drop <= 1)) throw new DiffuseException($"--cond-drop must be in [0, 1], got {drop}");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new DiffuseException($"--ema-decay must be in [0, 1), got {EmaDecay}");
         if (!(GradClip > 0)) throw new DiffuseException($"gradient clip must be positive, got {GradClip}");
         if (CropPadding < 0) throw new DiffuseException($"--crop-padding must be at least 0, got {CropPadding}");

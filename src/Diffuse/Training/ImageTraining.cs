@@ -102,6 +102,13 @@ public static class ImageTraining
         if (!options.Resume)
         {
             var unet = config.Unet!.ForImages(dataset.Channels, dataset.Height);
+            if (config.Training.CondDrop is not null)
+            {
+                // A class-conditional run (train --cond class): one embedding row per class, plus the null label.
+                if (!dataset.IsLabelled)
+                    throw new DiffuseException($"'{options.Data}' has no class labels; --cond class needs labelled data (mnist, fashion-mnist, or a folder with one sub-folder per class)");
+                unet = unet with { NumClasses = dataset.ClassNames.Count };
+            }
             var image = new ImageSpec
             {
                 Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
@@ -157,6 +164,18 @@ public static class ImageTraining
             return augmentation.Apply(images, g);
         };
 
+        // Label dropout draws from the run's generator (after the augmentation, before t and the noise), so a seed
+        // fixes it and a resume continues it.
+        LabelledBatchSource labelled = (micro, size, g) =>
+        {
+            var batch = train.Batch(order.Batch(micro, size));
+            var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
+            if (!augmentation.IsIdentity) batch.Images.Dispose();
+            using var labels = batch.Labels;
+            return (images, Guidance.LabelDropout.Apply(labels, config.Unet!.NumClasses!.Value, spec.CondDrop ?? 0, g));
+        };
+        bool conditional = config.Unet!.NumClasses is not null;
+
         var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
@@ -171,7 +190,7 @@ public static class ImageTraining
                 double loss;
                 try
                 {
-                    loss = trainer.TrainStep(batches, generator);
+                    loss = conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
                 }
                 catch (DiffuseException e)
                 {
@@ -272,8 +291,11 @@ public static class ImageTraining
                 using var inner = NewDisposeScope();
                 long size = Math.Min(batchSize, n - start);
                 var indices = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
-                var x0 = validation.Batch(indices).Images;
-                var loss = trainer.Objective.EvaluationLoss(model.forward, x0, g).mean();
+                var batch = validation.Batch(indices);
+                var x0 = batch.Images;
+                // A class-conditional model is scored on its conditional prediction (no label dropout).
+                Func<Tensor, Tensor, Tensor> forward = config.Unet!.NumClasses is null ? model.forward : (x, t) => ((UNet2D)model).Forward(x, t, batch.Labels);
+                var loss = trainer.Objective.EvaluationLoss(forward, x0, g).mean();
                 sum += loss.item<float>() * size;
             }
             LastValidationLoss = sum / n;
@@ -288,19 +310,26 @@ public static class ImageTraining
         public string WriteGrid()
         {
             using var g = new Generator((ulong)spec.Seed);
-            using var images = config.Sde is { } sde ? SdeGrid(sde, g) : DdimGrid(g);
+            int? columns = null;
+            Tensor images;
+            if (config.Sde is { } sde) images = SdeGrid(sde, g);
+            else (images, columns) = DdimGrid(g);
+            using var _ = images;
             string path = Path.Combine(dir, SamplesFolder, $"step-{trainer.Step:D6}.png");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            ImageGrid.WritePng(path, images);
+            ImageGrid.WritePng(path, images, columns);
             return path;
         }
 
-        Tensor DdimGrid(Generator g)
+        /// <summary>DDIM samples; a class-conditional model draws one row per class (no guidance), the grid's columns.</summary>
+        (Tensor Images, int? Columns) DdimGrid(Generator g)
         {
             var model = ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir);
             var scheduler = Schedulers.Create("ddim", config.Scheduler);
             int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
-            return model.Sample(options.GridImages, scheduler, steps, g);
+            var conditioning = model.IsConditional ? Guidance.Conditioning.ClassRows(options.GridImages, model.ClassNames.Count) : null;
+            int? columns = conditioning is null ? null : (int)Guidance.Conditioning.PerClass(options.GridImages, model.ClassNames.Count);
+            return (model.Sample(conditioning?.Labels.Length ?? options.GridImages, scheduler, steps, g, conditioning), columns);
         }
 
         Tensor SdeGrid(SdeSpec sde, Generator g)

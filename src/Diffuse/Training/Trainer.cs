@@ -13,6 +13,12 @@ namespace Diffuse.Training;
 public delegate Tensor BatchSource(long microBatch, int size, Generator generator);
 
 /// <summary>
+/// A <see cref="BatchSource"/> for a class-conditional model: the images and their labels [B] (int64 in
+/// [0, NumClasses], the null label included), with any label dropout already drawn from <paramref name="generator"/>.
+/// </summary>
+public delegate (Tensor Images, Tensor Labels) LabelledBatchSource(long microBatch, int size, Generator generator);
+
+/// <summary>
 /// Trains a denoiser by the denoising objective of Ho et al. 2020 (Algorithm 1): draw x_0 from the
 /// data, t (uniformly or loss-aware), noise, and regress the model's output on the target of its prediction type
 /// (or the hybrid loss of learned variances, or denoising score matching of an SDE model; see <see cref="TrainingObjective"/>),
@@ -52,7 +58,26 @@ public sealed class Trainer : IDisposable
     /// One optimizer step over <see cref="TrainingSpec.GradientAccumulation"/> micro-batches; returns
     /// the mean loss. A non-finite loss throws a <see cref="DiffuseException"/> before the weights change.
     /// </summary>
-    public double TrainStep(BatchSource nextBatch, Generator generator)
+    public double TrainStep(BatchSource nextBatch, Generator generator) =>
+        TrainStep(micro => Objective.Loss(model.forward, nextBatch(micro, spec.MicroBatchSize, generator), generator));
+
+    /// <summary>
+    /// One optimizer step of a class-conditional model (the trainer's model must be <see cref="Models.IClassConditional"/>):
+    /// the network sees each micro-batch's labels; otherwise as <see cref="TrainStep(BatchSource, Generator)"/>.
+    /// </summary>
+    public double TrainStep(LabelledBatchSource nextBatch, Generator generator)
+    {
+        var conditional = model as Models.IClassConditional;
+        if (conditional?.NumClasses is null) throw new DiffuseException("labelled batches need a class-conditional network (num_classes set)");
+        return TrainStep(micro =>
+        {
+            var (x0, labels) = nextBatch(micro, spec.MicroBatchSize, generator);
+            return Objective.Loss((x, t) => conditional.Forward(x, t, labels), x0, generator);
+        });
+    }
+
+    // lossOf(micro) runs inside the micro-batch's dispose scope.
+    double TrainStep(Func<long, Tensor> lossOf)
     {
         model.train();
         double lr = LearningRate.At(spec.LrSchedule, Step, spec.Steps, spec.WarmupSteps, spec.LearningRate);
@@ -63,8 +88,7 @@ public sealed class Trainer : IDisposable
         for (int micro = 0; micro < accumulation; micro++)
         {
             using var scope = NewDisposeScope();
-            var x0 = nextBatch((long)Step * accumulation + micro, spec.MicroBatchSize, generator);
-            var loss = Objective.Loss(model.forward, x0, generator);
+            var loss = lossOf((long)Step * accumulation + micro);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new DiffuseException($"training stopped: the loss became {value} at step {Step + 1}; lower --lr or check the data");
