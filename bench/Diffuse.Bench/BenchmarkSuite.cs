@@ -16,14 +16,15 @@ namespace Diffuse.Bench;
 /// overhead; the peak resident memory. Prints markdown tables and writes suite.md, suite.json and
 /// configs/&lt;preset&gt;.json (for the PyTorch peer, bench/peer/) to the output folder.
 /// Usage: suite OUT [--threads N] [--repeats N] [--presets tiny,small] [--batches 64] [--precisions fp32,bf16]
-///        [--train-steps N] [--sample-steps N]
+///        [--train-steps N] [--sample-steps N] [--configs-only]
+/// (--configs-only: write configs/ and presets.json, the parameter and FLOP counts, and stop).
 /// </summary>
 public static class BenchmarkSuite
 {
-    sealed record Options(string Output, int? Threads, int Repeats, string[] Presets, int[] Batches, string[] Precisions, int TrainSteps, int SampleSteps);
+    sealed record Options(string Output, int? Threads, int Repeats, string[] Presets, int[] Batches, string[] Precisions, int TrainSteps, int SampleSteps, bool ConfigsOnly = false);
 
     public sealed record Peak(string Op, string Precision, string Shape, double Gflop, double Seconds, double GflopPerSecond);
-    public sealed record PresetInfo(string Preset, long Parameters, double ForwardGflopPerImage, double ConvolutionGflopPerImage, double AttentionGflopPerImage, double LinearGflopPerImage);
+    public sealed record PresetInfo(string Preset, long Parameters, long ForwardFlopsPerImage, double ForwardGflopPerImage, double ConvolutionGflopPerImage, double AttentionGflopPerImage, double LinearGflopPerImage);
     public sealed record Row(string Preset, string Precision, int Batch, double ForwardSeconds, double ForwardGflopPerSecond,
         double ConvPeakFraction, double MatmulPeakFraction, double? TrainImagesPerSecond, double SampleImagesPerSecond, int SampleSteps);
     public sealed record Overhead(string Preset, string Precision, int Batch, double ForwardSeconds, double MinimalWorkSeconds, double BatchOneSeconds,
@@ -55,18 +56,27 @@ public static class BenchmarkSuite
         Directory.CreateDirectory(Path.Combine(o.Output, "configs"));
         Console.WriteLine($"threads {torch.get_num_threads()}, repeats {o.Repeats}, presets {string.Join(",", o.Presets)}, batches {string.Join(",", o.Batches)}");
 
-        var peaks = MeasurePeaks(o);
         var presets = new List<PresetInfo>();
-        var rows = new List<Row>();
-        var overhead = new List<Overhead>();
         foreach (string name in o.Presets)
         {
             var config = UNetConfig.Preset(name);
             File.WriteAllText(Path.Combine(o.Output, "configs", $"{name}.json"), JsonSerializer.Serialize(config, Json.Options));
             var perImage = FlopCount.UNet2D(config, 1);
-            using (var probe = new UNet2D(config))
-                presets.Add(new PresetInfo(name, probe.ParameterCount(), perImage.Total / 1e9, perImage.Of(FlopKind.Convolution) / 1e9,
-                    perImage.Of(FlopKind.AttentionMatmul) / 1e9, perImage.Of(FlopKind.Linear) / 1e9));
+            using var probe = new UNet2D(config);
+            presets.Add(new PresetInfo(name, probe.ParameterCount(), perImage.Total, perImage.Total / 1e9, perImage.Of(FlopKind.Convolution) / 1e9,
+                perImage.Of(FlopKind.AttentionMatmul) / 1e9, perImage.Of(FlopKind.Linear) / 1e9));
+            Console.WriteLine($"{name}: {probe.ParameterCount():N0} parameters, {perImage.Total:N0} forward FLOPs per image");
+        }
+        File.WriteAllText(Path.Combine(o.Output, "presets.json"), JsonSerializer.Serialize(presets, Json.Options));
+        if (o.ConfigsOnly) return 0;
+
+        var peaks = MeasurePeaks(o);
+        var rows = new List<Row>();
+        var overhead = new List<Overhead>();
+        foreach (string name in o.Presets)
+        {
+            var config = UNetConfig.Preset(name);
+            var perImage = FlopCount.UNet2D(config, 1);
             foreach (string precision in o.Precisions)
             {
                 var dtype = DType(precision);
@@ -213,11 +223,16 @@ public static class BenchmarkSuite
     static Options Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
-            throw new DiffuseException("suite needs an output folder first: suite OUT [--threads N] [--repeats N] [--presets tiny,small] [--batches 64] [--precisions fp32,bf16] [--train-steps N] [--sample-steps N]");
+            throw new DiffuseException("suite needs an output folder first: suite OUT [--threads N] [--repeats N] [--presets tiny,small] [--batches 64] [--precisions fp32,bf16] [--train-steps N] [--sample-steps N] [--configs-only]");
         var o = new Options(args[0], null, 3, ["tiny", "small"], [64], ["fp32", "bf16"], 5, 10);
         for (int i = 1; i < args.Length; i++)
         {
             string option = args[i];
+            if (option == "--configs-only")
+            {
+                o = o with { ConfigsOnly = true };
+                continue;
+            }
             if (i + 1 >= args.Length) throw new DiffuseException($"{option} needs a value");
             string value = args[++i];
             o = option switch
@@ -229,7 +244,7 @@ public static class BenchmarkSuite
                 "--batches" => o with { Batches = List(value).Select(b => Positive(option, b)).ToArray() },
                 "--presets" => o with { Presets = List(value).Select(p => { UNetConfig.Preset(p); return p.ToLowerInvariant(); }).ToArray() },
                 "--precisions" => o with { Precisions = List(value).Select(p => p is "fp32" or "bf16" ? p : throw new DiffuseException($"--precisions takes fp32 and bf16, got '{p}'")).ToArray() },
-                _ => throw new DiffuseException($"unknown option '{option}'; expected --threads, --repeats, --presets, --batches, --precisions, --train-steps or --sample-steps"),
+                _ => throw new DiffuseException($"unknown option '{option}'; expected --threads, --repeats, --presets, --batches, --precisions, --train-steps, --sample-steps or --configs-only"),
             };
         }
         return o;

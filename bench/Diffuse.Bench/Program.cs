@@ -7,6 +7,6 @@ if (args.Length >= 1 && args[0] == "suite") return BenchmarkSuite.Run(args[1..])
 if (args.Length >= 1 && args[0] == "train-memory") return TrainingMemory.Run(args[1..]);
 Console.Error.WriteLine("usage: Diffuse.Bench nfe [out-dir [sampler ...]]    (the exact-score NFE study of every sampler, or of those named)");
 Console.Error.WriteLine("       Diffuse.Bench throughput [preset] [train-batch] [sample-batch] [ddim-steps]   (U-Net images/s)");
-Console.Error.WriteLine("       Diffuse.Bench suite OUT [--threads N] [--repeats N] [--presets tiny,small] [--batches 64] [--precisions fp32,bf16] [--train-steps N] [--sample-steps N]   (peaks, U-Net GFLOP/s, images/s, overhead, memory; markdown + JSON)");
+Console.Error.WriteLine("       Diffuse.Bench suite OUT [--threads N] [--repeats N] [--presets tiny,small] [--batches 64] [--precisions fp32,bf16] [--train-steps N] [--sample-steps N] [--configs-only]   (peaks, U-Net GFLOP/s, images/s, overhead, memory; markdown + JSON)");
 Console.Error.WriteLine("       Diffuse.Bench train-memory [steps] [batch]          (resident memory after 200 and after all training steps)");
 return 2;
