@@ -69,6 +69,17 @@ public class FlopCountTests
     }
 
     [Theory]
+    [InlineData("tiny", 328_307_712L)]
+    [InlineData("small", 2_209_356_800L)]
+    [InlineData("ddpm-cifar10", 12_443_713_536L)]
+    public void PresetsCostWhatForwardHooksOnThePyTorchPeerMeasure(string preset, long flopsPerImage)
+    {
+        // bench/peer/unet.py's forward_flops counts the executed Conv2d and Linear layers by forward hooks
+        // (output shapes from a real pass) and the attention products from the tensors: an independent count.
+        Assert.Equal(flopsPerImage, FlopCount.UNet2D(UNetConfig.Preset(preset), 1).Total);
+    }
+
+    [Theory]
     [InlineData("tiny")]
     [InlineData("small")]
     public void ScalesLinearlyWithBatchAndQuadraticallyWithImageSide(string preset)
