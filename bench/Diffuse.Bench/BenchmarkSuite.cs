@@ -56,17 +56,7 @@ public static class BenchmarkSuite
         Directory.CreateDirectory(Path.Combine(o.Output, "configs"));
         Console.WriteLine($"threads {torch.get_num_threads()}, repeats {o.Repeats}, presets {string.Join(",", o.Presets)}, batches {string.Join(",", o.Batches)}");
 
-        var presets = new List<PresetInfo>();
-        foreach (string name in o.Presets)
-        {
-            var config = UNetConfig.Preset(name);
-            File.WriteAllText(Path.Combine(o.Output, "configs", $"{name}.json"), JsonSerializer.Serialize(config, Json.Options));
-            var perImage = FlopCount.UNet2D(config, 1);
-            using var probe = new UNet2D(config);
-            presets.Add(new PresetInfo(name, probe.ParameterCount(), perImage.Total, perImage.Total / 1e9, perImage.Of(FlopKind.Convolution) / 1e9,
-                perImage.Of(FlopKind.AttentionMatmul) / 1e9, perImage.Of(FlopKind.Linear) / 1e9));
-            Console.WriteLine($"{name}: {probe.ParameterCount():N0} parameters, {perImage.Total:N0} forward FLOPs per image");
-        }
+        var presets = o.Presets.Select(name => Describe(name, o.Output)).ToList();
         File.WriteAllText(Path.Combine(o.Output, "presets.json"), JsonSerializer.Serialize(presets, Json.Options));
         if (o.ConfigsOnly) return 0;
 
@@ -74,28 +64,11 @@ public static class BenchmarkSuite
         var rows = new List<Row>();
         var overhead = new List<Overhead>();
         foreach (string name in o.Presets)
-        {
-            var config = UNetConfig.Preset(name);
-            var perImage = FlopCount.UNet2D(config, 1);
             foreach (string precision in o.Precisions)
             {
-                var dtype = DType(precision);
-                double convPeak = peaks.Where(p => p.Op == "conv3x3" && p.Precision == precision).Max(p => p.GflopPerSecond);
-                double matmulPeak = peaks.Where(p => p.Op == "matmul" && p.Precision == precision).Max(p => p.GflopPerSecond);
-                foreach (int batch in o.Batches)
-                {
-                    double forward = ForwardSeconds(config, batch, dtype, o.Repeats);
-                    double gflops = perImage.Total * (double)batch / forward / 1e9;
-                    double? train = precision == "fp32" ? UNetThroughput.TrainImagesPerSecond(config, batch, o.TrainSteps) : null;
-                    double sample = UNetThroughput.SampleImagesPerSecond(config, batch, o.SampleSteps, dtype);
-                    var row = new Row(name, precision, batch, forward, gflops, gflops / convPeak, gflops / matmulPeak, train, sample, o.SampleSteps);
-                    rows.Add(row);
-                    Console.WriteLine($"{name} {precision} batch {batch}: forward {forward * 1e3:F1} ms, {gflops:F1} GFLOP/s ({row.ConvPeakFraction:P0} of the conv peak), " +
-                        $"train {(train is double t ? $"{t:F1}" : "n/a")} images/s, sample {sample:F2} images/s");
-                }
-                overhead.Add(MeasureOverhead(name, config, precision, o));
+                rows.AddRange(o.Batches.Select(batch => MeasureRow(name, precision, batch, peaks, o)));
+                overhead.Add(MeasureOverhead(name, UNetConfig.Preset(name), precision, o));
             }
-        }
         var report = new Report(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), torch.get_num_threads(), o.Repeats,
             o.TrainSteps, o.SampleSteps, typeof(torch).Assembly.GetName().Version?.ToString() ?? "?", peaks, presets, rows, overhead, PeakResidentBytes(), Notes);
         string markdown = Markdown(report);
@@ -105,6 +78,34 @@ public static class BenchmarkSuite
         File.WriteAllText(Path.Combine(o.Output, "suite.json"), JsonSerializer.Serialize(report, Json.Options));
         Console.WriteLine($"wrote {Path.Combine(o.Output, "suite.md")}, suite.json and configs/");
         return 0;
+    }
+
+    /// <summary>Writes configs/&lt;preset&gt;.json (the peer's input) and counts the preset's parameters and FLOPs.</summary>
+    static PresetInfo Describe(string name, string output)
+    {
+        var config = UNetConfig.Preset(name);
+        File.WriteAllText(Path.Combine(output, "configs", $"{name}.json"), JsonSerializer.Serialize(config, Json.Options));
+        var perImage = FlopCount.UNet2D(config, 1);
+        using var probe = new UNet2D(config);
+        Console.WriteLine($"{name}: {probe.ParameterCount():N0} parameters, {perImage.Total:N0} forward FLOPs per image");
+        return new PresetInfo(name, probe.ParameterCount(), perImage.Total, perImage.Total / 1e9, perImage.Of(FlopKind.Convolution) / 1e9,
+            perImage.Of(FlopKind.AttentionMatmul) / 1e9, perImage.Of(FlopKind.Linear) / 1e9);
+    }
+
+    static Row MeasureRow(string name, string precision, int batch, List<Peak> peaks, Options o)
+    {
+        var config = UNetConfig.Preset(name);
+        var dtype = DType(precision);
+        double convPeak = peaks.Where(p => p.Op == "conv3x3" && p.Precision == precision).Max(p => p.GflopPerSecond);
+        double matmulPeak = peaks.Where(p => p.Op == "matmul" && p.Precision == precision).Max(p => p.GflopPerSecond);
+        double forward = ForwardSeconds(config, batch, dtype, o.Repeats);
+        double gflops = FlopCount.UNet2D(config, batch).Total / forward / 1e9;
+        double? train = precision == "fp32" ? UNetThroughput.TrainImagesPerSecond(config, batch, o.TrainSteps) : null;
+        double sample = UNetThroughput.SampleImagesPerSecond(config, batch, o.SampleSteps, dtype);
+        var row = new Row(name, precision, batch, forward, gflops, gflops / convPeak, gflops / matmulPeak, train, sample, o.SampleSteps);
+        Console.WriteLine($"{name} {precision} batch {batch}: forward {forward * 1e3:F1} ms, {gflops:F1} GFLOP/s ({row.ConvPeakFraction:P0} of the conv peak), " +
+            $"train {(train is double t ? $"{t:F1}" : "n/a")} images/s, sample {sample:F2} images/s");
+        return row;
     }
 
     static List<Peak> MeasurePeaks(Options o)
