@@ -1,12 +1,14 @@
 using Diffuse.Bench;
 
-// Benchmarks whose figures go into the README. Usage: dotnet run --project bench/Diffuse.Bench -c Release -- nfe|throughput ...
+// Benchmarks whose figures go into the README. Usage: dotnet run --project bench/Diffuse.Bench -c Release -- nfe|throughput|suite|train-memory ...
 if (args.Length >= 1 && args[0] == "nfe") return NfeStudy.Run(args.Length > 1 ? args[1] : "bench/results", args.Skip(2).ToArray());
 if (args.Length >= 1 && args[0] == "throughput") return UNetThroughput.Run(args[1..]);
 if (args.Length >= 1 && args[0] == "guidance") return GuidanceSweep.Run(args[1..]);
+if (args.Length >= 1 && args[0] == "suite") return BenchmarkSuite.Run(args[1..]);
 if (args.Length >= 1 && args[0] == "train-memory") return TrainingMemory.Run(args[1..]);
 Console.Error.WriteLine("usage: Diffuse.Bench nfe [out-dir [sampler ...]]    (the exact-score NFE study of every sampler, or of those named)");
 Console.Error.WriteLine("       Diffuse.Bench throughput [preset] [train-batch] [sample-batch] [ddim-steps]   (U-Net images/s)");
 Console.Error.WriteLine("       Diffuse.Bench guidance MODEL-DIR [n] [sampler] [steps] [out-dir] [W ...]   (classifier-free guidance sweep: accuracy, FCD, entropy)");
+Console.Error.WriteLine("       Diffuse.Bench suite OUT [--threads N] [--repeats N] [--presets tiny,small] [--batches 64] [--precisions fp32,bf16] [--train-steps N] [--sample-steps N] [--configs-only]   (peaks, U-Net GFLOP/s, images/s, overhead, memory; markdown + JSON)");
 Console.Error.WriteLine("       Diffuse.Bench train-memory [steps] [batch]          (resident memory after 200 and after all training steps)");
 return 2;

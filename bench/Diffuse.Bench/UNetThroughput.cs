@@ -23,40 +23,54 @@ public static class UNetThroughput
         int trainBatch = args.Length > 1 ? int.Parse(args[1]) : 64;
         int sampleBatch = args.Length > 2 ? int.Parse(args[2]) : 250;
         int ddimSteps = args.Length > 3 ? int.Parse(args[3]) : 50;
+        var dtype = args.Length > 4 && args[4] == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var config = UNetConfig.Preset(preset);
         Console.WriteLine($"threads {torch.get_num_threads()}, preset {preset}");
+        const int steps = 10;
+        double trainRate = TrainImagesPerSecond(config, trainBatch, steps);
+        Console.WriteLine($"train: {trainRate:F1} images/s (batch {trainBatch}, {trainBatch / trainRate:F2} s/step)");
+        double sampleRate = SampleImagesPerSecond(config, sampleBatch, ddimSteps, dtype);
+        Console.WriteLine($"sample: {sampleRate:F2} images/s (DDIM {ddimSteps} steps, batch {sampleBatch}, {dtype}, {sampleBatch / sampleRate / ddimSteps:F2} s/step)");
+        return 0;
+    }
+
+    /// <summary>Images/s of <see cref="Trainer.TrainStep"/> (AdamW, gradient clipping, EMA) on random images, after one warm-up step.</summary>
+    public static double TrainImagesPerSecond(UNetConfig config, int batch, int steps)
+    {
         using var g = new Generator(0);
         using var model = new UNet2D(config);
         using var shadow = new UNet2D(config);
         model.ResetParameters(g);
-        Console.WriteLine($"parameters {model.ParameterCount():N0}");
-        var schedulerConfig = new SchedulerConfig();
-        var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(schedulerConfig), PredictionType.Epsilon);
-        var spec = new TrainingSpec { Steps = 1000, BatchSize = trainBatch, LearningRate = 1e-3 };
+        var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(new SchedulerConfig()), PredictionType.Epsilon);
+        var spec = new TrainingSpec { Steps = 1000, BatchSize = batch, LearningRate = 1e-3 };
         using var trainer = new Trainer(model, new Ema(model, shadow, 0.999), diffusion, spec);
-        var shape = new long[] { trainBatch, config.InChannels, config.ImageSize, config.ImageSize };
+        var shape = new long[] { batch, config.InChannels, config.ImageSize, config.ImageSize };
         BatchSource batches = (m, n, gen) => rand(shape, generator: gen) * 2 - 1;
         trainer.TrainStep(batches, g); // warm-up
-        const int steps = 10;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) trainer.TrainStep(batches, g);
-        double trainRate = steps * trainBatch / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"train: {trainRate:F1} images/s (batch {trainBatch}, {clock.Elapsed.TotalSeconds / steps:F2} s/step)");
+        return steps * batch / clock.Elapsed.TotalSeconds;
+    }
 
+    /// <summary>
+    /// Images/s of the DDIM loop of <paramref name="ddimSteps"/> network calls on a batch, with the
+    /// network in <paramref name="dtype"/> and the scheduler in float32, after one warm-up forward pass.
+    /// </summary>
+    public static double SampleImagesPerSecond(UNetConfig config, int batch, int ddimSteps, ScalarType dtype)
+    {
+        using var g = new Generator(0);
+        using var model = new UNet2D(config);
+        model.ResetParameters(g);
         model.eval();
-        bool bf16 = args.Length > 4 && args[4] == "bf16";
-        if (bf16) model.to(ScalarType.BFloat16);
-        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        var scheduler = Schedulers.Create("ddim", schedulerConfig);
+        if (dtype != ScalarType.Float32) model.to(dtype);
+        var scheduler = Schedulers.Create("ddim", new SchedulerConfig());
         using (no_grad())
         {
-            using var warm = model.forward(randn(sampleBatch, config.InChannels, config.ImageSize, config.ImageSize).to(dtype), zeros(sampleBatch, ScalarType.Int64));
+            using var warm = model.forward(randn(batch, config.InChannels, config.ImageSize, config.ImageSize).to(dtype), zeros(batch, ScalarType.Int64));
         }
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         using var x = SamplingLoop.Run((xt, t) => model.forward(xt.to(dtype), t).to(ScalarType.Float32), scheduler, ddimSteps,
-            [sampleBatch, config.InChannels, config.ImageSize, config.ImageSize], g);
-        double sampleRate = sampleBatch / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"sample: {sampleRate:F2} images/s (DDIM {ddimSteps} steps, batch {sampleBatch}, {dtype}, {clock.Elapsed.TotalSeconds / ddimSteps:F2} s/step)");
-        return 0;
+            [batch, config.InChannels, config.ImageSize, config.ImageSize], g);
+        return batch / clock.Elapsed.TotalSeconds;
     }
 }
