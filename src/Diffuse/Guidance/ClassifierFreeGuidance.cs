@@ -42,19 +42,24 @@ public static class ClassifierFreeGuidance
     /// learned variance) are the conditional output's.
     /// </summary>
     public static Func<Tensor, Tensor, Tensor> Wrap(Func<Tensor, Tensor, Tensor, Tensor> network, Tensor labels, long nullLabel,
+        double scale, double rescale, int predictionChannels) =>
+        Wrap(network, labels, full_like(labels, nullLabel), scale, rescale, predictionChannels);
+
+    /// <summary>
+    /// As the label version, for any condition batched along dimension 0: <paramref name="condition"/> [B, ...] (class
+    /// labels, or a text model's prompt tokens [B, L]) and the unconditional input <paramref name="nullCondition"/> of
+    /// the same shape (null labels, or the empty prompt's tokens).
+    /// </summary>
+    public static Func<Tensor, Tensor, Tensor> Wrap(Func<Tensor, Tensor, Tensor, Tensor> network, Tensor condition, Tensor nullCondition,
         double scale, double rescale, int predictionChannels)
     {
-        if (scale == 1) return (x, t) => network(x, t, labels);
-        if (scale == 0 && rescale == 0) return (x, t) =>
-        {
-            using var nulls = full_like(labels, nullLabel);
-            return network(x, t, nulls);
-        };
+        if (scale == 1) return (x, t) => network(x, t, condition);
+        if (scale == 0 && rescale == 0) return (x, t) => network(x, t, nullCondition);
         return (x, t) =>
         {
             using var scope = NewDisposeScope();
             long b = x.shape[0];
-            var output = network(cat([x, x], 0), cat([t, t], 0), cat([labels, full_like(labels, nullLabel)], 0));
+            var output = network(cat([x, x], 0), cat([t, t], 0), cat([condition, nullCondition], 0));
             var conditional = output.narrow(0, 0, b);
             var unconditional = output.narrow(0, b, b);
             var c = conditional.narrow(1, 0, predictionChannels);

@@ -10,13 +10,17 @@ namespace Diffuse.Models;
 /// or float) to an output [B, OutChannels, H, W] (noise, x_0 or v, depending on the prediction type).
 /// The timestep's sinusoidal embedding of <c>BaseChannels</c> passes through a two-layer MLP to
 /// <c>4 BaseChannels</c>, plus a learned class embedding when <see cref="UNetConfig.NumClasses"/> is
-/// set, and conditions every residual block.
+/// set, and conditions every residual block. A text-conditional U-Net (<see cref="UNetConfig.TextEncoder"/> set) encodes
+/// prompt token ids with its <see cref="TextEncoder"/>: the token states feed a <see cref="CrossAttentionBlock"/> after
+/// each self-attention block, and the [CLS] state, projected, joins the timestep embedding.
 /// </summary>
 public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditional
 {
     private readonly SinusoidalEmbedding time_proj;
     private readonly Sequential time_embedding;
     private readonly Embedding? class_embedding;
+    private readonly TextEncoder? text_encoder;
+    private readonly Linear? text_proj;
     private readonly Conv2d conv_in;
     private readonly ModuleList<UNetDownBlock> down_blocks = new();
     private readonly UNetMidBlock mid_block;
@@ -37,6 +41,11 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         time_embedding = nn.Sequential(
             ("linear_1", nn.Linear(config.BaseChannels, temb)), ("act", nn.SiLU()), ("linear_2", nn.Linear(temb, temb)));
         if (config.NumClasses is int classes) class_embedding = nn.Embedding(classes + 1, temb);
+        if (config.TextEncoder is { } text)
+        {
+            text_encoder = new TextEncoder(text);
+            text_proj = nn.Linear(text.Width, temb);
+        }
         conv_in = nn.Conv2d(config.InChannels, config.BaseChannels, 3, padding: 1);
 
         var skipChannels = new Stack<int>([config.BaseChannels]);
@@ -60,14 +69,29 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         Initialization.Zero(conv_out);
     }
 
-    /// <summary>The unconditional output (the null label when the model has classes).</summary>
+    /// <summary>The unconditional output (the null label when the model has classes, the empty prompt when it has text).</summary>
     public override Tensor forward(Tensor x, Tensor t) => Forward(x, t, null);
+
+    /// <summary>True when the U-Net takes prompt token ids (<see cref="UNetConfig.TextEncoder"/> set).</summary>
+    public bool IsTextConditional => text_encoder is not null;
 
     /// <summary>
     /// The output for class labels [B] (int64 in [0, NumClasses]; NumClasses is the null label);
     /// null labels mean the null label, and labels are an error for an unconditional model.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels)
+    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels) => Run(x, t, classLabels, null);
+
+    /// <summary>
+    /// The output of a text-conditional U-Net for prompt token ids [B, L] (int64, from <see cref="Text.WordTokenizer"/>:
+    /// [CLS], words, [PAD]s); null tokens mean the empty prompt (the unconditional branch).
+    /// </summary>
+    public Tensor ForwardText(Tensor x, Tensor t, Tensor? tokens)
+    {
+        if (text_encoder is null) throw new DiffuseException("prompt tokens were given, but the U-Net has no text encoder (train --cond text)");
+        return Run(x, t, null, tokens);
+    }
+
+    Tensor Run(Tensor x, Tensor t, Tensor? classLabels, Tensor? tokens)
     {
         int s = Config.ImageSize;
         if (x.dim() != 4 || x.shape[1] != Config.InChannels || x.shape[2] != s || x.shape[3] != s)
@@ -81,14 +105,38 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
             temb = temb + class_embedding.forward(ClassIndices(classLabels, b, x.device));
         else if (classLabels is not null)
             throw new DiffuseException("class labels were given, but the U-Net is unconditional (num_classes is null)");
+        TextContext? context = null;
+        if (text_encoder is not null)
+        {
+            context = text_encoder.forward(TextTokens(tokens, b, x.device));
+            temb = temb + text_proj!.forward(context.Hidden.select(1, 0));
+        }
 
         var skips = new Stack<Tensor>();
         var h = conv_in.forward(x);
         skips.Push(h);
-        foreach (var down in down_blocks) h = down.Forward(h, temb, skips);
-        h = mid_block.forward(h, temb);
-        foreach (var up in up_blocks) h = up.Forward(h, temb, skips);
+        foreach (var down in down_blocks) h = down.Forward(h, temb, skips, context);
+        h = mid_block.Forward(h, temb, context);
+        foreach (var up in up_blocks) h = up.Forward(h, temb, skips, context);
         return conv_out.forward(nn.functional.silu(conv_norm_out.forward(h))).MoveToOuterDisposeScope();
+    }
+
+    Tensor TextTokens(Tensor? tokens, long b, Device device)
+    {
+        var text = Config.TextEncoder!;
+        if (tokens is null)
+        {
+            var empty = zeros([b, text.MaxLength], ScalarType.Int64, device);
+            empty[.., 0] = Text.WordTokenizer.ClsId;
+            return empty;
+        }
+        if (tokens.dim() != 2 || tokens.shape[0] != b)
+            throw new DiffuseException($"U-Net expects prompt tokens of shape [{b}, L], got [{string.Join(", ", tokens.shape)}]");
+        var ids = tokens.to(ScalarType.Int64, device);
+        long lo = ids.min().item<long>(), hi = ids.max().item<long>();
+        if (lo < 0 || hi >= text.VocabSize)
+            throw new DiffuseException($"prompt token ids must lie in [0, {text.VocabSize - 1}], got values in [{lo}, {hi}]");
+        return ids;
     }
 
     Tensor ClassIndices(Tensor? labels, long b, Device device)
@@ -116,6 +164,7 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         {
             if (m is ResBlock res) res.ZeroOutput();
             else if (m is AttentionBlock attention) attention.ZeroOutput();
+            else if (m is CrossAttentionBlock cross) cross.ZeroOutput();
         }
         Initialization.Zero(conv_out);
     }

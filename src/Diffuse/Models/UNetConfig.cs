@@ -33,6 +33,13 @@ public sealed record UNetConfig
     /// <summary>Number of classes for class conditioning; label <c>NumClasses</c> is the null label. Null: unconditional.</summary>
     public int? NumClasses { get; init; }
     public int GroupNormGroups { get; init; } = 32;
+    /// <summary>
+    /// The text encoder of a text-conditional U-Net (its token states feed a cross-attention block after each attention
+    /// block, and its [CLS] state joins the timestep embedding); null for unconditional and class-conditional U-Nets
+    /// (not written, so their config.json and fingerprints stay as they were).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TextEncoderConfig? TextEncoder { get; init; }
     /// <summary>Downsample by a stride-2 3×3 conv and follow nearest upsampling with a 3×3 conv; false: average pooling and plain nearest upsampling.</summary>
     public bool ResamplingWithConv { get; init; } = true;
 
@@ -120,6 +127,9 @@ public sealed record UNetConfig
         if (NumClasses is < 1) throw new DiffuseException($"model num_classes must be at least 1 or null (unconditional), got {NumClasses}");
         if (GroupNormGroups < 1) throw new DiffuseException($"model group_norm_groups must be at least 1, got {GroupNormGroups}");
         if (NumHeads < 1) throw new DiffuseException($"model num_heads must be at least 1, got {NumHeads}");
+        if (TextEncoder is not null && NumClasses is not null)
+            throw new DiffuseException("a U-Net is conditioned on classes (num_classes) or on text (text_encoder), not both");
+        TextEncoder?.Validate();
 
         int levels = ChannelMult.Length, factor = 1 << (levels - 1);
         if (ImageSize < factor || ImageSize % factor != 0)

@@ -14,6 +14,7 @@ public sealed class UNetDownBlock : nn.Module
     private readonly ModuleList<ResBlock> resnets = new();
     private readonly ModuleList<AttentionBlock> attentions = new();
     private readonly ModuleList<Downsample> downsamplers = new();
+    private readonly ModuleList<CrossAttentionBlock> cross_attentions = new();
 
     /// <summary>Channels of each skip tensor this level pushes, in push order.</summary>
     public IReadOnlyList<int> SkipChannels { get; }
@@ -27,6 +28,7 @@ public sealed class UNetDownBlock : nn.Module
         {
             resnets.Add(new ResBlock(i == 0 ? inChannels : channels, channels, config.TimeEmbedDim, config.GroupNormGroups, config.Dropout, config.ScaleShift));
             if (attend) attentions.Add(new AttentionBlock(channels, config.NumHeads, config.GroupNormGroups));
+            if (attend && config.TextEncoder is { } text) cross_attentions.Add(new CrossAttentionBlock(channels, text.Width, config.NumHeads, config.GroupNormGroups));
             skips.Add(channels);
         }
         if (level < config.ChannelMult.Length - 1)
@@ -38,13 +40,17 @@ public sealed class UNetDownBlock : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>Runs the level on <paramref name="h"/>, pushing each block's output onto <paramref name="skips"/>.</summary>
-    public Tensor Forward(Tensor h, Tensor temb, Stack<Tensor> skips)
+    /// <summary>
+    /// Runs the level on <paramref name="h"/>, pushing each block's output onto <paramref name="skips"/>; a text-conditional
+    /// level attends to <paramref name="context"/> after each self-attention.
+    /// </summary>
+    public Tensor Forward(Tensor h, Tensor temb, Stack<Tensor> skips, TextContext? context = null)
     {
         for (int i = 0; i < resnets.Count; i++)
         {
             h = resnets[i].forward(h, temb);
             if (attentions.Count > 0) h = attentions[i].forward(h);
+            if (cross_attentions.Count > 0) h = cross_attentions[i].forward(h, context!);
             skips.Push(h);
         }
         foreach (var down in downsamplers)

@@ -118,6 +118,42 @@ public sealed class ImageModel : IDiffusionModel
             SamplingLoop.Run(Denoiser(start, shape[0]), scheduler, steps, shape, generator, batchProgress));
     }
 
+    /// <summary>True when the U-Net takes prompts (trained with <c>--cond text</c>).</summary>
+    public bool IsTextConditional => Config.Unet!.TextEncoder is not null;
+
+    /// <summary>The tokenizer of a text-conditional model (its vocabulary is in config.json); null for other models.</summary>
+    public Text.WordTokenizer? Tokenizer => tokenizer ??= Config.Unet!.TextEncoder is { } text ? new Text.WordTokenizer(text.Vocabulary, text.MaxLength) : null;
+
+    private Text.WordTokenizer? tokenizer;
+
+    /// <summary>
+    /// As <see cref="Sample(long, IScheduler, int, Generator, Conditioning?, IProgress{StepInfo}?)"/>, for a text-conditional
+    /// model with one prompt per sample and classifier-free guidance against the empty prompt (one doubled forward pass).
+    /// Unknown words become [UNK]; the empty prompt samples the unconditional model.
+    /// </summary>
+    public Tensor SampleText(long n, IScheduler scheduler, int steps, Generator generator, TextConditioning text, IProgress<StepInfo>? progress = null)
+    {
+        if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
+        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        var words = Tokenizer ?? throw new DiffuseException($"'{Directory}' has no text conditioning; prompts need a model trained with --cond text");
+        text.Validate(n);
+        bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
+        return InBatches(n, steps, progress, (start, shape, batchProgress) =>
+        {
+            long size = shape[0];
+            var ids = text.Prompts.Skip((int)start).Take((int)size).SelectMany(words.Encode).ToArray();
+            var tokens = tensor(ids, [size, words.MaxLength], ScalarType.Int64);
+            var empty = tensor(words.Encode(""), ScalarType.Int64).unsqueeze(0).expand(size, -1).contiguous();
+            Func<Tensor, Tensor, Tensor> denoise = ClassifierFreeGuidance.Wrap(DenoiseText, tokens, empty,
+                text.GuidanceScale, text.GuidanceRescale, Image.Channels);
+            if (dropVariance) { var guided = denoise; denoise = (x, t) => guided(x, t).narrow(1, 0, Image.Channels); }
+            return SamplingLoop.Run(denoise, scheduler, steps, shape, generator, batchProgress);
+        });
+    }
+
+    Tensor DenoiseText(Tensor x, Tensor t, Tensor tokens) =>
+        Precision == ScalarType.Float32 ? Network.ForwardText(x, t, tokens) : Network.ForwardText(x.to(Precision), t, tokens).to(ScalarType.Float32);
+
     public long ScoreStepsFor(long n, ScoreSamplerSettings settings) => Batches(n) * (ScoreSamplers.PlannedEvaluations(settings) ?? 1000);
 
     /// <summary>

@@ -68,8 +68,10 @@ public sealed record ModelConfig
             var image = Data.Image ?? throw new DiffuseException("a U-Net model needs image data ('image' under 'data')");
             if (Unet.InChannels != image.Channels || Unet.ImageSize != image.Height || Unet.ImageSize != image.Width)
                 throw new DiffuseException($"the U-Net takes {Unet.InChannels}x{Unet.ImageSize}x{Unet.ImageSize} images but the data has {image.Channels}x{image.Height}x{image.Width}");
-            if (Training.CondDrop is not null && Unet.NumClasses is null)
+            if (Training.CondDrop is not null && Unet.NumClasses is null && Unet.TextEncoder is null)
                 throw new DiffuseException("cond_drop applies to class-conditional models (num_classes set) only");
+            if (Unet.TextEncoder is not null && image.ClassNames.Length == 0)
+                throw new DiffuseException("a text-conditional U-Net needs the class names its captions were made from ('class_names' under 'data.image')");
             if (Unet.NumClasses is { } classes && classes != image.ClassNames.Length)
                 throw new DiffuseException($"the U-Net has {classes} classes but the data names {image.ClassNames.Length}");
             // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).
@@ -86,6 +88,8 @@ public sealed record ModelConfig
         if (learned) throw new DiffuseException($"an SDE model learns no variances; variance_type {Json.Name(Scheduler.VarianceType)} does not apply");
         if (Unet?.NumClasses is not null)
             throw new DiffuseException("class conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond class");
+        if (Unet?.TextEncoder is not null)
+            throw new DiffuseException("text conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond text");
         if (Training.Loss == Process.LossWeighting.Hybrid) throw new DiffuseException("an SDE model is trained by score matching; the hybrid loss does not apply");
         if (Training.TimestepSampler == Process.TimestepSampling.LossAware)
             throw new DiffuseException("an SDE model draws continuous times; the loss-aware timestep sampler does not apply");

@@ -102,7 +102,15 @@ public static class ImageTraining
         if (!options.Resume)
         {
             var unet = config.Unet!.ForImages(dataset.Channels, dataset.Height);
-            if (config.Training.CondDrop is not null)
+            if (unet.TextEncoder is { } text)
+            {
+                // A text-conditional run (train --cond text): the tokenizer's vocabulary is the words of the captions.
+                if (!dataset.IsLabelled)
+                    throw new DiffuseException($"'{options.Data}' has no class labels; --cond text builds its captions from class names (mnist, fashion-mnist, or a folder with one sub-folder per class)");
+                var tokenizer = Text.WordTokenizer.Build(Text.CaptionTemplates.For(dataset.ClassNames).SelectMany(c => c), text.MaxLength);
+                unet = unet with { TextEncoder = text with { Vocabulary = tokenizer.Vocabulary.ToArray() } };
+            }
+            else if (config.Training.CondDrop is not null)
             {
                 // A class-conditional run (train --cond class): one embedding row per class, plus the null label.
                 if (!dataset.IsLabelled)
@@ -131,6 +139,7 @@ public static class ImageTraining
         }
 
         var spec = config.Training;
+        using var captions = Captions(config);
         using var network = new UNet2D(config.Unet!);
         using var shadow = new UNet2D(config.Unet!);
         using var generator = new Generator((ulong)spec.Seed);
@@ -175,8 +184,17 @@ public static class ImageTraining
             return (images, Guidance.LabelDropout.Apply(labels, config.Unet!.NumClasses!.Value, spec.CondDrop ?? 0, g));
         };
         bool conditional = config.Unet!.NumClasses is not null;
+        // Caption draws too come from the run's generator (after the augmentation, before t and the noise).
+        LabelledBatchSource captioned = (micro, size, g) =>
+        {
+            var batch = train.Batch(order.Batch(micro, size));
+            var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
+            if (!augmentation.IsIdentity) batch.Images.Dispose();
+            using var labels = batch.Labels;
+            return (images, captions!.Draw(labels, spec.CondDrop ?? 0, g));
+        };
 
-        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log);
+        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log, captions);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
         int tailCount = 0, tailStart = end - Math.Max(1, (end - startStep) / 10);
@@ -190,7 +208,8 @@ public static class ImageTraining
                 double loss;
                 try
                 {
-                    loss = conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
+                    loss = captions is not null ? trainer.TrainStep(captioned, generator, network.ForwardText)
+                        : conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
                 }
                 catch (DiffuseException e)
                 {
@@ -217,6 +236,20 @@ public static class ImageTraining
         }
     }
 
+    /// <summary>
+    /// The caption templates of a text-conditional run, tokenized by the vocabulary in its config; null for other runs. A
+    /// vocabulary that the templates no longer give (a config from another version of them) is refused.
+    /// </summary>
+    static Text.CaptionTable? Captions(ModelConfig config)
+    {
+        if (config.Unet!.TextEncoder is not { } text) return null;
+        var templates = Text.CaptionTemplates.For(config.Data.Image!.ClassNames);
+        var tokenizer = new Text.WordTokenizer(text.Vocabulary, text.MaxLength);
+        if (!Text.WordTokenizer.Build(templates.SelectMany(c => c), text.MaxLength).Vocabulary.SequenceEqual(tokenizer.Vocabulary))
+            throw new DiffuseException("the run's vocabulary differs from the words of its caption templates; it cannot be resumed by this version");
+        return new Text.CaptionTable(tokenizer, templates);
+    }
+
     /// <summary>Temporary files a killed process left behind (AtomicFile names them .NAME.tmp-GUID); the files they were to replace are intact.</summary>
     static void RemoveStaleTemporaries(string dir)
     {
@@ -227,7 +260,7 @@ public static class ImageTraining
 
     /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
     sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint,
-        ImageDataset validation, ImageTrainingOptions options, Action<string> log) : IDisposable
+        ImageDataset validation, ImageTrainingOptions options, Action<string> log, Text.CaptionTable? captions) : IDisposable
     {
         private readonly TrainingSpec spec = config.Training;
         private TorchSharp.Modules.SummaryWriter? writer;
@@ -294,7 +327,10 @@ public static class ImageTraining
                 var batch = validation.Batch(indices);
                 var x0 = batch.Images;
                 // A class-conditional model is scored on its conditional prediction (no label dropout).
-                Func<Tensor, Tensor, Tensor> forward = config.Unet!.NumClasses is null ? model.forward : (x, t) => ((UNet2D)model).Forward(x, t, batch.Labels);
+                // A text-conditional model on each label's first caption.
+                Func<Tensor, Tensor, Tensor> forward = config.Unet!.NumClasses is not null ? (x, t) => ((UNet2D)model).Forward(x, t, batch.Labels)
+                    : captions is not null ? (x, t) => ((UNet2D)model).ForwardText(x, t, captions.Fixed(batch.Labels))
+                    : model.forward;
                 var loss = trainer.Objective.EvaluationLoss(forward, x0, g).mean();
                 sum += loss.item<float>() * size;
             }
@@ -327,6 +363,13 @@ public static class ImageTraining
             var model = ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir);
             var scheduler = Schedulers.Create("ddim", config.Scheduler);
             int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
+            if (captions is not null)
+            {
+                // A text-conditional model draws one row per class, prompted by the class's first caption.
+                int perClass = (int)Guidance.Conditioning.PerClass(options.GridImages, captions.Classes);
+                var prompts = Text.CaptionTemplates.For(config.Data.Image!.ClassNames).Select(c => c[0]).ToArray();
+                return (model.SampleText(perClass * prompts.Length, scheduler, steps, g, Guidance.TextConditioning.Rows(prompts, perClass)), perClass);
+            }
             var conditioning = model.IsConditional ? Guidance.Conditioning.ClassRows(options.GridImages, model.ClassNames.Count) : null;
             int? columns = conditioning is null ? null : (int)Guidance.Conditioning.PerClass(options.GridImages, model.ClassNames.Count);
             return (model.Sample(conditioning?.Labels.Length ?? options.GridImages, scheduler, steps, g, conditioning), columns);

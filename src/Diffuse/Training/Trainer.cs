@@ -69,12 +69,19 @@ public sealed class Trainer : IDisposable
     {
         var conditional = model as Models.IClassConditional;
         if (conditional?.NumClasses is null) throw new DiffuseException("labelled batches need a class-conditional network (num_classes set)");
-        return TrainStep(micro =>
-        {
-            var (x0, labels) = nextBatch(micro, spec.MicroBatchSize, generator);
-            return Objective.Loss((x, t) => conditional.Forward(x, t, labels), x0, generator);
-        });
+        return TrainStep(nextBatch, generator, conditional.Forward);
     }
+
+    /// <summary>
+    /// One optimizer step of a conditional model whose batches carry a condition beside the images (class labels, or a
+    /// text model's prompt tokens): <paramref name="network"/> (x_t, t, condition) is the trainer's model seen with it.
+    /// </summary>
+    public double TrainStep(LabelledBatchSource nextBatch, Generator generator, Func<Tensor, Tensor, Tensor, Tensor> network) =>
+        TrainStep(micro =>
+        {
+            var (x0, condition) = nextBatch(micro, spec.MicroBatchSize, generator);
+            return Objective.Loss((x, t) => network(x, t, condition), x0, generator);
+        });
 
     // lossOf(micro) runs inside the micro-batch's dispose scope.
     double TrainStep(Func<long, Tensor> lossOf)

@@ -1,0 +1,40 @@
+using System.Text.Json.Serialization;
+
+namespace Diffuse.Models;
+
+/// <summary>
+/// The text encoder of a text-conditional U-Net ("text_encoder" under "unet" in config.json): a small pre-norm transformer
+/// (Vaswani et al. 2017, with the pre-LayerNorm of Xiong et al. 2020, arXiv:2002.04745) over the word ids of
+/// <see cref="Text.WordTokenizer"/>, trained from scratch with the denoiser. The vocabulary is the tokenizer's, in id order
+/// (special tokens first), so a model folder carries its tokenizer.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record TextEncoderConfig
+{
+    /// <summary>The tokenizer's words in id order: [PAD], [UNK], [CLS], then the words of the training captions.</summary>
+    public string[] Vocabulary { get; init; } = [.. Text.WordTokenizer.SpecialTokens];
+    /// <summary>Tokens per prompt, the leading [CLS] included; longer prompts are cut.</summary>
+    public int MaxLength { get; init; } = 16;
+    /// <summary>The transformer's width (the cross-attention keys' and values' input size).</summary>
+    public int Width { get; init; } = 64;
+    public int Layers { get; init; } = 2;
+    public int Heads { get; init; } = 4;
+
+    [JsonIgnore] public int VocabSize => Vocabulary.Length;
+
+    /// <summary>Throws a one-line error for values no encoder can be built from.</summary>
+    public void Validate()
+    {
+        if (Vocabulary is null || Vocabulary.Length < Text.WordTokenizer.SpecialTokens.Count)
+            throw new DiffuseException($"model text_encoder vocabulary must start with the special tokens {string.Join(" ", Text.WordTokenizer.SpecialTokens)}");
+        for (int i = 0; i < Text.WordTokenizer.SpecialTokens.Count; i++)
+            if (Vocabulary[i] != Text.WordTokenizer.SpecialTokens[i])
+                throw new DiffuseException($"model text_encoder vocabulary entry {i} must be {Text.WordTokenizer.SpecialTokens[i]}, got '{Vocabulary[i]}'");
+        if (Vocabulary.Distinct(StringComparer.Ordinal).Count() != Vocabulary.Length)
+            throw new DiffuseException("model text_encoder vocabulary holds a word twice");
+        if (MaxLength < 2) throw new DiffuseException($"model text_encoder max_length must be at least 2 ([CLS] and one word), got {MaxLength}");
+        if (Width < 1 || Heads < 1 || Width % Heads != 0)
+            throw new DiffuseException($"model text_encoder heads {Heads} must divide its width {Width}");
+        if (Layers < 1) throw new DiffuseException($"model text_encoder layers must be at least 1, got {Layers}");
+    }
+}
