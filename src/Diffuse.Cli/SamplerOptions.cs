@@ -150,6 +150,14 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         return Sample(model, n, generator, (scheduler, steps, progress) => model.Sample(n, scheduler, steps, generator, conditioning, progress));
     }
 
+    /// <summary>Samples a text-conditional image model with a progress bar, one prompt per sample.</summary>
+    public TorchSharp.torch.Tensor SampleText(ImageModel model, long n, TorchSharp.torch.Generator generator, Guidance.TextConditioning text)
+    {
+        if (Score is not null)
+            throw new UsageException($"prompts and guidance run with the schedulers; the score sampler '{Sampler}' draws unconditionally");
+        return Sample(model, n, generator, (scheduler, steps, progress) => model.SampleText(n, scheduler, steps, generator, text, progress));
+    }
+
     TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator,
         Func<IScheduler, int, IProgress<StepInfo>, TorchSharp.torch.Tensor> draw)
     {

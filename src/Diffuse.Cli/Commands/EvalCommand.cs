@@ -15,6 +15,7 @@ public sealed class EvalCommand : ICommand
     public string Help => $"""
         diffuse eval --model runs/mnist [--n 10000] [options]      (images)
         diffuse eval --model runs/moons [--n 10000] [options]      (2-D points)
+        diffuse eval --model runs/mnist-text --n 1000 --guidance 3 [--prompts FILE]   (text-conditional: label accuracy per prompt)
         diffuse eval --model runs/mnist --nll [--nll-images 100] [options]   (images: likelihoods)
         diffuse eval --model runs/8g --nll [--nll-points 1000] [options]     (points: likelihoods)
         diffuse eval --model runs/mnist --inpaint lower [--n 1000] [--steps 250 --jump-length 10 --resample 10]
@@ -42,6 +43,7 @@ public sealed class EvalCommand : ICommand
                                with classifier-free guidance W (default 1, see 'diffuse sample'); the report adds the label
                                accuracy, the share of samples the classifier labels as the requested class
           --guidance-rescale R as for 'diffuse sample' (default 0)
+        {PromptOptions.EvalHelpText}
         {NllOptions.HelpText}
           --inpaint REGION     inpainting instead: cut lower | upper | left | right | center out of --n held-out images,
                                complete them with RePaint (--steps, --jump-length, --resample as 'diffuse inpaint'),
@@ -55,7 +57,7 @@ public sealed class EvalCommand : ICommand
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "prompts", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
             [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
@@ -67,7 +69,7 @@ public sealed class EvalCommand : ICommand
         NllOptions.RefuseWithoutNll(a);
         int n = a.Int("n", 10_000, 2, 10_000_000);
         if (config.IsImage) return EvalImages(a, modelDir, config, n, output);
-        foreach (var name in new[] { "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "guidance", "guidance-rescale" })
+        foreach (var name in new[] { "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "guidance", "guidance-rescale", "prompts" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} applies to image models only");
         int projections = a.Int("projections", 512, 1, 100_000);
         var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultSampler));
@@ -86,11 +88,45 @@ public sealed class EvalCommand : ICommand
         var guidance = GuidanceOptions.From(a, allowClass: false);
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
-        var conditioning = guidance.ForEval(model, n);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
+        PromptOptions.Check(a, model, "prompts");
+        if (model.IsTextConditional) return EvalText(a, model, n, options, guidance, precision, load, grid, output);
+        var conditioning = guidance.ForEval(model, n);
         var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output, conditioning);
         string label = conditioning is null ? "" : $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
         Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}{label}");
+        return Cli.Ok;
+    }
+
+    /// <summary>
+    /// A text-conditional model: ceil(n / P) samples of each of the P labelled prompts, the usual scores, and the label
+    /// accuracy of each prompt and over all.
+    /// </summary>
+    static int EvalText(Args a, ImageModel model, int n, SamplerOptions options, GuidanceOptions guidance, string precision,
+        ImageLoadOptions load, string? grid, TextWriter output)
+    {
+        var prompts = PromptOptions.ForEval(a, model);
+        int perPrompt = (n + prompts.Count - 1) / prompts.Count;
+        var text = Guidance.TextConditioning.Rows(prompts.Select(p => p.Prompt).ToArray(), perPrompt, guidance.Scale, guidance.Rescale);
+        var labels = prompts.SelectMany(p => Enumerable.Repeat((long)p.Label, perPrompt)).ToArray();
+        var perPromptAccuracy = new double[prompts.Count];
+        var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, text.Prompts.Length, options, load, grid, output, text: text, textLabels: labels,
+            inspect: (classifier, samples) =>
+            {
+                for (int i = 0; i < prompts.Count; i++)
+                {
+                    using var slice = samples.narrow(0, (long)i * perPrompt, perPrompt);
+                    using var wanted = torch.full(perPrompt, (long)prompts[i].Label, torch.ScalarType.Int64);
+                    perPromptAccuracy[i] = ImageQuality.LabelAccuracy(classifier.Classifier, slice, wanted);
+                }
+            });
+        string label = $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
+        Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}{label}");
+        output.WriteLine($"label accuracy per prompt ({perPrompt} samples each; the classifier agrees with the prompt's class):");
+        var names = model.Image.ClassNames;
+        for (int i = 0; i < prompts.Count; i++)
+            output.WriteLine($"  {perPromptAccuracy[i],8:P1}   {names[prompts[i].Label]}\t\"{prompts[i].Prompt}\"{PromptOptions.Unknown(model.Tokenizer!, prompts[i].Prompt)}");
+        output.WriteLine($"  {report.LabelAccuracy,8:P2}   overall ({text.Prompts.Length} samples, {prompts.Count} prompts)");
         return Cli.Ok;
     }
 
@@ -275,29 +311,38 @@ public sealed class EvalCommand : ICommand
     }
 
     /// <summary>Samples and scores an image model (shared with <c>demo</c>).</summary>
+    /// <param name="text">The prompts of a text-conditional model's samples (instead of <paramref name="conditioning"/>), with <paramref name="textLabels"/> the class each names.</param>
+    /// <param name="inspect">Called with the classifier and the samples before they are released (per-prompt scores).</param>
     public static ImageEvalReport Evaluate(ImageModel model, string dataName, int n, SamplerOptions options, ImageLoadOptions load, string? grid, TextWriter output,
-        Guidance.Conditioning? conditioning = null)
+        Guidance.Conditioning? conditioning = null, Guidance.TextConditioning? text = null, long[]? textLabels = null,
+        Action<CachedClassifier, torch.Tensor>? inspect = null)
     {
         var image = model.Image;
         if (conditioning is not null && model.ClassNames.Count == 0)
             throw new UsageException("--guidance needs a class-conditional model (train --cond class)");
+        if (text is not null && (textLabels is null || textLabels.Length != n))
+            throw new ArgumentException("text-conditional samples need one label each", nameof(textLabels));
         using var data = ImageDatasets.Load(dataName, load with { ImageSize = image.Height, Channels = image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
         var (classifier, validationImages) = ImageEvaluation.Classifier(data, cacheDir, line => Console.Error.WriteLine(line),
             new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, loss {p.TrainLoss:F4}, validation accuracy {p.ValidationAccuracy:P2} ({p.Elapsed.TotalSeconds:F0} s)")));
         using var _ = classifier.Classifier;
         using var generator = new torch.Generator((ulong)options.Seed);
-        if (conditioning is not null && !data.ClassNames.SequenceEqual(model.ClassNames))
-            throw new UsageException($"'{data.Name}' has other classes than the model ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", model.ClassNames.Take(5))}...): the label accuracy needs the model's own data");
-        using var samples = options.Sample(model, n, generator, conditioning);
+        var classNames = text is null ? model.ClassNames : model.Image.ClassNames;
+        if ((conditioning is not null || text is not null) && !data.ClassNames.SequenceEqual(classNames))
+            throw new UsageException($"'{data.Name}' has other classes than the model ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", classNames.Take(5))}...): the label accuracy needs the model's own data");
+        using var samples = text is null ? options.Sample(model, n, generator, conditioning) : options.SampleText(model, n, generator, text);
         if (grid is not null)
         {
             using var first = samples.narrow(0, 0, Math.Min(64, n));
             ImageGrid.WritePng(grid, first);
             output.WriteLine($"wrote the first {first.shape[0]} samples to {grid}");
         }
-        using var requested = conditioning is null ? null : torch.tensor(conditioning.Labels, torch.ScalarType.Int64);
-        return ImageEvaluation.Score(classifier, validationImages, samples, data, options.Seed, requested);
+        var labels = conditioning?.Labels ?? textLabels;
+        using var requested = labels is null ? null : torch.tensor(labels, torch.ScalarType.Int64);
+        var report = ImageEvaluation.Score(classifier, validationImages, samples, data, options.Seed, requested);
+        inspect?.Invoke(classifier, samples);
+        return report;
     }
 
     static SwdScores Score(PointModel model, SamplerOptions options, int n, int projections)

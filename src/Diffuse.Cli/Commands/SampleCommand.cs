@@ -13,6 +13,7 @@ public sealed class SampleCommand : ICommand
         diffuse sample --model runs/mnist --n 1000 --out-dir samples/         (images: one PNG each)
         diffuse sample --model runs/moons --n 2000 --out samples.png          (points: over fresh data; or .csv)
         diffuse sample --model runs/mnist-cond --class 7 --guidance 3 --out sevens.png   (class-conditional)
+        diffuse sample --model runs/mnist-text --prompt "a handwritten 3" --guidance 3 --out threes.png   (text-conditional)
 
           --model DIR          a model folder written by 'diffuse train'
           --n N                number of samples (default 64 for images, 2000 for points)
@@ -22,12 +23,13 @@ public sealed class SampleCommand : ICommand
           --precision P        images: fp32 | bf16, the network's arithmetic (default bf16)
         {SamplerOptions.HelpText}
         {GuidanceOptions.HelpText}
+        {PromptOptions.SampleHelpText}
           --force              overwrite --out if it exists
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
         return config.IsImage ? SampleImages(a, modelDir, config, output) : SamplePoints(a, modelDir, config, output);
@@ -49,6 +51,8 @@ public sealed class SampleCommand : ICommand
         var guidance = GuidanceOptions.From(a);
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
+        PromptOptions.Check(a, model, "prompt");
+        if (model.IsTextConditional) return SampleText(a, model, n, options, guidance, precision, outFile, outDir, output);
         var conditioning = guidance.ForSample(model, n);
         int? columns = null;
         string what = "";
@@ -69,16 +73,30 @@ public sealed class SampleCommand : ICommand
         }
         using var generator = new torch.Generator((ulong)options.Seed);
         using var images = options.Sample(model, n, generator, conditioning);
+        return WriteImages(images, outFile, outDir, columns, $"{options.Label(model)}, {precision}{what}", output);
+    }
+
+    static int SampleText(Args a, ImageModel model, int n, SamplerOptions options, GuidanceOptions guidance, string precision,
+        string? outFile, string? outDir, TextWriter output)
+    {
+        var (text, columns, what) = PromptOptions.ForSample(a, model, n, guidance);
+        using var generator = new torch.Generator((ulong)options.Seed);
+        using var images = options.SampleText(model, text.Prompts.Length, generator, text);
+        return WriteImages(images, outFile, outDir, columns, $"{options.Label(model)}, {precision}{what}", output);
+    }
+
+    static int WriteImages(torch.Tensor images, string? outFile, string? outDir, int? columns, string label, TextWriter output)
+    {
         if (outFile is not null)
         {
             ImageGrid.WritePng(outFile, images, columns);
-            output.WriteLine($"wrote a grid of {n} images to {outFile} ({options.Label(model)}, {precision}{what})");
+            output.WriteLine($"wrote a grid of {images.shape[0]} images to {outFile} ({label})");
         }
         else
         {
             Directory.CreateDirectory(outDir!);
             var written = ImageGrid.WriteEach(outDir!, images);
-            output.WriteLine($"wrote {written.Count} images to {outDir} ({options.Label(model)}, {precision}{what})");
+            output.WriteLine($"wrote {written.Count} images to {outDir} ({label})");
         }
         return Cli.Ok;
     }
@@ -87,6 +105,7 @@ public sealed class SampleCommand : ICommand
     {
         if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
+        if (a.Get("prompt") is not null) throw new UsageException("--prompt needs a text-conditional image model (train --cond text); this is a model of 2-D points");
         if (GuidanceOptions.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
             throw new UsageException($"--{guidance} applies to class-conditional image models only");
         string outFile = a.Require("out");

@@ -284,6 +284,8 @@ public sealed class TrainCommand : ICommand
             SampleEvery = a.Int("sample-every", ImageDefaults.SampleEvery, 0),
             CondDrop = CondDrop(a),
         };
+        // The vocabulary is filled in from the captions once the data are loaded.
+        if (a.Get("cond") == "text") unet = unet with { TextEncoder = new TextEncoderConfig() };
         return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training, Sde = Sde(a) };
     }
 
@@ -293,14 +295,14 @@ public sealed class TrainCommand : ICommand
         switch (a.Get("cond") ?? "none")
         {
             case "none":
-                if (a.Get("cond-drop") is not null) throw new UsageException("--cond-drop applies to class-conditional training; add --cond class");
+                if (a.Get("cond-drop") is not null) throw new UsageException("--cond-drop applies to conditional training; add --cond class or --cond text");
                 return null;
-            case "class":
+            case "class" or "text":
                 double drop = a.Double("cond-drop", 0.1, 0);
                 if (drop > 1) throw new UsageException($"--cond-drop must be in [0, 1], got {drop}");
                 return drop;
             case var other:
-                throw new UsageException($"--cond must be 'none' or 'class', got '{other}'");
+                throw new UsageException($"--cond must be 'none', 'class' or 'text', got '{other}'");
         }
     }
 

@@ -139,7 +139,7 @@ public class ConditionalCliTests(TrainedImageModel trained)
 
         var outDir = Path.Combine(folder, "out");
         Fails(2, ["train", "--data", trained.Data, "--out", outDir, .. ImageCliTests.TinyImageTraining, "--cond-drop", "0.1"]);
-        Fails(2, ["train", "--data", trained.Data, "--out", outDir, .. ImageCliTests.TinyImageTraining, "--cond", "text"]);
+        Fails(2, ["train", "--data", trained.Data, "--out", outDir, .. ImageCliTests.TinyImageTraining, "--cond", "words"]);
         Fails(2, ["train", "--data", trained.Data, "--out", outDir, .. ImageCliTests.TinyImageTraining, "--cond", "class", "--cond-drop", "1.5"]);
         Fails(2, "train", "--resume", "--out", run, "--cond-drop", "0.5");
         var unlabelled = Path.Combine(folder, "flat");

@@ -1,0 +1,99 @@
+using System.Globalization;
+using Diffuse.Guidance;
+using Diffuse.Pipelines;
+using Diffuse.Text;
+
+namespace Diffuse.Cli;
+
+/// <summary>The prompts of a text-conditional model: <c>sample --prompt</c> and <c>eval --prompts</c>.</summary>
+public static class PromptOptions
+{
+    public const string SampleHelpText = """
+          --prompt TEXT        text-conditional models (train --cond text): draw TEXT, e.g. "a handwritten 3"; words the
+                               model never saw become [UNK] (listed in the report), "" is the unconditional model; without --prompt, ceil(N / K)
+                               images of each class's first training caption, one grid row per class. --guidance W guides
+                               against the empty prompt (one doubled forward pass). --class is refused for these models.
+        """;
+
+    public const string EvalHelpText = """
+          --prompts FILE       text-conditional models: lines 'label<TAB>prompt' (label: class index or name; blank lines
+                               and lines starting with # are skipped), --n split evenly over the prompts; without it, a
+                               built-in set of wordings no training caption uses, one per class. The report adds the label
+                               accuracy of each prompt and over all
+        """;
+
+    /// <summary>Refuses --prompt / --prompts for a model without text conditioning, and --class for one with it.</summary>
+    public static void Check(Args a, ImageModel model, string option)
+    {
+        if (model.IsTextConditional)
+        {
+            if (a.Get("class") is not null)
+                throw new UsageException($"--class applies to class-conditional models; '{model.Directory}' is text-conditional: pass a prompt, e.g. --prompt \"a handwritten 7\"");
+            return;
+        }
+        if (a.Get(option) is not null)
+            throw new UsageException($"--{option} needs a text-conditional model (train --cond text); '{model.Directory}' is {(model.IsConditional ? "class-conditional: use --class" : "unconditional")}");
+    }
+
+    /// <summary>
+    /// What <c>sample</c> draws from a text-conditional model: n images of --prompt, or without it ceil(n / K) images of
+    /// each class's first training caption (one grid row per class). Notes unknown and cut words on standard error.
+    /// </summary>
+    public static (TextConditioning Text, int? Columns, string What) ForSample(Args a, ImageModel model, long n, GuidanceOptions guidance)
+    {
+        string what = guidance.Rescale > 0 ? $", guidance {guidance.Scale:0.###}, rescale {guidance.Rescale:0.###}" : $", guidance {guidance.Scale:0.###}";
+        if (a.Get("prompt") is { } prompt)
+        {
+            return (TextConditioning.Single(n, prompt, guidance.Scale, guidance.Rescale), null, $", prompt \"{prompt}\"{Unknown(model.Tokenizer!, prompt)}{what}");
+        }
+        var captions = CaptionTemplates.For(model.Image.ClassNames).Select(c => c[0]).ToArray();
+        long perClass = Conditioning.PerClass(n, captions.Length);
+        return (TextConditioning.Rows(captions, perClass, guidance.Scale, guidance.Rescale), (int)perClass,
+            $", one row per class prompted \"{captions[0]}\", ... ({perClass} each){what}");
+    }
+
+    /// <summary>The labelled prompts of <c>eval</c>: --prompts FILE, or the built-in held-out wordings.</summary>
+    public static IReadOnlyList<(int Label, string Prompt)> ForEval(Args a, ImageModel model)
+    {
+        var classNames = model.Image.ClassNames;
+        return a.Get("prompts") is { } path ? Read(path, classNames) : CaptionTemplates.HeldOutPrompts(classNames);
+    }
+
+    /// <summary>Reads lines 'label&lt;TAB&gt;prompt'; every problem is a one-line error naming the line.</summary>
+    public static IReadOnlyList<(int Label, string Prompt)> Read(string path, IReadOnlyList<string> classNames)
+    {
+        if (!File.Exists(path)) throw new UsageException($"--prompts file '{path}' does not exist");
+        var prompts = new List<(int, string)>();
+        var lines = File.ReadAllLines(path);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            if (line.Trim().Length == 0 || line.TrimStart().StartsWith('#')) continue;
+            int tab = line.IndexOf('\t');
+            if (tab < 0) throw new UsageException($"{path}:{i + 1}: expected 'label<TAB>prompt', got '{line}'");
+            int label;
+            try
+            {
+                label = ClassLabels.Resolve(line[..tab], classNames);
+            }
+            catch (DiffuseException e)
+            {
+                throw new UsageException($"{path}:{i + 1}: {e.Message}");
+            }
+            prompts.Add((label, line[(tab + 1)..]));
+        }
+        if (prompts.Count == 0) throw new UsageException($"--prompts file '{path}' holds no prompts");
+        return prompts;
+    }
+
+    /// <summary>" ([UNK]: 'w1', 'w2'; 3 words cut)" for the words the model never saw and those past its length; "" when none.</summary>
+    public static string Unknown(WordTokenizer tokenizer, string prompt)
+    {
+        var notes = new List<string>();
+        var unknown = tokenizer.UnknownWords(prompt);
+        if (unknown.Count > 0) notes.Add($"[UNK]: {string.Join(", ", unknown.Select(w => $"'{w}'"))}");
+        int dropped = tokenizer.DroppedWords(prompt);
+        if (dropped > 0) notes.Add($"{dropped.ToString(CultureInfo.InvariantCulture)} words past the model's {tokenizer.MaxLength - 1} cut");
+        return notes.Count == 0 ? "" : $" ({string.Join("; ", notes)})";
+    }
+}
