@@ -10,9 +10,10 @@ public static class PromptOptions
 {
     public const string SampleHelpText = """
           --prompt TEXT        text-conditional models (train --cond text): draw TEXT, e.g. "a handwritten 3"; words the
-                               model never saw become [UNK] (listed in the report), "" is the unconditional model; without --prompt, ceil(N / K)
-                               images of each class's first training caption, one grid row per class. --guidance W guides
-                               against the empty prompt (one doubled forward pass). --class is refused for these models.
+                               model never saw become [UNK] (listed in the report), "" is the unconditional model;
+                               without --prompt, ceil(N / K) images of each class's first training caption, one grid
+                               row per class. --guidance W guides against the empty prompt (one doubled forward pass).
+                               --class is refused for these models.
         """;
 
     public const string EvalHelpText = """
