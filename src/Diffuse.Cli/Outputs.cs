@@ -45,7 +45,8 @@ public static class Outputs
     }
 
     /// <summary>Prints the quality report of an image model, each number named.</summary>
-    public static void PrintImageScores(TextWriter output, ImageEvalReport r, string samplerLabel)
+    /// <param name="labelsNote">How the requested labels were chosen (default: cycling through the classes).</param>
+    public static void PrintImageScores(TextWriter output, ImageEvalReport r, string samplerLabel, string labelsNote = "labels cycle through the classes")
     {
         var s = r.Samples;
         output.WriteLine($"FCD = Fréchet Classifier Distance in the features of a CNN trained on {r.Dataset} (not Inception FID; lower is better)");
@@ -57,7 +58,7 @@ public static class Outputs
         output.WriteLine($"  class entropy            {s.ClassEntropy,9:F4}   nats (max ln {s.ClassCounts.Length} = {Math.Log(s.ClassCounts.Length):F4}; real images: {r.Floor.ClassEntropy:F4})");
         output.WriteLine($"  class histogram          {string.Join(" ", s.ClassCounts)}");
         if (r.LabelAccuracy is { } accuracy)
-            output.WriteLine($"  label accuracy           {accuracy,9:P2}   (samples the classifier labels as the requested class; labels cycle through the classes)");
+            output.WriteLine($"  label accuracy           {accuracy,9:P2}   (samples the classifier labels as the requested class; {labelsNote})");
         output.WriteLine($"  classifier accuracy      {r.ClassifierAccuracy,9:P2}   (on {r.ClassifierValidationImages} held-out real images{(r.ClassifierFromCache ? "; cached classifier" : "")})");
     }
 

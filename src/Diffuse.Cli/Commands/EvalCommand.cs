@@ -121,7 +121,7 @@ public sealed class EvalCommand : ICommand
                 }
             });
         string label = $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
-        Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}{label}");
+        Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}{label}", "each prompt's class");
         output.WriteLine($"label accuracy per prompt ({perPrompt} samples each; the classifier agrees with the prompt's class):");
         var names = model.Image.ClassNames;
         for (int i = 0; i < prompts.Count; i++)

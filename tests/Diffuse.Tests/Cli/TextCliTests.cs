@@ -120,6 +120,7 @@ public class TextCliTests(TrainedImageModel trained)
         Assert.Contains("1\t\"a picture of the 1\"", result.Stdout);
         Assert.Contains("3\t\"one 3, please\" ([UNK]: 'one', ',', 'please')", result.Stdout);
         Assert.Contains("overall (6 samples, 2 prompts)", result.Stdout);
+        Assert.Contains("as the requested class; each prompt's class)", result.Stdout);
         // The built-in held-out wordings: one per class.
         result = RunOk("eval", "--model", run, "--data", trained.Data, "--n", "4", "--steps", "2", "--cache-dir", folder);
         Assert.Contains("0\t\"a close-up photograph of one 0\"", result.Stdout);
