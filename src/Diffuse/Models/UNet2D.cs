@@ -17,6 +17,7 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     private readonly SinusoidalEmbedding time_proj;
     private readonly Sequential time_embedding;
     private readonly Embedding? class_embedding;
+    private readonly Sequential? noise_level_embedding;
     private readonly Conv2d conv_in;
     private readonly ModuleList<UNetDownBlock> down_blocks = new();
     private readonly UNetMidBlock mid_block;
@@ -37,6 +38,9 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         time_embedding = nn.Sequential(
             ("linear_1", nn.Linear(config.BaseChannels, temb)), ("act", nn.SiLU()), ("linear_2", nn.Linear(temb, temb)));
         if (config.NumClasses is int classes) class_embedding = nn.Embedding(classes + 1, temb);
+        if (config.NoiseLevelEmbedding)
+            noise_level_embedding = nn.Sequential(
+                ("linear_1", nn.Linear(config.BaseChannels, temb)), ("act", nn.SiLU()), ("linear_2", nn.Linear(temb, temb)));
         conv_in = nn.Conv2d(config.InChannels, config.BaseChannels, 3, padding: 1);
 
         var skipChannels = new Stack<int>([config.BaseChannels]);
@@ -67,7 +71,13 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     /// The output for class labels [B] (int64 in [0, NumClasses]; NumClasses is the null label);
     /// null labels mean the null label, and labels are an error for an unconditional model.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels)
+    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels) => Forward(x, t, classLabels, null);
+
+    /// <summary>
+    /// As <see cref="Forward(Tensor, Tensor, Tensor?)"/>, with the noise levels [B] (timesteps of the forward process) of a
+    /// super-resolution model's augmented conditioning (<see cref="UNetConfig.NoiseLevelEmbedding"/>); null means level 0.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels, Tensor? noiseLevels)
     {
         int s = Config.ImageSize;
         if (x.dim() != 4 || x.shape[1] != Config.InChannels || x.shape[2] != s || x.shape[3] != s)
@@ -81,6 +91,17 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
             temb = temb + class_embedding.forward(ClassIndices(classLabels, b, x.device));
         else if (classLabels is not null)
             throw new DiffuseException("class labels were given, but the U-Net is unconditional (num_classes is null)");
+        if (noise_level_embedding is not null)
+        {
+            var levels = noiseLevels ?? zeros([b], ScalarType.Int64, x.device);
+            if (levels.dim() != 1 || levels.shape[0] != b)
+                throw new DiffuseException($"U-Net expects noise levels of shape [{b}], got [{string.Join(", ", levels.shape)}]");
+            temb = temb + noise_level_embedding.forward(time_proj.forward(levels).to(x.dtype));
+        }
+        else if (noiseLevels is not null)
+        {
+            throw new DiffuseException("noise levels were given, but the U-Net has no noise-level embedding (noise_level_embedding is false)");
+        }
 
         var skips = new Stack<Tensor>();
         var h = conv_in.forward(x);
