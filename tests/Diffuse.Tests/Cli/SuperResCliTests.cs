@@ -196,6 +196,8 @@ public class SuperResCliTests(TrainedSuperResModels models)
         Fails("is a super-resolution model: use 'diffuse upscale", "sample", "--model", models.SuperRes, "--out", outFile);
         Fails("score it with --superres", "eval", "--model", models.SuperRes, "--n", "4");
         Fails("is not one", "eval", "--model", models.Full, "--superres");
+        Fails("score it with --superres", "eval", "--model", models.SuperRes, "--inpaint", "lower");
+        Fails("use 'diffuse upscale'", "img2img", "--model", models.SuperRes, "--image", small, "--out", outFile);
         Fails("--scale applies to super-resolution training", "train", "--data", models.Data, "--out", Path.Combine(folder, "x"), "--scale", "2");
         Fails("--cond does not apply to --task superres", "train", "--data", models.Data, "--out", Path.Combine(folder, "x"), "--task", "superres", "--cond", "class");
         Fails("--channel-mult takes comma-separated integers", "train", "--data", models.Data, "--out", Path.Combine(folder, "x"), "--channel-mult", "1,a");
