@@ -22,7 +22,13 @@ static class EditInputs
 
     public static readonly string[] ValueNames = ["model", "image", "out", "n", "seed", "precision", "weights"];
 
-    public static ImageModel LoadModel(Args a) => ImageOptions.Load(a.Require("model"), a);
+    public static ImageModel LoadModel(Args a)
+    {
+        var model = ImageOptions.Load(a.Require("model"), a);
+        if (model.Config.SuperRes is null) return model;
+        model.Dispose();
+        throw new UsageException($"'{model.Directory}' is a super-resolution model; it edits nothing but upscales: use 'diffuse upscale'");
+    }
 
     public static string OutFile(Args a)
     {

@@ -20,6 +20,8 @@ public sealed class EvalCommand : ICommand
         diffuse eval --model runs/8g --nll [--nll-points 1000] [options]     (points: likelihoods)
         diffuse eval --model runs/mnist --inpaint lower [--n 1000] [--steps 250 --jump-length 10 --resample 10]
         diffuse eval --model runs/mnist --img2img 0.2,0.4,0.6,0.8,1 [--n 1000] [--sampler ddim --steps 50]
+        diffuse eval --model runs/sr28 --superres [--n 1000] [--sampler ddim --steps 50] [--cond-noise 0]
+        diffuse eval --cascade runs/base14,runs/sr28 [--n 10000] [--cond-noise 25]
 
         Images: the FCD (Fréchet Classifier Distance: Fréchet distance between Gaussians fitted to the
         features of a small CNN trained on the dataset's real images; NOT Inception FID) of N samples
@@ -52,15 +54,25 @@ public sealed class EvalCommand : ICommand
           --img2img S1,S2,...  img2img instead: edit --n held-out images at each strength (SDEdit, --sampler and --steps
                                of the whole run, default ddim 50) and report the RMS distance to the input and how often
                                the classifier keeps the input's label
+          --superres           super-resolution instead (a model of 'train --task superres'): shrink --n held-out images
+                               by the model's scale, upscale them with the model (--sampler, --steps, --cond-noise) and
+                               with bicubic interpolation, and report the PSNR against the originals and how often the
+                               classifier gives the original's label, for both
+        {CascadeOptions.HelpText}
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "prompts", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
-            [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "prompts", "cascade", "cond-noise", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames, "superres"]);
+        if (a.Get("cascade") is not null) return EvalCascade(a, output);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
+        if (a.Has("superres")) return EvalSuperRes(a, modelDir, config, output);
+        if (a.Get("cond-noise") is not null) throw new UsageException("--cond-noise applies with --superres or --cascade");
+        if (config.SuperRes is not null)
+            throw new UsageException($"'{modelDir}' is a super-resolution model: score it with --superres, or as the second stage of --cascade BASE,{modelDir}");
         if (a.Get("inpaint") is { } region) return EvalInpaint(a, modelDir, config, region, output);
         if (a.Get("img2img") is { } strengths) return EvalImg2Img(a, modelDir, config, strengths, output);
         foreach (var name in new[] { "jump-length", "resample" })
@@ -305,6 +317,72 @@ public sealed class EvalCommand : ICommand
         return report.KnownPixelsIdentical ? Cli.Ok : 1;
     }
 
+    /// <summary>Super-resolution of held-out images against bicubic upsampling (<see cref="Editing.SuperResolutionEvaluation"/>).</summary>
+    static int EvalSuperRes(Args a, string modelDir, ModelConfig config, TextWriter output)
+    {
+        if (config.SuperRes is null)
+            throw new UsageException($"--superres scores a super-resolution model (train --task superres), but '{modelDir}' is not one");
+        foreach (var name in new[] { "inpaint", "img2img", "grid", "projections", "data", "guidance", "guidance-rescale" })
+            if (a.Get(name) is not null) throw new UsageException($"--{name} does not apply with --superres");
+        if (a.Has("nll")) throw new UsageException("--superres and --nll exclude each other");
+        int n = a.Int("n", 1000, 1, 10_000_000);
+        int level = a.Int("cond-noise", 0, 0);
+        var options = UpscaleCommand.SchedulerOptions(a);
+        var precision = ImageOptions.Precision(a);
+        using var model = ImageOptions.Load(modelDir, options, precision, a);
+        var superResolution = new SuperResolution(model);
+        superResolution.CheckNoiseLevel(level);
+        var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
+        using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
+        var (classifier, _) = ImageEvaluation.Classifier(data, Path.Combine(load.ResolveCacheDir(), "classifiers"), line => Console.Error.WriteLine(line),
+            new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, validation accuracy {p.ValidationAccuracy:P2}")));
+        using var _ = classifier.Classifier;
+        using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
+        int count = (int)Math.Min(n, heldOut.Count);
+        if (count < n) Console.Error.WriteLine($"note: the run held out {heldOut.Count} images; upscaling all of them");
+        using var subset = heldOut.RandomSubset(count, HeldOutSubsetSeed);
+        int steps = options.StepsFor(model);
+        if (steps > config.Scheduler.NumTrainTimesteps)
+            throw new UsageException($"--steps {steps} exceeds the model's {config.Scheduler.NumTrainTimesteps} training timesteps");
+        var scheduler = options.CreateScheduler(model);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var report = ProgressDisplay.Run("upscale", (int)Math.Min(int.MaxValue, model.StepsFor(count, steps)), r =>
+            Editing.SuperResolutionEvaluation.Run(superResolution, classifier.Classifier, subset.Pixels, subset.Labels, scheduler, steps, options.Seed, level,
+                new Reporter<StepInfo>(p => r(p.Step, $"t={p.Timestep:0.##}"))));
+        int low = superResolution.LowResolutionSize;
+        output.WriteLine($"super-resolution x{report.Scale} ({low}x{low} to {model.Image.Width}x{model.Image.Height}) of {report.Images} held-out images of {config.Data.Name} " +
+                         $"({options.Label(model)}, {precision}, seed {options.Seed}{(level > 0 ? $", conditioning noise level {level}" : "")}; {clock.Elapsed.TotalSeconds:F0} s)");
+        output.WriteLine("                       model     bicubic");
+        output.WriteLine($"  PSNR, dB          {report.Psnr,9:F2}   {report.BicubicPsnr,9:F2}   (against the originals; pixels in [0, 1])");
+        output.WriteLine($"  label agreement   {report.Accuracy,9:P2}   {report.BicubicAccuracy,9:P2}   (the classifier gives the original's label; originals {report.OriginalAccuracy:P2})");
+        output.WriteLine($"  consistency, dB   {report.Consistency,9:F2}   {report.BicubicConsistency,9:F2}   (PSNR of the output shrunk again against the low-resolution input)");
+        return Cli.Ok;
+    }
+
+    /// <summary>FCD and the other sample scores of a cascade (<see cref="Cascade"/>), as for one model.</summary>
+    static int EvalCascade(Args a, TextWriter output)
+    {
+        foreach (var name in new[] { "inpaint", "img2img", "projections", "jump-length", "resample" })
+            if (a.Get(name) is not null) throw new UsageException($"--{name} does not apply with --cascade");
+        if (a.Has("nll") || a.Has("superres")) throw new UsageException($"--{(a.Has("nll") ? "nll" : "superres")} does not apply with --cascade");
+        NllOptions.RefuseWithoutNll(a);
+        int n = a.Int("n", 10_000, 2, 10_000_000);
+        string? grid = a.Get("grid");
+        if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid must end in .png, got '{grid}'");
+        var options = SamplerOptions.From(a, SamplerOptions.DefaultImageSampler);
+        var guidance = GuidanceOptions.From(a, allowClass: false);
+        var precision = ImageOptions.Precision(a);
+        using var cascade = CascadeOptions.Load(a, options, precision);
+        var conditioning = guidance.ForEval(cascade.Base, n);
+        var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
+        var target = cascade.SuperResolutionModel;
+        var report = Evaluate(target.Image, a.Get("data") ?? target.Config.Data.Name, n, options.Seed, g => cascade.Sample(options, n, g, conditioning), load, grid, output,
+            conditioning is null ? null : cascade.Base.ClassNames, conditioning?.Labels);
+        string label = conditioning is null ? "" : $", guidance {guidance.Scale:0.###}";
+        Outputs.PrintImageScores(output, report, $"{cascade.Label(options)}, {precision}{label}");
+        return Cli.Ok;
+    }
+
     sealed class Reporter<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
@@ -317,30 +395,41 @@ public sealed class EvalCommand : ICommand
         Guidance.Conditioning? conditioning = null, Guidance.TextConditioning? text = null, long[]? textLabels = null,
         Action<CachedClassifier, torch.Tensor>? inspect = null)
     {
-        var image = model.Image;
         if (conditioning is not null && model.ClassNames.Count == 0)
             throw new UsageException("--guidance needs a class-conditional model (train --cond class)");
         if (text is not null && (textLabels is null || textLabels.Length != n))
             throw new ArgumentException("text-conditional samples need one label each", nameof(textLabels));
+        var classNames = text is not null ? model.Image.ClassNames : conditioning is not null ? model.ClassNames : null;
+        return Evaluate(model.Image, dataName, n, options.Seed,
+            g => text is null ? options.Sample(model, n, g, conditioning) : options.SampleText(model, n, g, text), load, grid, output,
+            classNames, conditioning?.Labels ?? textLabels, inspect);
+    }
+
+    /// <summary>
+    /// Scores <paramref name="n"/> images of <paramref name="image"/>'s size drawn by <paramref name="draw"/> from a generator
+    /// seeded <paramref name="seed"/>; with <paramref name="labels"/> (the class each sample was asked for, among
+    /// <paramref name="classNames"/>) the label accuracy too.
+    /// </summary>
+    static ImageEvalReport Evaluate(ImageSpec image, string dataName, int n, long seed, Func<torch.Generator, torch.Tensor> draw, ImageLoadOptions load, string? grid,
+        TextWriter output, IReadOnlyList<string>? classNames, long[]? labels, Action<CachedClassifier, torch.Tensor>? inspect = null)
+    {
         using var data = ImageDatasets.Load(dataName, load with { ImageSize = image.Height, Channels = image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
         var (classifier, validationImages) = ImageEvaluation.Classifier(data, cacheDir, line => Console.Error.WriteLine(line),
             new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, loss {p.TrainLoss:F4}, validation accuracy {p.ValidationAccuracy:P2} ({p.Elapsed.TotalSeconds:F0} s)")));
         using var _ = classifier.Classifier;
-        using var generator = new torch.Generator((ulong)options.Seed);
-        var classNames = text is null ? model.ClassNames : model.Image.ClassNames;
-        if ((conditioning is not null || text is not null) && !data.ClassNames.SequenceEqual(classNames))
+        using var generator = new torch.Generator((ulong)seed);
+        if (classNames is not null && !data.ClassNames.SequenceEqual(classNames))
             throw new UsageException($"'{data.Name}' has other classes than the model ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", classNames.Take(5))}...): the label accuracy needs the model's own data");
-        using var samples = text is null ? options.Sample(model, n, generator, conditioning) : options.SampleText(model, n, generator, text);
+        using var samples = draw(generator);
         if (grid is not null)
         {
             using var first = samples.narrow(0, 0, Math.Min(64, n));
             ImageGrid.WritePng(grid, first);
             output.WriteLine($"wrote the first {first.shape[0]} samples to {grid}");
         }
-        var labels = conditioning?.Labels ?? textLabels;
         using var requested = labels is null ? null : torch.tensor(labels, torch.ScalarType.Int64);
-        var report = ImageEvaluation.Score(classifier, validationImages, samples, data, options.Seed, requested);
+        var report = ImageEvaluation.Score(classifier, validationImages, samples, data, seed, requested);
         inspect?.Invoke(classifier, samples);
         return report;
     }

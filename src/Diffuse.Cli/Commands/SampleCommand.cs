@@ -14,6 +14,7 @@ public sealed class SampleCommand : ICommand
         diffuse sample --model runs/moons --n 2000 --out samples.png          (points: over fresh data; or .csv)
         diffuse sample --model runs/mnist-cond --class 7 --guidance 3 --out sevens.png   (class-conditional)
         diffuse sample --model runs/mnist-text --prompt "a handwritten 3" --guidance 3 --out threes.png   (text-conditional)
+        diffuse sample --cascade runs/base14,runs/sr28 --n 64 --out grid.png [--cond-noise 25]   (a cascade)
 
           --model DIR          a model folder written by 'diffuse train'
           --n N                number of samples (default 64 for images, 2000 for points)
@@ -24,18 +25,24 @@ public sealed class SampleCommand : ICommand
         {SamplerOptions.HelpText}
         {GuidanceOptions.HelpText}
         {PromptOptions.SampleHelpText}
+        {CascadeOptions.HelpText}
           --force              overwrite --out if it exists
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "cascade", "cond-noise", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        if (a.Get("cascade") is not null) return SampleImages(a, null, null, output);
+        if (a.Get("cond-noise") is not null) throw new UsageException("--cond-noise applies with --cascade (and to 'diffuse upscale')");
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
+        if (config.SuperRes is not null)
+            throw new UsageException($"'{modelDir}' is a super-resolution model: use 'diffuse upscale --model {modelDir} --image SMALL.png', or make it the second stage of --cascade BASE,{modelDir}");
         return config.IsImage ? SampleImages(a, modelDir, config, output) : SamplePoints(a, modelDir, config, output);
     }
 
-    static int SampleImages(Args a, string modelDir, ModelConfig config, TextWriter output)
+    /// <summary>Images of one model, or of a cascade when <paramref name="modelDir"/> is null (--cascade).</summary>
+    static int SampleImages(Args a, string? modelDir, ModelConfig? config, TextWriter output)
     {
         string? outFile = a.Get("out"), outDir = a.Get("out-dir");
         if ((outFile is null) == (outDir is null)) throw new UsageException("images need exactly one of --out FILE.png (a grid) and --out-dir DIR (one PNG each)");
@@ -47,12 +54,18 @@ public sealed class SampleCommand : ICommand
                 throw new UsageException($"--out-dir '{outDir}' is not empty; pass --force to write into it or choose another folder");
         }
         int n = a.Int("n", 64, 1, 10_000_000);
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
+        var options = SamplerOptions.From(a, config is null ? SamplerOptions.DefaultImageSampler : SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
         var guidance = GuidanceOptions.From(a);
         var precision = ImageOptions.Precision(a);
-        using var model = ImageOptions.Load(modelDir, options, precision, a);
+        using var cascade = modelDir is null ? CascadeOptions.Load(a, options, precision) : null;
+        using var loaded = modelDir is null ? null : ImageOptions.Load(modelDir, options, precision, a);
+        var model = cascade?.Base ?? loaded!;
         PromptOptions.Check(a, model, "prompt");
-        if (model.IsTextConditional) return SampleText(a, model, n, options, guidance, precision, outFile, outDir, output);
+        if (model.IsTextConditional)
+        {
+            if (cascade is not null) throw new UsageException("--cascade takes an unconditional or class-conditional base model, not a text-conditional one");
+            return SampleText(a, model, n, options, guidance, precision, outFile, outDir, output);
+        }
         var conditioning = guidance.ForSample(model, n);
         int? columns = null;
         string what = "";
@@ -72,8 +85,9 @@ public sealed class SampleCommand : ICommand
             what += $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
         }
         using var generator = new torch.Generator((ulong)options.Seed);
-        using var images = options.Sample(model, n, generator, conditioning);
-        return WriteImages(images, outFile, outDir, columns, $"{options.Label(model)}, {precision}{what}", output);
+        using var images = cascade is null ? options.Sample(model, n, generator, conditioning) : cascade.Sample(options, n, generator, conditioning);
+        string label = cascade is null ? options.Label(model) : cascade.Label(options);
+        return WriteImages(images, outFile, outDir, columns, $"{label}, {precision}{what}", output);
     }
 
     static int SampleText(Args a, ImageModel model, int n, SamplerOptions options, GuidanceOptions guidance, string precision,

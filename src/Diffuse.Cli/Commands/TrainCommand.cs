@@ -48,6 +48,8 @@ public sealed class TrainCommand : ICommand
           --blocks N           residual MLP blocks (default 3)
         images only:
           --preset NAME        U-Net: tiny | small | ddpm-cifar10 (default tiny)
+          --channel-mult M     the U-Net's levels as comma-separated multipliers of its base channels, e.g. 1,2 for
+                               14x14 images (default: the preset's; attention stays at the preset's deepest level)
           --dropout X          U-Net dropout (default: the preset's)
           --variance TYPE      fixed_small | fixed_large | learned_range (default fixed_small): learned_range doubles the
                                U-Net's output channels (the interpolation v of Nichol & Dhariwal 2021) and trains with
@@ -60,6 +62,14 @@ public sealed class TrainCommand : ICommand
           --cond-drop P        with --cond class: the probability that a training label is replaced by the null label,
                                so that the same network learns the unconditional model classifier-free guidance needs
                                (default 0.1; Ho & Salimans 2021)
+          --task T             generate | superres (default generate): superres trains an SR3-style super-resolution
+                               model (Saharia et al. 2021): the U-Net sees the data's images shrunk by --scale and
+                               upsampled back (bicubic), concatenated to x_t, and learns the full-size images; use it
+                               with 'diffuse upscale' or as the second stage of 'diffuse sample --cascade'
+          --scale K            superres: the upscaling factor (default 2); the low-resolution side is the size / K
+          --cond-noise-max S   superres: noise-conditioning augmentation (Ho et al. 2021): the low-resolution input is
+                               noised to x_s of the forward process, s uniform in [0, S], and the network told s
+                               (default: none); sample such a model with --cond-noise
           --flip               random horizontal flips
           --crop-padding P     random crops after padding by P pixels (default 0)
           --val-fraction F     share of the images held out for the validation loss (default 0.05)
@@ -78,7 +88,7 @@ public sealed class TrainCommand : ICommand
          "timesteps", "prediction", "loss", "ema-decay", "timesteps-sampler", "sde", "beta-min", "beta-max", "sigma-min", "sigma-max"];
     static readonly string[] PointValues = ["hidden", "blocks"];
     static readonly string[] ImageValues =
-        ["preset", "dropout", "variance", "cond", "cond-drop", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
+        ["preset", "channel-mult", "task", "scale", "cond-noise-max", "dropout", "variance", "cond", "cond-drop", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
          "sample-every", "max-images", "data-dir", "cache-dir", "stop-at"];
     public static readonly string[] ValueNames = [.. CommonValues, .. PointValues];
 
@@ -272,6 +282,7 @@ public sealed class TrainCommand : ICommand
     {
         var unet = UNetConfig.Preset(a.Get("preset") ?? "tiny");
         if (a.Get("dropout") is not null) unet = unet with { Dropout = a.Double("dropout", 0, 0) };
+        if (a.Get("channel-mult") is { } mult) unet = WithChannelMult(unet, mult);
         // learned_range: the prediction's channels, then v's (ForImages keeps the ratio for the data's channels).
         if (Variance(a) == Sampling.VarianceType.LearnedRange) unet = unet with { OutChannels = 2 * unet.InChannels };
         var training = Training(a, ImageDefaults) with
@@ -286,7 +297,48 @@ public sealed class TrainCommand : ICommand
         };
         // The vocabulary is filled in from the captions once the data are loaded.
         if (a.Get("cond") == "text") unet = unet with { TextEncoder = new TextEncoderConfig() };
-        return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training, Sde = Sde(a) };
+        return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training, Sde = Sde(a), SuperRes = SuperRes(a) };
+    }
+
+    /// <summary>--task, --scale and --cond-noise-max: the super-resolution settings, or null for a model that generates.</summary>
+    static SuperResSpec? SuperRes(Args a)
+    {
+        switch (a.Get("task") ?? "generate")
+        {
+            case "generate":
+                var stray = new[] { "scale", "cond-noise-max" }.FirstOrDefault(n => a.Get(n) is not null);
+                if (stray is not null) throw new UsageException($"--{stray} applies to super-resolution training; add --task superres");
+                return null;
+            case "superres":
+                foreach (var other in new[] { "cond", "sde" })
+                    if (a.Get(other) is not null) throw new UsageException($"--{other} does not apply to --task superres (the model is conditioned on its low-resolution input)");
+                int timesteps = a.Int("timesteps", 1000, 1, 100_000);
+                return new SuperResSpec
+                {
+                    Scale = a.Int("scale", 2, 2, 16),
+                    CondNoiseMax = a.Get("cond-noise-max") is null ? null : a.Int("cond-noise-max", 0, 1, timesteps),
+                };
+            case var task:
+                throw new UsageException($"--task must be 'generate' or 'superres', got '{task}'");
+        }
+    }
+
+    /// <summary>
+    /// --channel-mult: the preset with other levels. Attention moves with the levels: a level the preset attends at keeps
+    /// its attention when it still exists, and attention below the new deepest level moves up to it.
+    /// </summary>
+    static UNetConfig WithChannelMult(UNetConfig preset, string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var mult = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out mult[i]) || mult[i] < 1 || mult[i] > 64)
+                throw new UsageException($"--channel-mult takes comma-separated integers in [1, 64] such as 1,2,4; got '{text}'");
+        if (mult.Length > 8) throw new UsageException($"--channel-mult takes at most 8 levels, got {mult.Length}");
+        var attended = Enumerable.Range(0, preset.ChannelMult.Length)
+            .Where(l => (preset.AttentionResolutions ?? []).Contains(preset.LevelResolution(l)))
+            .Select(l => Math.Min(l, mult.Length - 1)).Distinct();
+        return preset with { ChannelMult = mult, AttentionResolutions = attended.Select(l => preset.ImageSize >> l).ToArray() };
     }
 
     /// <summary>--cond and --cond-drop: the label-dropout probability of a class-conditional run, null for an unconditional one.</summary>

@@ -21,6 +21,7 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     private readonly Embedding? class_embedding;
     private readonly TextEncoder? text_encoder;
     private readonly Linear? text_proj;
+    private readonly Sequential? noise_level_embedding;
     private readonly Conv2d conv_in;
     private readonly ModuleList<UNetDownBlock> down_blocks = new();
     private readonly UNetMidBlock mid_block;
@@ -46,6 +47,9 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
             text_encoder = new TextEncoder(text);
             text_proj = nn.Linear(text.Width, temb);
         }
+        if (config.NoiseLevelEmbedding)
+            noise_level_embedding = nn.Sequential(
+                ("linear_1", nn.Linear(config.BaseChannels, temb)), ("act", nn.SiLU()), ("linear_2", nn.Linear(temb, temb)));
         conv_in = nn.Conv2d(config.InChannels, config.BaseChannels, 3, padding: 1);
 
         var skipChannels = new Stack<int>([config.BaseChannels]);
@@ -79,7 +83,13 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     /// The output for class labels [B] (int64 in [0, NumClasses]; NumClasses is the null label);
     /// null labels mean the null label, and labels are an error for an unconditional model.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels) => Run(x, t, classLabels, null);
+    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels) => Run(x, t, classLabels, null, null);
+
+    /// <summary>
+    /// As <see cref="Forward(Tensor, Tensor, Tensor?)"/>, with the noise levels [B] (timesteps of the forward process) of a
+    /// super-resolution model's augmented conditioning (<see cref="UNetConfig.NoiseLevelEmbedding"/>); null means level 0.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels, Tensor? noiseLevels) => Run(x, t, classLabels, null, noiseLevels);
 
     /// <summary>
     /// The output of a text-conditional U-Net for prompt token ids [B, L] (int64, from <see cref="Text.WordTokenizer"/>:
@@ -88,10 +98,10 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     public Tensor ForwardText(Tensor x, Tensor t, Tensor? tokens)
     {
         if (text_encoder is null) throw new DiffuseException("prompt tokens were given, but the U-Net has no text encoder (train --cond text)");
-        return Run(x, t, null, tokens);
+        return Run(x, t, null, tokens, null);
     }
 
-    Tensor Run(Tensor x, Tensor t, Tensor? classLabels, Tensor? tokens)
+    Tensor Run(Tensor x, Tensor t, Tensor? classLabels, Tensor? tokens, Tensor? noiseLevels)
     {
         int s = Config.ImageSize;
         if (x.dim() != 4 || x.shape[1] != Config.InChannels || x.shape[2] != s || x.shape[3] != s)
@@ -105,6 +115,17 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
             temb = temb + class_embedding.forward(ClassIndices(classLabels, b, x.device));
         else if (classLabels is not null)
             throw new DiffuseException("class labels were given, but the U-Net is unconditional (num_classes is null)");
+        if (noise_level_embedding is not null)
+        {
+            var levels = noiseLevels ?? zeros([b], ScalarType.Int64, x.device);
+            if (levels.dim() != 1 || levels.shape[0] != b)
+                throw new DiffuseException($"U-Net expects noise levels of shape [{b}], got [{string.Join(", ", levels.shape)}]");
+            temb = temb + noise_level_embedding.forward(time_proj.forward(levels).to(x.dtype));
+        }
+        else if (noiseLevels is not null)
+        {
+            throw new DiffuseException("noise levels were given, but the U-Net has no noise-level embedding (noise_level_embedding is false)");
+        }
         TextContext? context = null;
         if (text_encoder is not null)
         {

@@ -43,6 +43,14 @@ public sealed record UNetConfig
     /// <summary>Downsample by a stride-2 3×3 conv and follow nearest upsampling with a 3×3 conv; false: average pooling and plain nearest upsampling.</summary>
     public bool ResamplingWithConv { get; init; } = true;
 
+    /// <summary>
+    /// A second timestep embedding (its own MLP over the same sinusoids) for the noise level of a super-resolution model's
+    /// augmented low-resolution input, added to the time embedding (noise-conditioning augmentation, Ho et al. 2021,
+    /// arXiv:2106.15282, Sec. 4.3). False, the default, is not written, so older configs keep their fingerprint.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool NoiseLevelEmbedding { get; init; }
+
     /// <summary>Channels of the timestep (and class) embedding.</summary>
     [JsonIgnore] public int TimeEmbedDim => 4 * BaseChannels;
 

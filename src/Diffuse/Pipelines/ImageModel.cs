@@ -100,8 +100,8 @@ public sealed class ImageModel : IDiffusionModel
                 throw new DiffuseException("the model is unconditional; class labels and guidance need a model trained with --cond class");
             conditioning.Validate(classes, n);
         }
-        // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
-        bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
+        if (Config.SuperRes is not null)
+            throw new DiffuseException($"'{Directory}' is a super-resolution model: it upscales low-resolution images ('diffuse upscale', or the second stage of 'sample --cascade'), it does not sample from noise alone");
         Func<Tensor, Tensor, Tensor> Denoiser(long start, long size)
         {
             Func<Tensor, Tensor, Tensor> denoise = Denoise;
@@ -111,11 +111,28 @@ public sealed class ImageModel : IDiffusionModel
                 denoise = ClassifierFreeGuidance.Wrap(Denoise, labels, Config.Unet!.NumClasses!.Value,
                     conditioning.GuidanceScale, conditioning.GuidanceRescale, Image.Channels);
             }
-            if (!dropVariance) return denoise;
-            return (x, t) => denoise(x, t).narrow(1, 0, Image.Channels);
+            return denoise;
         }
+        return SampleWith(n, scheduler, steps, generator, Denoiser, progress);
+    }
+
+    /// <summary>
+    /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time, the batch of images
+    /// [start, start + size) denoised by <c>denoiser(start, size)</c> (called inside the batch's dispose scope, before the
+    /// batch's starting noise is drawn): the loop shared by unconditional, class-conditional and super-resolution sampling.
+    /// </summary>
+    internal Tensor SampleWith(long n, IScheduler scheduler, int steps, Generator generator, Func<long, long, Func<Tensor, Tensor, Tensor>> denoiser,
+        IProgress<StepInfo>? progress)
+    {
+        if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
+        // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
+        bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
         return InBatches(n, steps, progress, (start, shape, batchProgress) =>
-            SamplingLoop.Run(Denoiser(start, shape[0]), scheduler, steps, shape, generator, batchProgress));
+        {
+            var denoise = denoiser(start, shape[0]);
+            Func<Tensor, Tensor, Tensor> model = dropVariance ? (x, t) => denoise(x, t).narrow(1, 0, Image.Channels) : denoise;
+            return SamplingLoop.Run(model, scheduler, steps, shape, generator, batchProgress);
+        });
     }
 
     /// <summary>True when the U-Net takes prompts (trained with <c>--cond text</c>).</summary>
@@ -163,6 +180,8 @@ public sealed class ImageModel : IDiffusionModel
     public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
     {
         settings.Validate();
+        if (Config.SuperRes is not null)
+            throw new DiffuseException($"'{Directory}' is a super-resolution model; it upscales with the schedulers, not the score sampler '{settings.Name}'");
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
         var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (_, shape, batchProgress) =>
@@ -204,6 +223,14 @@ public sealed class ImageModel : IDiffusionModel
     /// <summary>The U-Net in its precision, float32 in and out; a learned variance's channels included.</summary>
     public Tensor Denoise(Tensor x, Tensor t) =>
         Precision == ScalarType.Float32 ? Network.forward(x, t) : Network.forward(x.to(Precision), t).to(ScalarType.Float32);
+
+    /// <summary>A super-resolution U-Net on x_t beside its (upsampled, perhaps augmented) conditioning, in its precision, float32 in and out.</summary>
+    internal Tensor Denoise(Tensor x, Tensor t, Tensor conditioning, Tensor? noiseLevels)
+    {
+        var input = cat([x, conditioning], 1);
+        return Precision == ScalarType.Float32 ? Network.Forward(input, t, null, noiseLevels)
+            : Network.Forward(input.to(Precision), t, null, noiseLevels).to(ScalarType.Float32);
+    }
 
     Tensor Denoise(Tensor x, Tensor t, Tensor labels) =>
         Precision == ScalarType.Float32 ? Network.Forward(x, t, labels) : Network.Forward(x.to(Precision), t, labels).to(ScalarType.Float32);

@@ -33,6 +33,16 @@ public sealed record ModelConfig
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public SdeSpec? Sde { get; init; }
+    /// <summary>
+    /// The super-resolution settings of an SR3-style model (the U-Net takes the noisy image and the upsampled
+    /// low-resolution one, 2C channels); null, and not written, for every other model.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SuperResSpec? SuperRes { get; init; }
+
+    /// <summary>True for a super-resolution model (<see cref="SuperRes"/> set).</summary>
+    [JsonIgnore]
+    public bool IsSuperResolution => SuperRes is not null;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json.Options);
 
@@ -66,8 +76,12 @@ public sealed record ModelConfig
         {
             Unet!.Validate();
             var image = Data.Image ?? throw new DiffuseException("a U-Net model needs image data ('image' under 'data')");
-            if (Unet.InChannels != image.Channels || Unet.ImageSize != image.Height || Unet.ImageSize != image.Width)
-                throw new DiffuseException($"the U-Net takes {Unet.InChannels}x{Unet.ImageSize}x{Unet.ImageSize} images but the data has {image.Channels}x{image.Height}x{image.Width}");
+            // A super-resolution U-Net takes the noisy image and the upsampled low-resolution one, channel by channel.
+            int inChannels = SuperRes is null ? image.Channels : 2 * image.Channels;
+            if (Unet.InChannels != inChannels || Unet.ImageSize != image.Height || Unet.ImageSize != image.Width)
+                throw new DiffuseException($"the U-Net takes {Unet.InChannels}x{Unet.ImageSize}x{Unet.ImageSize} inputs but the data{(SuperRes is null ? "" : " and its low-resolution copy")} make {inChannels}x{image.Height}x{image.Width}");
+            if (SuperRes is not null) ValidateSuperRes(image);
+            else if (Unet.NoiseLevelEmbedding) throw new DiffuseException("noise_level_embedding applies to super-resolution models (super_res set) only");
             if (Training.CondDrop is not null && Unet.NumClasses is null && Unet.TextEncoder is null)
                 throw new DiffuseException("cond_drop applies to class-conditional models (num_classes set) only");
             if (Unet.TextEncoder is not null && image.ClassNames.Length == 0)
@@ -75,10 +89,22 @@ public sealed record ModelConfig
             if (Unet.NumClasses is { } classes && classes != image.ClassNames.Length)
                 throw new DiffuseException($"the U-Net has {classes} classes but the data names {image.ClassNames.Length}");
             // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).
-            int outChannels = learned ? 2 * Unet.InChannels : Unet.InChannels;
+            int outChannels = learned ? 2 * image.Channels : image.Channels;
             if (Unet.OutChannels != outChannels)
-                throw new DiffuseException($"the U-Net outputs {Unet.OutChannels} channels but variance_type {Json.Name(Scheduler.VarianceType)} of {Unet.InChannels}-channel images needs {outChannels}");
+                throw new DiffuseException($"the U-Net outputs {Unet.OutChannels} channels but variance_type {Json.Name(Scheduler.VarianceType)} of {image.Channels}-channel images needs {outChannels}");
         }
+    }
+
+    void ValidateSuperRes(ImageSpec image)
+    {
+        SuperRes!.Validate(Scheduler.NumTrainTimesteps, image.Height);
+        if (Sde is not null) throw new DiffuseException("super-resolution is not supported for continuous-time SDE models; train a discrete-time model");
+        if (Unet!.NumClasses is not null) throw new DiffuseException("a super-resolution model is conditioned on its low-resolution input, not on class labels");
+        if (Unet.TextEncoder is not null) throw new DiffuseException("a super-resolution model is conditioned on its low-resolution input, not on text");
+        if (Unet.NoiseLevelEmbedding != (SuperRes.CondNoiseMax is not null))
+            throw new DiffuseException(SuperRes.CondNoiseMax is null
+                ? "noise_level_embedding needs super_res cond_noise_max (noise-conditioning augmentation)"
+                : "super_res cond_noise_max needs a U-Net with noise_level_embedding, which is told the augmentation's level");
     }
 
     /// <summary>A score model predicts the noise at continuous times: no learned variances, no bound terms, no timestep table.</summary>

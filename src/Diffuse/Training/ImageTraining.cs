@@ -117,6 +117,9 @@ public static class ImageTraining
                     throw new DiffuseException($"'{options.Data}' has no class labels; --cond class needs labelled data (mnist, fashion-mnist, or a folder with one sub-folder per class)");
                 unet = unet with { NumClasses = dataset.ClassNames.Count };
             }
+            // SR3: the noisy image and the upsampled low-resolution one side by side; with augmentation, the level's embedding.
+            if (config.SuperRes is { } superRes)
+                unet = unet with { InChannels = 2 * dataset.Channels, NoiseLevelEmbedding = superRes.CondNoiseMax is not null };
             var image = new ImageSpec
             {
                 Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
@@ -193,6 +196,16 @@ public static class ImageTraining
             using var labels = batch.Labels;
             return (images, captions!.Draw(labels, spec.CondDrop ?? 0, g));
         };
+        // A super-resolution model: the conditioning is computed from x_0 (after the augmentation), then its noise level and
+        // noise are drawn from the run's generator (before t and the diffusion noise).
+        ConditionedBatchSource? superResolution = config.SuperRes is { } sr
+            ? (micro, size, g) =>
+            {
+                var x0 = batches(micro, size, g);
+                var (condition, levels) = SuperResolution.TrainingConditioning(x0, sr, diffusion, g);
+                return (x0, (x, t) => network.Forward(cat([x, condition], 1), t, null, levels));
+            }
+            : null;
 
         var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log, captions);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
@@ -208,7 +221,8 @@ public static class ImageTraining
                 double loss;
                 try
                 {
-                    loss = captions is not null ? trainer.TrainStep(captioned, generator, network.ForwardText)
+                    loss = superResolution is not null ? trainer.TrainStep(superResolution, generator)
+                        : captions is not null ? trainer.TrainStep(captioned, generator, network.ForwardText)
                         : conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
                 }
                 catch (DiffuseException e)
@@ -326,11 +340,16 @@ public static class ImageTraining
                 var indices = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
                 var batch = validation.Batch(indices);
                 var x0 = batch.Images;
-                // A class-conditional model is scored on its conditional prediction (no label dropout).
-                // A text-conditional model on each label's first caption.
+                // A class-conditional model is scored on its conditional prediction (no label dropout), a text-conditional
+                // model on each label's first caption, a super-resolution model on its clean conditioning (level 0).
                 Func<Tensor, Tensor, Tensor> forward = config.Unet!.NumClasses is not null ? (x, t) => ((UNet2D)model).Forward(x, t, batch.Labels)
                     : captions is not null ? (x, t) => ((UNet2D)model).ForwardText(x, t, captions.Fixed(batch.Labels))
                     : model.forward;
+                if (config.SuperRes is { } sr)
+                {
+                    var condition = LowResolution.Conditioning(x0, sr.Scale);
+                    forward = (x, t) => ((UNet2D)model).Forward(cat([x, condition], 1), t, null, null);
+                }
                 var loss = trainer.Objective.EvaluationLoss(forward, x0, g).mean();
                 sum += loss.item<float>() * size;
             }
@@ -349,6 +368,7 @@ public static class ImageTraining
             int? columns = null;
             Tensor images;
             if (config.Sde is { } sde) images = SdeGrid(sde, g);
+            else if (config.SuperRes is not null) (images, columns) = SuperResolutionGrid(g);
             else (images, columns) = DdimGrid(g);
             using var _ = images;
             string path = Path.Combine(dir, SamplesFolder, $"step-{trainer.Step:D6}.png");
@@ -373,6 +393,22 @@ public static class ImageTraining
             var conditioning = model.IsConditional ? Guidance.Conditioning.ClassRows(options.GridImages, model.ClassNames.Count) : null;
             int? columns = conditioning is null ? null : (int)Guidance.Conditioning.PerClass(options.GridImages, model.ClassNames.Count);
             return (model.Sample(conditioning?.Labels.Length ?? options.GridImages, scheduler, steps, g, conditioning), columns);
+        }
+
+        /// <summary>A super-resolution model's grid: rows of validation images' bicubic upsampling, then the model's upscaling (DDIM), then the originals.</summary>
+        (Tensor Images, int? Columns) SuperResolutionGrid(Generator g)
+        {
+            using var scope = NewDisposeScope();
+            var source = validation.Count > 0 ? validation : null;
+            if (source is null) return (zeros(1, config.Data.Image!.Channels, config.Data.Image.Height, config.Data.Image.Width), null);
+            int count = (int)Math.Min(8, source.Count);
+            var originals = source.Batch(Enumerable.Range(0, count).Select(i => (long)i).ToArray()).Images;
+            int scale = config.SuperRes!.Scale;
+            var low = LowResolution.Downsample(originals, scale);
+            var model = new SuperResolution(ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir));
+            var scheduler = Schedulers.Create("ddim", config.Scheduler);
+            var upscaled = model.Upscale(low, scheduler, Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps), g);
+            return (cat([LowResolution.Upsample(low, scale), upscaled, originals], 0).MoveToOuterDisposeScope(), count);
         }
 
         Tensor SdeGrid(SdeSpec sde, Generator g)

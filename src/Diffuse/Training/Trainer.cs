@@ -19,6 +19,12 @@ public delegate Tensor BatchSource(long microBatch, int size, Generator generato
 public delegate (Tensor Images, Tensor Labels) LabelledBatchSource(long microBatch, int size, Generator generator);
 
 /// <summary>
+/// A micro-batch of a model that sees more than x_t and t (a super-resolution model's conditioning): x_0 and the
+/// network as a function of (x_t, t) for this batch, any random draws of the conditioning taken from <paramref name="generator"/>.
+/// </summary>
+public delegate (Tensor X0, Func<Tensor, Tensor, Tensor> Model) ConditionedBatchSource(long microBatch, int size, Generator generator);
+
+/// <summary>
 /// Trains a denoiser by the denoising objective of Ho et al. 2020 (Algorithm 1): draw x_0 from the
 /// data, t (uniformly or loss-aware), noise, and regress the model's output on the target of its prediction type
 /// (or the hybrid loss of learned variances, or denoising score matching of an SDE model; see <see cref="TrainingObjective"/>),
@@ -81,6 +87,17 @@ public sealed class Trainer : IDisposable
         {
             var (x0, condition) = nextBatch(micro, spec.MicroBatchSize, generator);
             return Objective.Loss((x, t) => network(x, t, condition), x0, generator);
+        });
+
+    /// <summary>
+    /// One optimizer step where each micro-batch brings its own view of the network (a super-resolution model conditioned
+    /// on the batch's low-resolution images); otherwise as <see cref="TrainStep(BatchSource, Generator)"/>.
+    /// </summary>
+    public double TrainStep(ConditionedBatchSource nextBatch, Generator generator) =>
+        TrainStep(micro =>
+        {
+            var (x0, conditioned) = nextBatch(micro, spec.MicroBatchSize, generator);
+            return Objective.Loss(conditioned, x0, generator);
         });
 
     // lossOf(micro) runs inside the micro-batch's dispose scope.
