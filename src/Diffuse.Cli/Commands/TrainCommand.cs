@@ -49,6 +49,8 @@ public sealed class TrainCommand : ICommand
         images only:
           --preset NAME        U-Net: tiny | small | ddpm-cifar10 (default tiny)
           --dropout X          U-Net dropout (default: the preset's)
+          --precision P        fp32 | bf16 (default fp32): bf16 runs the forward and backward passes in bfloat16 on a copy
+                               of the network, with float32 master weights, AdamW state, loss and EMA (mixed precision)
           --variance TYPE      fixed_small | fixed_large | learned_range (default fixed_small): learned_range doubles the
                                U-Net's output channels (the interpolation v of Nichol & Dhariwal 2021) and trains with
                                the hybrid loss L_simple + lambda L_vlb
@@ -78,7 +80,7 @@ public sealed class TrainCommand : ICommand
          "timesteps", "prediction", "loss", "ema-decay", "timesteps-sampler", "sde", "beta-min", "beta-max", "sigma-min", "sigma-max"];
     static readonly string[] PointValues = ["hidden", "blocks"];
     static readonly string[] ImageValues =
-        ["preset", "dropout", "variance", "cond", "cond-drop", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
+        ["preset", "precision", "dropout", "variance", "cond", "cond-drop", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
          "sample-every", "max-images", "data-dir", "cache-dir", "stop-at"];
     public static readonly string[] ValueNames = [.. CommonValues, .. PointValues];
 
@@ -283,6 +285,7 @@ public sealed class TrainCommand : ICommand
             ValidateEvery = a.Int("validate-every", ImageDefaults.ValidateEvery, 0),
             SampleEvery = a.Int("sample-every", ImageDefaults.SampleEvery, 0),
             CondDrop = CondDrop(a),
+            Precision = Json.ParseEnum<TrainingPrecision>(a.Get("precision") ?? "fp32", "training precision"),
         };
         return new ModelConfig { Model = null, Unet = unet, Scheduler = Scheduler(a, clip: true), Training = training, Sde = Sde(a) };
     }

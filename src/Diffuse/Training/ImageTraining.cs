@@ -141,7 +141,10 @@ public static class ImageTraining
         network.SetDropoutGenerator(dropoutGenerator);
         var ema = new Ema(network, shadow, spec.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
-        using var trainer = new Trainer(network, ema, diffusion, spec, config.Sde);
+        // bf16 training runs the passes on a bfloat16 copy of the network (same dropout generator); network keeps the fp32 master weights.
+        using var working = spec.Precision == TrainingPrecision.Bf16 ? new UNet2D(config.Unet!) : null;
+        working?.SetDropoutGenerator(dropoutGenerator);
+        using var trainer = new Trainer(network, ema, diffusion, spec, config.Sde, working);
         string fingerprint = config.Fingerprint();
         if (options.Resume)
         {

@@ -32,15 +32,36 @@ public sealed class Trainer : IDisposable
     private readonly TrainingSpec spec;
     private readonly TorchSharp.Modules.Parameter[] parameters;
     private readonly TorchSharp.Modules.AdamW optimizer;
+    // bf16 training: the working copy that runs the forward and backward passes, and its parameters (aligned with parameters).
+    private readonly nn.Module<Tensor, Tensor, Tensor>? working;
+    private readonly TorchSharp.Modules.Parameter[] workingParameters = [];
 
     /// <param name="sde">The forward SDE of a continuous-time score model (trained by denoising score matching); null for a discrete-time model.</param>
-    public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec, SdeSpec? sde = null)
+    /// <param name="workingCopy">
+    /// With <see cref="TrainingPrecision.Bf16"/> (and only then): a second network of the same architecture as
+    /// <paramref name="model"/>, which the trainer converts to bfloat16 and uses for the forward and backward passes
+    /// (see <see cref="TrainingPrecision.Bf16"/>); <paramref name="model"/> keeps the float32 master weights. The caller disposes it.
+    /// </param>
+    public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec, SdeSpec? sde = null,
+        nn.Module<Tensor, Tensor, Tensor>? workingCopy = null)
     {
         spec.Validate();
         this.model = model;
         Ema = ema;
         this.spec = spec;
         parameters = model.parameters().ToArray();
+        if (spec.Precision == TrainingPrecision.Bf16)
+        {
+            working = workingCopy ?? throw new ArgumentException("bf16 training needs a working copy of the network", nameof(workingCopy));
+            working.to(ScalarType.BFloat16);
+            workingParameters = working.parameters().ToArray();
+            if (workingParameters.Length != parameters.Length || parameters.Zip(workingParameters).Any(p => !p.First.shape.SequenceEqual(p.Second.shape)))
+                throw new ArgumentException("the working copy must have the network's architecture", nameof(workingCopy));
+        }
+        else if (workingCopy is not null)
+        {
+            throw new ArgumentException("a working copy is used by bf16 training only", nameof(workingCopy));
+        }
         optimizer = optim.AdamW(parameters, lr: spec.LearningRate, weight_decay: spec.WeightDecay);
         Objective = new TrainingObjective(diffusion, spec, sde: sde);
     }
@@ -58,8 +79,11 @@ public sealed class Trainer : IDisposable
     /// One optimizer step over <see cref="TrainingSpec.GradientAccumulation"/> micro-batches; returns
     /// the mean loss. A non-finite loss throws a <see cref="DiffuseException"/> before the weights change.
     /// </summary>
-    public double TrainStep(BatchSource nextBatch, Generator generator) =>
-        TrainStep(micro => Objective.Loss(model.forward, nextBatch(micro, spec.MicroBatchSize, generator), generator));
+    public double TrainStep(BatchSource nextBatch, Generator generator)
+    {
+        Func<Tensor, Tensor, Tensor> forward = working is null ? model.forward : (x, t) => working.forward(x.to(ScalarType.BFloat16), t).to(ScalarType.Float32);
+        return TrainStep(micro => Objective.Loss(forward, nextBatch(micro, spec.MicroBatchSize, generator), generator));
+    }
 
     /// <summary>
     /// One optimizer step of a class-conditional model (the trainer's model must be <see cref="Models.IClassConditional"/>):
@@ -67,12 +91,14 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public double TrainStep(LabelledBatchSource nextBatch, Generator generator)
     {
-        var conditional = model as Models.IClassConditional;
+        var conditional = (working ?? model) as Models.IClassConditional;
         if (conditional?.NumClasses is null) throw new DiffuseException("labelled batches need a class-conditional network (num_classes set)");
         return TrainStep(micro =>
         {
             var (x0, labels) = nextBatch(micro, spec.MicroBatchSize, generator);
-            return Objective.Loss((x, t) => conditional.Forward(x, t, labels), x0, generator);
+            return Objective.Loss(working is null
+                ? (x, t) => conditional.Forward(x, t, labels)
+                : (x, t) => conditional.Forward(x.to(ScalarType.BFloat16), t, labels).to(ScalarType.Float32), x0, generator);
         });
     }
 
@@ -80,6 +106,7 @@ public sealed class Trainer : IDisposable
     double TrainStep(Func<long, Tensor> lossOf)
     {
         model.train();
+        RefreshWorkingCopy();
         double lr = LearningRate.At(spec.LrSchedule, Step, spec.Steps, spec.WarmupSteps, spec.LearningRate);
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         optimizer.zero_grad();
@@ -94,6 +121,7 @@ public sealed class Trainer : IDisposable
                 throw new DiffuseException($"training stopped: the loss became {value} at step {Step + 1}; lower --lr or check the data");
             lossSum += value;
             (accumulation == 1 ? loss : loss / accumulation).backward();
+            MoveWorkingGradients();
         }
         nn.utils.clip_grad_norm_(parameters, spec.GradClip);
         optimizer.step();
@@ -101,6 +129,32 @@ public sealed class Trainer : IDisposable
         Step++;
         NativeMemory.ReleaseFreedEvery(Step, 50);
         return lossSum / accumulation;
+    }
+
+    /// <summary>bf16: the working copy takes the master weights (rounded to bfloat16) before each step.</summary>
+    void RefreshWorkingCopy()
+    {
+        if (working is null) return;
+        working.train();
+        using var _ = no_grad();
+        for (int i = 0; i < parameters.Length; i++) workingParameters[i].copy_(parameters[i]);
+    }
+
+    /// <summary>bf16: adds the working copy's gradients, in float32, onto the master weights' and clears them.</summary>
+    void MoveWorkingGradients()
+    {
+        if (working is null) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var g = workingParameters[i].grad;
+            if (g is null) continue;
+            var master = parameters[i].grad;
+            if (master is null) parameters[i].grad = g.to(ScalarType.Float32);
+            else master.add_(g);
+        }
+        working.zero_grad();
     }
 
     /// <summary>
