@@ -109,7 +109,8 @@ public sealed class Trainer : IDisposable
         RefreshWorkingCopy();
         double lr = LearningRate.At(spec.LrSchedule, Step, spec.Steps, spec.WarmupSteps, spec.LearningRate);
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-        optimizer.zero_grad();
+        // TorchSharp's optimizer hands out a handle per gradient it touches: the step's scopes collect them.
+        using (NewDisposeScope()) optimizer.zero_grad();
         int accumulation = spec.GradientAccumulation;
         double lossSum = 0;
         for (int micro = 0; micro < accumulation; micro++)
@@ -123,8 +124,11 @@ public sealed class Trainer : IDisposable
             (accumulation == 1 ? loss : loss / accumulation).backward();
             MoveWorkingGradients();
         }
-        nn.utils.clip_grad_norm_(parameters, spec.GradClip);
-        optimizer.step();
+        using (NewDisposeScope())
+        {
+            nn.utils.clip_grad_norm_(parameters, spec.GradClip);
+            optimizer.step();
+        }
         Ema.Update();
         Step++;
         NativeMemory.ReleaseFreedEvery(Step, 50);
@@ -136,6 +140,7 @@ public sealed class Trainer : IDisposable
     {
         if (working is null) return;
         working.train();
+        using var scope = NewDisposeScope(); // copy_ returns a handle of its own
         using var _ = no_grad();
         for (int i = 0; i < parameters.Length; i++) workingParameters[i].copy_(parameters[i]);
     }

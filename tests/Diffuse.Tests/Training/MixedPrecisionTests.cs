@@ -69,6 +69,29 @@ public class MixedPrecisionTests
         Assert.True(diff < 0.1 * norm, $"bf16 weights are {diff / norm:P1} away from fp32's");
     }
 
+    [Theory]
+    [InlineData(TrainingPrecision.Fp32)]
+    [InlineData(TrainingPrecision.Bf16)]
+    public void TrainingStepsLeaveTheLiveTensorCountFlat(TrainingPrecision precision)
+    {
+        var stats = DisposeScopeManager.Statistics;
+        using var model = new MlpDenoiser(Tiny);
+        using var shadow = new MlpDenoiser(Tiny);
+        using var working = precision == TrainingPrecision.Bf16 ? new MlpDenoiser(Tiny) : null;
+        var spec = new TrainingSpec { Steps = 20, BatchSize = 16, GradientAccumulation = 2, Precision = precision };
+        var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(new SchedulerConfig { NumTrainTimesteps = 10 }), PredictionType.Epsilon);
+        using var trainer = new Trainer(model, new Ema(model, shadow, 0.9), diffusion, spec, workingCopy: working);
+        using var g = new Generator(1);
+        trainer.TrainStep(Batch, g);
+        trainer.TrainStep(Batch, g); // AdamW's state and the gradients exist from here on
+        long live = stats.ThreadTotalLiveCount;
+        for (int i = 0; i < 10; i++)
+        {
+            trainer.TrainStep(Batch, g);
+            Assert.Equal(live, stats.ThreadTotalLiveCount);
+        }
+    }
+
     [Fact]
     public void TheWorkingCopyIsRequiredByBf16AndOnlyByIt()
     {
