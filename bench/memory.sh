@@ -30,7 +30,7 @@ echo "| sampling, tiny U-Net | peak RSS (MiB), 64 images | peak RSS (MiB), 256 i
 echo "|---|---|---|---|"
 for p in fp32 bf16; do
   a=$(hwm 64 10 $p); b=$(hwm 256 10 $p)
-  echo "| $p, 10 steps | $a | $b | $(echo "($b - $a) / 192" | bc -l | xargs printf '%.2f') |"
+  echo "| $p, 10 steps | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 192 }') |"
 done
 a=$(hwm 1 100 bf16); b=$(hwm 1 10000 bf16)
 echo
