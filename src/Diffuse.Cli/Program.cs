@@ -35,8 +35,8 @@ namespace Diffuse.Cli
             if (rest.Contains("--help") || rest.Contains("-h"))
             {
                 output.WriteLine(command.Help);
-                output.WriteLine("        every command:");
-                output.Write(ComputeOptions.Help);
+                output.WriteLine("every command:");
+                output.WriteLine(ComputeOptions.Help);
                 return Ok;
             }
             int? previousThreads = null;
@@ -83,7 +83,7 @@ namespace Diffuse.Cli
             foreach (var c in Commands) output.WriteLine($"  {c.Name,-10} {c.Summary}");
             output.WriteLine();
             output.WriteLine("options of every command:");
-            output.Write(ComputeOptions.Help);
+            output.WriteLine(ComputeOptions.Help);
         }
     }
 
