@@ -19,3 +19,21 @@ echo "| train moons, batch 512 | 300 steps | $((a / 1024)) | 3,000 steps | $((b 
 a=$(peak "$bin" sample --model "$runs/m3000" --n 10000 --steps 100 --out "$runs/s.csv" --force)
 b=$(peak "$bin" sample --model "$runs/m3000" --n 10000 --steps 1000 --out "$runs/s.csv" --force)
 echo "| sample 10,000 points, ddpm | 100 steps | $((a / 1024)) | 1,000 steps | $((b / 1024)) |"
+
+# Sampling images (a random tiny U-Net, DDPM, one batch of N images; Diffuse.Bench sample-memory): the peak per image
+# from two batch sizes, and no growth over 10,000 steps against 100.
+dotnet build "$root/bench/Diffuse.Bench" -c Release >/dev/null
+bench="$root/bench/Diffuse.Bench/bin/Release/net10.0/Diffuse.Bench"
+hwm() { "$bench" sample-memory "$@" | sed -E 's/.*peak ([0-9.]+) MiB.*/\1/'; }
+echo
+echo "| sampling, tiny U-Net | peak RSS (MiB), 64 images | peak RSS (MiB), 256 images | MiB per image |"
+echo "|---|---|---|---|"
+for p in fp32 bf16; do
+  a=$(hwm 64 10 $p); b=$(hwm 256 10 $p)
+  echo "| $p, 10 steps | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 192 }') |"
+done
+a=$(hwm 1 100 bf16); b=$(hwm 1 10000 bf16)
+echo
+echo "| sampling 1 image, tiny U-Net, bf16, ddpm | 100 steps | peak RSS (MiB) | 10,000 steps | peak RSS (MiB) |"
+echo "|---|---|---|---|---|"
+echo "| | 100 | $a | 10,000 | $b |"

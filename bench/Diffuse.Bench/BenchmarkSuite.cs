@@ -37,7 +37,7 @@ public static class BenchmarkSuite
         "FLOPs: convolutions, the attention matmuls (QK^T and AV) and linear layers, a multiply-add = 2 FLOPs; norms, activations, softmax, bias adds and resampling are not counted (FlopCount).",
         "Peaks: best of the repeats after one warm-up, NCHW tensors; a U-Net forward is conv-dominated, so its reference is the best conv peak of its precision (the matmul fraction is printed beside it).",
         "Forward: eval mode, no_grad, network weights and input in the row's precision; best of the repeats after one warm-up.",
-        "Training: Trainer.TrainStep (AdamW, eps MSE loss, gradient clipping, EMA) on random images, after one warm-up step; bf16 training is n/a because the library trains in fp32 only.",
+        "Training: Trainer.TrainStep (AdamW, eps MSE loss, gradient clipping, EMA) on random images, after one warm-up step; bf16 rows train with --precision bf16 (bfloat16 passes on a working copy, fp32 master weights and AdamW state).",
         "Sampling: the DDIM loop (network in the row's precision, scheduler in fp32), after one warm-up forward pass.",
         "Overhead: TorchSharp 0.107 exposes no libtorch profiler, so the time outside kernels is estimated from the same network running the same sequence of ops with almost no work in them: one image of the smallest size the levels allow (minimal-work share = its forward time / the batch's forward time, the main estimate); the batch-1 forward at full size over the batch's is an upper bound (its kernels still do 1/B of the work).",
         "Memory: the process's peak resident set (VmHWM) over the whole run.",
@@ -100,7 +100,7 @@ public static class BenchmarkSuite
         double matmulPeak = peaks.Where(p => p.Op == "matmul" && p.Precision == precision).Max(p => p.GflopPerSecond);
         double forward = ForwardSeconds(config, batch, dtype, o.Repeats);
         double gflops = FlopCount.UNet2D(config, batch).Total / forward / 1e9;
-        double? train = precision == "fp32" ? UNetThroughput.TrainImagesPerSecond(config, batch, o.TrainSteps) : null;
+        double? train = UNetThroughput.TrainImagesPerSecond(config, batch, o.TrainSteps, precision == "bf16" ? Training.TrainingPrecision.Bf16 : Training.TrainingPrecision.Fp32);
         double sample = UNetThroughput.SampleImagesPerSecond(config, batch, o.SampleSteps, dtype);
         var row = new Row(name, precision, batch, forward, gflops, gflops / convPeak, gflops / matmulPeak, train, sample, o.SampleSteps);
         Console.WriteLine($"{name} {precision} batch {batch}: forward {forward * 1e3:F1} ms, {gflops:F1} GFLOP/s ({row.ConvPeakFraction:P0} of the conv peak), " +

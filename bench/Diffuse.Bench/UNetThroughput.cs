@@ -35,21 +35,48 @@ public static class UNetThroughput
     }
 
     /// <summary>Images/s of <see cref="Trainer.TrainStep"/> (AdamW, gradient clipping, EMA) on random images, after one warm-up step.</summary>
-    public static double TrainImagesPerSecond(UNetConfig config, int batch, int steps)
+    public static double TrainImagesPerSecond(UNetConfig config, int batch, int steps, TrainingPrecision precision = TrainingPrecision.Fp32)
     {
-        using var g = new Generator(0);
-        using var model = new UNet2D(config);
-        using var shadow = new UNet2D(config);
-        model.ResetParameters(g);
-        var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(new SchedulerConfig()), PredictionType.Epsilon);
-        var spec = new TrainingSpec { Steps = 1000, BatchSize = batch, LearningRate = 1e-3 };
-        using var trainer = new Trainer(model, new Ema(model, shadow, 0.999), diffusion, spec);
-        var shape = new long[] { batch, config.InChannels, config.ImageSize, config.ImageSize };
-        BatchSource batches = (m, n, gen) => rand(shape, generator: gen) * 2 - 1;
-        trainer.TrainStep(batches, g); // warm-up
+        using var bench = new TrainingBench(config, batch, precision);
+        bench.Step(); // warm-up
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) trainer.TrainStep(batches, g);
+        for (int i = 0; i < steps; i++) bench.Step();
         return steps * batch / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>A <see cref="Trainer"/> of a U-Net preset on random images (seed 0), one <see cref="Step"/> at a time.</summary>
+    public sealed class TrainingBench : IDisposable
+    {
+        private readonly Generator g = new(0);
+        private readonly UNet2D model, shadow;
+        private readonly UNet2D? working;
+        private readonly Trainer trainer;
+        private readonly BatchSource batches;
+
+        public TrainingBench(UNetConfig config, int batch, TrainingPrecision precision)
+        {
+            model = new UNet2D(config);
+            shadow = new UNet2D(config);
+            working = precision == TrainingPrecision.Bf16 ? new UNet2D(config) : null;
+            model.ResetParameters(g);
+            var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(new SchedulerConfig()), PredictionType.Epsilon);
+            var spec = new TrainingSpec { Steps = 1000, BatchSize = batch, LearningRate = 1e-3, Precision = precision };
+            trainer = new Trainer(model, new Ema(model, shadow, 0.999), diffusion, spec, workingCopy: working);
+            var shape = new long[] { batch, config.InChannels, config.ImageSize, config.ImageSize };
+            batches = (m, n, gen) => rand(shape, generator: gen) * 2 - 1;
+        }
+
+        /// <summary>One optimizer step; returns its loss.</summary>
+        public double Step() => trainer.TrainStep(batches, g);
+
+        public void Dispose()
+        {
+            trainer.Dispose();
+            working?.Dispose();
+            shadow.Dispose();
+            model.Dispose();
+            g.Dispose();
+        }
     }
 
     /// <summary>

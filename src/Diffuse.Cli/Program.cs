@@ -35,11 +35,17 @@ namespace Diffuse.Cli
             if (rest.Contains("--help") || rest.Contains("-h"))
             {
                 output.WriteLine(command.Help);
+                output.WriteLine("every command:");
+                output.WriteLine(ComputeOptions.Help);
                 return Ok;
             }
+            int? previousThreads = null;
             try
             {
-                return command.Run(rest, output);
+                var (commandArgs, threads, device) = ComputeOptions.Extract(rest);
+                if (threads is not null) previousThreads = TorchSharp.torch.get_num_threads();
+                ComputeOptions.Apply(threads, device);
+                return command.Run(commandArgs, output);
             }
             catch (UsageException e)
             {
@@ -61,6 +67,11 @@ namespace Diffuse.Cli
                 errors.WriteLine($"error: {e.Message.Split('\n')[0]}");
                 return Failure;
             }
+            finally
+            {
+                // In-process callers (the tests) get libtorch's thread count back.
+                if (previousThreads is { } n) TorchSharp.torch.set_num_threads(n);
+            }
         }
 
         static void PrintHelp(TextWriter output)
@@ -70,6 +81,9 @@ namespace Diffuse.Cli
             output.WriteLine("usage: diffuse <command> [options]   (diffuse <command> --help for its options)");
             output.WriteLine();
             foreach (var c in Commands) output.WriteLine($"  {c.Name,-10} {c.Summary}");
+            output.WriteLine();
+            output.WriteLine("options of every command:");
+            output.WriteLine(ComputeOptions.Help);
         }
     }
 

@@ -51,6 +51,8 @@ public sealed class TrainCommand : ICommand
           --channel-mult M     the U-Net's levels as comma-separated multipliers of its base channels, e.g. 1,2 for
                                14x14 images (default: the preset's; attention stays at the preset's deepest level)
           --dropout X          U-Net dropout (default: the preset's)
+          --precision P        fp32 | bf16 (default fp32): bf16 runs the forward and backward passes in bfloat16 on a copy
+                               of the network, with float32 master weights, AdamW state, loss and EMA (mixed precision)
           --variance TYPE      fixed_small | fixed_large | learned_range (default fixed_small): learned_range doubles the
                                U-Net's output channels (the interpolation v of Nichol & Dhariwal 2021) and trains with
                                the hybrid loss L_simple + lambda L_vlb
@@ -88,7 +90,7 @@ public sealed class TrainCommand : ICommand
          "timesteps", "prediction", "loss", "ema-decay", "timesteps-sampler", "sde", "beta-min", "beta-max", "sigma-min", "sigma-max"];
     static readonly string[] PointValues = ["hidden", "blocks"];
     static readonly string[] ImageValues =
-        ["preset", "channel-mult", "task", "scale", "cond-noise-max", "dropout", "variance", "cond", "cond-drop", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
+        ["preset", "precision", "channel-mult", "task", "scale", "cond-noise-max", "dropout", "variance", "cond", "cond-drop", "vlb-weight", "image-size", "channels", "crop-padding", "val-fraction", "checkpoint-every", "validate-every",
          "sample-every", "max-images", "data-dir", "cache-dir", "stop-at"];
     public static readonly string[] ValueNames = [.. CommonValues, .. PointValues];
 
@@ -294,6 +296,7 @@ public sealed class TrainCommand : ICommand
             ValidateEvery = a.Int("validate-every", ImageDefaults.ValidateEvery, 0),
             SampleEvery = a.Int("sample-every", ImageDefaults.SampleEvery, 0),
             CondDrop = CondDrop(a),
+            Precision = Json.ParseEnum<TrainingPrecision>(a.Get("precision") ?? "fp32", "training precision"),
         };
         // The vocabulary is filled in from the captions once the data are loaded.
         if (a.Get("cond") == "text") unet = unet with { TextEncoder = new TextEncoderConfig() };

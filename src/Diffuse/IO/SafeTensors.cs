@@ -302,7 +302,7 @@ public static class SafeTensors
 
     static Tensor ReadData(string path, FileStream stream, Entry entry)
     {
-        var tensor = empty(entry.Shape, entry.Dtype);
+        var tensor = empty(entry.Shape, entry.Dtype, device: CPU); // CPU whatever the default device (--device cuda): the bytes are written here
         try
         {
             var size = entry.End - entry.Begin;

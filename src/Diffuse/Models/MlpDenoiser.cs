@@ -40,7 +40,7 @@ public sealed class MlpDenoiser : nn.Module<Tensor, Tensor, Tensor>
         if (x.dim() != 2 || x.shape[1] != Config.InputDim)
             throw new DiffuseException($"MLP denoiser expects input of shape [B, {Config.InputDim}], got [{string.Join(", ", x.shape)}]");
         using var scope = NewDisposeScope();
-        var temb = time_embedding.forward(time_proj.forward(t));
+        var temb = time_embedding.forward(time_proj.forward(t).to(x.dtype));
         var h = input_proj.forward(x);
         foreach (var block in blocks) h = block.forward(h, temb);
         return output_proj.forward(nn.functional.silu(norm_out.forward(h))).MoveToOuterDisposeScope();

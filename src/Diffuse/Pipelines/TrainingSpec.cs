@@ -37,6 +37,12 @@ public sealed record TrainingSpec
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? CondDrop { get; init; }
+    /// <summary>
+    /// The number format of the forward and backward passes (<see cref="TrainingPrecision"/>); fp32 is not written, so older
+    /// configs keep their fingerprint.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public TrainingPrecision Precision { get; init; }
     public double EmaDecay { get; init; } = 0.995;
     public double GradClip { get; init; } = 1.0;
     /// <summary>Random horizontal flips of training images.</summary>

@@ -46,6 +46,7 @@ public sealed class Ema
     public void Update()
     {
         double d = CurrentDecay;
+        using var scope = torch.NewDisposeScope(); // the in-place ops return handles of their own
         using var _ = no_grad();
         foreach (var (s, p) in pairs)
         {

@@ -153,7 +153,10 @@ public static class ImageTraining
         network.SetDropoutGenerator(dropoutGenerator);
         var ema = new Ema(network, shadow, spec.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
-        using var trainer = new Trainer(network, ema, diffusion, spec, config.Sde);
+        // bf16 training runs the passes on a bfloat16 copy of the network (same dropout generator); network keeps the fp32 master weights.
+        using var working = spec.Precision == TrainingPrecision.Bf16 ? new UNet2D(config.Unet!) : null;
+        working?.SetDropoutGenerator(dropoutGenerator);
+        using var trainer = new Trainer(network, ema, diffusion, spec, config.Sde, working);
         string fingerprint = config.Fingerprint();
         if (options.Resume)
         {
@@ -203,7 +206,7 @@ public static class ImageTraining
             {
                 var x0 = batches(micro, size, g);
                 var (condition, levels) = SuperResolution.TrainingConditioning(x0, sr, diffusion, g);
-                return (x0, (x, t) => network.Forward(cat([x, condition], 1), t, null, levels));
+                return (x0, (net, x, t) => ((UNet2D)net).Forward(cat([x, condition.to(x.dtype)], 1), t, null, levels));
             }
             : null;
 
@@ -222,7 +225,7 @@ public static class ImageTraining
                 try
                 {
                     loss = superResolution is not null ? trainer.TrainStep(superResolution, generator)
-                        : captions is not null ? trainer.TrainStep(captioned, generator, network.ForwardText)
+                        : captions is not null ? trainer.TrainStep(captioned, generator, (net, x, t, tokens) => ((UNet2D)net).ForwardText(x, t, tokens))
                         : conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
                 }
                 catch (DiffuseException e)

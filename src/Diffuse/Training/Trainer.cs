@@ -20,9 +20,9 @@ public delegate (Tensor Images, Tensor Labels) LabelledBatchSource(long microBat
 
 /// <summary>
 /// A micro-batch of a model that sees more than x_t and t (a super-resolution model's conditioning): x_0 and the
-/// network as a function of (x_t, t) for this batch, any random draws of the conditioning taken from <paramref name="generator"/>.
+/// network as a function of (the network that runs the pass, x_t, t) for this batch, any random draws of the conditioning taken from <paramref name="generator"/>.
 /// </summary>
-public delegate (Tensor X0, Func<Tensor, Tensor, Tensor> Model) ConditionedBatchSource(long microBatch, int size, Generator generator);
+public delegate (Tensor X0, Func<nn.Module<Tensor, Tensor, Tensor>, Tensor, Tensor, Tensor> Model) ConditionedBatchSource(long microBatch, int size, Generator generator);
 
 /// <summary>
 /// Trains a denoiser by the denoising objective of Ho et al. 2020 (Algorithm 1): draw x_0 from the
@@ -38,15 +38,36 @@ public sealed class Trainer : IDisposable
     private readonly TrainingSpec spec;
     private readonly TorchSharp.Modules.Parameter[] parameters;
     private readonly TorchSharp.Modules.AdamW optimizer;
+    // bf16 training: the working copy that runs the forward and backward passes, and its parameters (aligned with parameters).
+    private readonly nn.Module<Tensor, Tensor, Tensor>? working;
+    private readonly TorchSharp.Modules.Parameter[] workingParameters = [];
 
     /// <param name="sde">The forward SDE of a continuous-time score model (trained by denoising score matching); null for a discrete-time model.</param>
-    public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec, SdeSpec? sde = null)
+    /// <param name="workingCopy">
+    /// With <see cref="TrainingPrecision.Bf16"/> (and only then): a second network of the same architecture as
+    /// <paramref name="model"/>, which the trainer converts to bfloat16 and uses for the forward and backward passes
+    /// (see <see cref="TrainingPrecision.Bf16"/>); <paramref name="model"/> keeps the float32 master weights. The caller disposes it.
+    /// </param>
+    public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec, SdeSpec? sde = null,
+        nn.Module<Tensor, Tensor, Tensor>? workingCopy = null)
     {
         spec.Validate();
         this.model = model;
         Ema = ema;
         this.spec = spec;
         parameters = model.parameters().ToArray();
+        if (spec.Precision == TrainingPrecision.Bf16)
+        {
+            working = workingCopy ?? throw new ArgumentException("bf16 training needs a working copy of the network", nameof(workingCopy));
+            working.to(ScalarType.BFloat16);
+            workingParameters = working.parameters().ToArray();
+            if (workingParameters.Length != parameters.Length || parameters.Zip(workingParameters).Any(p => !p.First.shape.SequenceEqual(p.Second.shape)))
+                throw new ArgumentException("the working copy must have the network's architecture", nameof(workingCopy));
+        }
+        else if (workingCopy is not null)
+        {
+            throw new ArgumentException("a working copy is used by bf16 training only", nameof(workingCopy));
+        }
         optimizer = optim.AdamW(parameters, lr: spec.LearningRate, weight_decay: spec.WeightDecay);
         Objective = new TrainingObjective(diffusion, spec, sde: sde);
     }
@@ -64,8 +85,11 @@ public sealed class Trainer : IDisposable
     /// One optimizer step over <see cref="TrainingSpec.GradientAccumulation"/> micro-batches; returns
     /// the mean loss. A non-finite loss throws a <see cref="DiffuseException"/> before the weights change.
     /// </summary>
-    public double TrainStep(BatchSource nextBatch, Generator generator) =>
-        TrainStep(micro => Objective.Loss(model.forward, nextBatch(micro, spec.MicroBatchSize, generator), generator));
+    public double TrainStep(BatchSource nextBatch, Generator generator)
+    {
+        Func<Tensor, Tensor, Tensor> forward = working is null ? model.forward : (x, t) => working.forward(x.to(ScalarType.BFloat16), t).to(ScalarType.Float32);
+        return TrainStep(micro => Objective.Loss(forward, nextBatch(micro, spec.MicroBatchSize, generator), generator));
+    }
 
     /// <summary>
     /// One optimizer step of a class-conditional model (the trainer's model must be <see cref="Models.IClassConditional"/>):
@@ -73,20 +97,32 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public double TrainStep(LabelledBatchSource nextBatch, Generator generator)
     {
-        var conditional = model as Models.IClassConditional;
+        var conditional = (working ?? model) as Models.IClassConditional;
         if (conditional?.NumClasses is null) throw new DiffuseException("labelled batches need a class-conditional network (num_classes set)");
-        return TrainStep(nextBatch, generator, conditional.Forward);
+        return TrainStep(micro =>
+        {
+            var (x0, labels) = nextBatch(micro, spec.MicroBatchSize, generator);
+            return Objective.Loss(working is null
+                ? (x, t) => conditional.Forward(x, t, labels)
+                : (x, t) => conditional.Forward(x.to(ScalarType.BFloat16), t, labels).to(ScalarType.Float32), x0, generator);
+        });
     }
 
     /// <summary>
     /// One optimizer step of a conditional model whose batches carry a condition beside the images (class labels, or a
     /// text model's prompt tokens): <paramref name="network"/> (x_t, t, condition) is the trainer's model seen with it.
     /// </summary>
-    public double TrainStep(LabelledBatchSource nextBatch, Generator generator, Func<Tensor, Tensor, Tensor, Tensor> network) =>
+    /// <remarks>
+    /// <paramref name="network"/> is called with the network that runs the pass: the model itself, or in bf16 training its
+    /// working copy (x_t then arrives in bfloat16 and the output is taken back to float32).
+    /// </remarks>
+    public double TrainStep(LabelledBatchSource nextBatch, Generator generator,
+        Func<nn.Module<Tensor, Tensor, Tensor>, Tensor, Tensor, Tensor, Tensor> network) =>
         TrainStep(micro =>
         {
             var (x0, condition) = nextBatch(micro, spec.MicroBatchSize, generator);
-            return Objective.Loss((x, t) => network(x, t, condition), x0, generator);
+            var net = working ?? model;
+            return Objective.Loss(InPrecision((x, t) => network(net, x, t, condition)), x0, generator);
         });
 
     /// <summary>
@@ -97,16 +133,23 @@ public sealed class Trainer : IDisposable
         TrainStep(micro =>
         {
             var (x0, conditioned) = nextBatch(micro, spec.MicroBatchSize, generator);
-            return Objective.Loss(conditioned, x0, generator);
+            var net = working ?? model;
+            return Objective.Loss(InPrecision((x, t) => conditioned(net, x, t)), x0, generator);
         });
+
+    /// <summary>bf16 training: a forward of the working copy, fed x_t in bfloat16 and read back in float32.</summary>
+    Func<Tensor, Tensor, Tensor> InPrecision(Func<Tensor, Tensor, Tensor> forward) =>
+        working is null ? forward : (x, t) => forward(x.to(ScalarType.BFloat16), t).to(ScalarType.Float32);
 
     // lossOf(micro) runs inside the micro-batch's dispose scope.
     double TrainStep(Func<long, Tensor> lossOf)
     {
         model.train();
+        RefreshWorkingCopy();
         double lr = LearningRate.At(spec.LrSchedule, Step, spec.Steps, spec.WarmupSteps, spec.LearningRate);
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-        optimizer.zero_grad();
+        // TorchSharp's optimizer hands out a handle per gradient it touches: the step's scopes collect them.
+        using (NewDisposeScope()) optimizer.zero_grad();
         int accumulation = spec.GradientAccumulation;
         double lossSum = 0;
         for (int micro = 0; micro < accumulation; micro++)
@@ -118,13 +161,44 @@ public sealed class Trainer : IDisposable
                 throw new DiffuseException($"training stopped: the loss became {value} at step {Step + 1}; lower --lr or check the data");
             lossSum += value;
             (accumulation == 1 ? loss : loss / accumulation).backward();
+            MoveWorkingGradients();
         }
-        nn.utils.clip_grad_norm_(parameters, spec.GradClip);
-        optimizer.step();
+        using (NewDisposeScope())
+        {
+            nn.utils.clip_grad_norm_(parameters, spec.GradClip);
+            optimizer.step();
+        }
         Ema.Update();
         Step++;
         NativeMemory.ReleaseFreedEvery(Step, 50);
         return lossSum / accumulation;
+    }
+
+    /// <summary>bf16: the working copy takes the master weights (rounded to bfloat16) before each step.</summary>
+    void RefreshWorkingCopy()
+    {
+        if (working is null) return;
+        working.train();
+        using var scope = NewDisposeScope(); // copy_ returns a handle of its own
+        using var _ = no_grad();
+        for (int i = 0; i < parameters.Length; i++) workingParameters[i].copy_(parameters[i]);
+    }
+
+    /// <summary>bf16: adds the working copy's gradients, in float32, onto the master weights' and clears them.</summary>
+    void MoveWorkingGradients()
+    {
+        if (working is null) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var g = workingParameters[i].grad;
+            if (g is null) continue;
+            var master = parameters[i].grad;
+            if (master is null) parameters[i].grad = g.to(ScalarType.Float32);
+            else master.add_(g);
+        }
+        working.zero_grad();
     }
 
     /// <summary>

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using Diffuse.Models;
+using Diffuse.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffuse.Bench;
+
+/// <summary>
+/// Speed-ups measured as ratios within one run on a busy machine: the variants take turns (A, B, A, B, ...) and each
+/// is timed by its own sum, so that load that comes and goes falls on both alike.
+/// <code>
+/// train-precision [presets] [batch] [steps]   training images/s, fp32 against --precision bf16
+/// layout [presets] [batch] [repeats]          U-Net forward ms, NCHW against channels-last, fp32 and bf16
+/// </code>
+/// </summary>
+public static class InterleavedBench
+{
+    public static int TrainPrecision(string[] args)
+    {
+        var presets = (args.Length > 0 ? args[0] : "tiny").Split(',');
+        int batch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+        int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
+        Console.WriteLine($"threads {get_num_threads()}, batch {batch}, {steps} timed steps each, alternating, after one warm-up step each");
+        Console.WriteLine("| preset | fp32 train images/s | bf16 train images/s | bf16 / fp32 |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var preset in presets)
+        {
+            var config = UNetConfig.Preset(preset);
+            using var fp32 = new UNetThroughput.TrainingBench(config, batch, TrainingPrecision.Fp32);
+            using var bf16 = new UNetThroughput.TrainingBench(config, batch, TrainingPrecision.Bf16);
+            var (a, b) = Alternate(() => fp32.Step(), () => bf16.Step(), steps);
+            Console.WriteLine($"| {preset} | {steps * batch / a:F1} | {steps * batch / b:F1} | {a / b:F2}x |");
+        }
+        return 0;
+    }
+
+    public static int Layout(string[] args)
+    {
+        var presets = (args.Length > 0 ? args[0] : "tiny").Split(',');
+        int batch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+        int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+        Console.WriteLine($"threads {get_num_threads()}, batch {batch}, {repeats} timed forwards each, alternating, eval mode, no_grad");
+        Console.WriteLine("| preset | precision | NCHW ms | channels-last ms | NCHW / channels-last | output channels-last |");
+        Console.WriteLine("|---|---|---:|---:|---:|---|");
+        foreach (var preset in presets)
+            foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+            {
+                var config = UNetConfig.Preset(preset);
+                using var scope = NewDisposeScope();
+                using var g = new Generator(0);
+                using var nchw = new UNet2D(config);
+                using var nhwc = new UNet2D(config);
+                nchw.ResetParameters(g);
+                nchw.eval();
+                nhwc.eval();
+                nchw.to(dtype);
+                nhwc.to(dtype);
+                using var _ = no_grad();
+                foreach (var (name, p) in nchw.named_parameters()) nhwc.get_parameter(name)!.copy_(p);
+                // TorchSharp 0.107 has no contiguous(memory_format): a permute to NHWC, made contiguous and permuted back,
+                // gives the channels-last strides libtorch's oneDNN convolutions detect.
+                foreach (var p in nhwc.parameters().Where(p => p.dim() == 4)) p.set_(ChannelsLast(p));
+                var x = randn([batch, config.InChannels, config.ImageSize, config.ImageSize], generator: g).to(dtype);
+                var xl = ChannelsLast(x);
+                var t = full([batch], 500L, ScalarType.Int64);
+                bool outputChannelsLast = false;
+                var (a, b) = Alternate(() => { using var y = nchw.forward(x, t); },
+                    () => { using var y = nhwc.forward(xl, t); outputChannelsLast = y.stride(1) == 1; }, repeats);
+                using (var y1 = nchw.forward(x, t))
+                using (var y2 = nhwc.forward(xl, t))
+                    if ((y1 - y2).abs().max().to(ScalarType.Float32).item<float>() > (dtype == ScalarType.Float32 ? 1e-3f : 0.1f)) throw new DiffuseException("the channels-last network computes another function");
+                Console.WriteLine($"| {preset} | {(dtype == ScalarType.Float32 ? "fp32" : "bf16")} | {a / repeats * 1e3:F1} | {b / repeats * 1e3:F1} | {a / b:F2}x | {(outputChannelsLast ? "yes" : "no")} |");
+            }
+        return 0;
+    }
+
+    static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    /// <summary>One warm-up call of each, then <paramref name="n"/> turns; the total seconds of each.</summary>
+    static (double A, double B) Alternate(Action a, Action b, int n)
+    {
+        a();
+        b();
+        double ta = 0, tb = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            a();
+            ta += clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            b();
+            tb += clock.Elapsed.TotalSeconds;
+        }
+        return (ta, tb);
+    }
+
+    /// <summary>
+    /// Peak resident memory of sampling: <c>sample-memory N STEPS [fp32|bf16] [preset]</c> runs DDPM on a random U-Net
+    /// for N images in one batch and prints the resident set after step STEPS/100 and at the end, and the peak (VmHWM).
+    /// bench/memory.sh runs it at several N (memory per image) and at 100 and 10,000 steps (no growth).
+    /// </summary>
+    public static int SampleMemory(string[] args)
+    {
+        int n = int.Parse(args[0], CultureInfo.InvariantCulture);
+        int steps = int.Parse(args[1], CultureInfo.InvariantCulture);
+        var dtype = args.Length > 2 && args[2] == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
+        var config = UNetConfig.Preset(args.Length > 3 ? args[3] : "tiny");
+        using var g = new Generator(0);
+        using var model = new UNet2D(config);
+        model.ResetParameters(g);
+        model.eval();
+        model.to(dtype);
+        var scheduler = Sampling.Schedulers.Create("ddpm", new Sampling.SchedulerConfig { NumTrainTimesteps = Math.Max(1000, steps) });
+        long early = 0;
+        int earlyStep = Math.Max(1, steps / 100);
+        var progress = new OnStep(s => { if (s.Step == earlyStep) early = Resident("VmRSS:"); });
+        var clock = Stopwatch.StartNew();
+        using (no_grad())
+        using (var x = Pipelines.SamplingLoop.Run((xt, t) => model.forward(xt.to(dtype), t).to(ScalarType.Float32), scheduler, steps,
+            [n, config.InChannels, config.ImageSize, config.ImageSize], g, progress)) { }
+        long end = Resident("VmRSS:"), peak = Resident("VmHWM:");
+        Console.WriteLine($"sample-memory n {n} steps {steps} {dtype}: resident {early / 1048576.0:F1} MiB after step {earlyStep}, {end / 1048576.0:F1} MiB at the end, peak {peak / 1048576.0:F1} MiB ({clock.Elapsed.TotalSeconds:F0} s)");
+        return 0;
+    }
+
+    static long Resident(string key)
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(key, StringComparison.Ordinal))
+                return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        return 0;
+    }
+
+    sealed class OnStep(Action<Pipelines.StepInfo> report) : IProgress<Pipelines.StepInfo>
+    {
+        public void Report(Pipelines.StepInfo value) => report(value);
+    }
+}
