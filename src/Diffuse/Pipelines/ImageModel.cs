@@ -81,6 +81,12 @@ public sealed class ImageModel : IDiffusionModel
     /// <summary>The class names of a class-conditional model (label order); empty for an unconditional one.</summary>
     public IReadOnlyList<string> ClassNames => IsConditional ? Image.ClassNames : [];
 
+    /// <summary>
+    /// Classifier guidance applied to every denoiser call of <see cref="Sample(long, IScheduler, int, Generator, Conditioning?, IProgress{StepInfo}?)"/>
+    /// (one label per sample); null for none. Score samplers refuse it.
+    /// </summary>
+    public ClassifierGuidance? ClassifierGuidance { get; set; }
+
     /// <summary>True when the U-Net takes class labels (trained with <c>--cond class</c>).</summary>
     public bool IsConditional => Config.Unet!.NumClasses is not null;
 
@@ -100,6 +106,8 @@ public sealed class ImageModel : IDiffusionModel
                 throw new DiffuseException("the model is unconditional; class labels and guidance need a model trained with --cond class");
             conditioning.Validate(classes, n);
         }
+        if (ClassifierGuidance is { } classifierGuidance && classifierGuidance.Labels.LongLength != n)
+            throw new DiffuseException($"{n} samples need {n} labels for classifier guidance, got {classifierGuidance.Labels.LongLength}");
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
         Func<Tensor, Tensor, Tensor> Denoiser(long start, long size)
@@ -111,6 +119,7 @@ public sealed class ImageModel : IDiffusionModel
                 denoise = ClassifierFreeGuidance.Wrap(Denoise, labels, Config.Unet!.NumClasses!.Value,
                     conditioning.GuidanceScale, conditioning.GuidanceRescale, Image.Channels);
             }
+            if (ClassifierGuidance is { } guide) denoise = guide.Wrap(denoise, start, size);
             if (!dropVariance) return denoise;
             return (x, t) => denoise(x, t).narrow(1, 0, Image.Channels);
         }
@@ -127,6 +136,8 @@ public sealed class ImageModel : IDiffusionModel
     public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
     {
         settings.Validate();
+        if (ClassifierGuidance is not null)
+            throw new DiffuseException($"classifier guidance runs with the schedulers; the score sampler '{settings.Name}' cannot take it");
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
         var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (_, shape, batchProgress) =>
