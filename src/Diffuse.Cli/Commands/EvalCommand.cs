@@ -19,6 +19,8 @@ public sealed class EvalCommand : ICommand
         diffuse eval --model runs/8g --nll [--nll-points 1000] [options]     (points: likelihoods)
         diffuse eval --model runs/mnist --inpaint lower [--n 1000] [--steps 250 --jump-length 10 --resample 10]
         diffuse eval --model runs/mnist --img2img 0.2,0.4,0.6,0.8,1 [--n 1000] [--sampler ddim --steps 50]
+        diffuse eval --model runs/mnist --classifier runs/mnist-clf --classifier-scale 3 [--n 1000]   (classifier guidance)
+        diffuse eval --cas --synthetic synth/ --data mnist                  (Classification Accuracy Score)
 
         Images: the FCD (Fréchet Classifier Distance: Fréchet distance between Gaussians fitted to the
         features of a small CNN trained on the dataset's real images; NOT Inception FID) of N samples
@@ -42,6 +44,7 @@ public sealed class EvalCommand : ICommand
                                with classifier-free guidance W (default 1, see 'diffuse sample'); the report adds the label
                                accuracy, the share of samples the classifier labels as the requested class
           --guidance-rescale R as for 'diffuse sample' (default 0)
+        {ClassifierGuidanceOptions.HelpText}
         {NllOptions.HelpText}
           --inpaint REGION     inpainting instead: cut lower | upper | left | right | center out of --n held-out images,
                                complete them with RePaint (--steps, --jump-length, --resample as 'diffuse inpaint'),
@@ -50,15 +53,21 @@ public sealed class EvalCommand : ICommand
           --img2img S1,S2,...  img2img instead: edit --n held-out images at each strength (SDEdit, --sampler and --steps
                                of the whole run, default ddim 50) and report the RMS distance to the input and how often
                                the classifier keeps the input's label
+        {CasCommand.HelpText}
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
-            [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "synthetic", .. ClassifierGuidanceOptions.ValueNames, .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            ["cas", .. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
+        if (a.Has("cas") || a.Get("synthetic") is not null) return CasCommand.Run(a, output);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
+        if (!config.IsImage && ClassifierGuidanceOptions.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } classifierOption)
+            throw new UsageException($"--{classifierOption} applies to image models only");
+        if (config.IsImage && a.Get("classifier") is not null && (a.Get("inpaint") is not null || a.Get("img2img") is not null || a.Has("nll")))
+            throw new UsageException("--classifier applies to sampling evaluations, not to --inpaint, --img2img or --nll");
         if (a.Get("inpaint") is { } region) return EvalInpaint(a, modelDir, config, region, output);
         if (a.Get("img2img") is { } strengths) return EvalImg2Img(a, modelDir, config, strengths, output);
         foreach (var name in new[] { "jump-length", "resample" })
@@ -84,12 +93,17 @@ public sealed class EvalCommand : ICommand
         if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid must end in .png, got '{grid}'");
         var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
         var guidance = GuidanceOptions.From(a, allowClass: false);
+        var classifierGuidance = ClassifierGuidanceOptions.From(a);
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
-        var conditioning = guidance.ForEval(model, n);
+        // Classifier guidance: labels cycling through the classifier's classes (balanced), scored as the label accuracy.
+        using var classifier = classifierGuidance.Given ? classifierGuidance.Attach(model, options, guidance, names => Guidance.Conditioning.Cycling(n, names.Count).Labels) : null;
+        var conditioning = classifier is null ? guidance.ForEval(model, n) : null;
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
-        var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output, conditioning);
+        var guided = classifier is null ? null : new GuidedLabels(classifier.Labels, classifier.ClassNames);
+        var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output, conditioning, guided);
         string label = conditioning is null ? "" : $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
+        if (classifier is not null) label = $", classifier scale {classifierGuidance.Scale:0.###}";
         Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}{label}");
         return Cli.Ok;
     }
@@ -276,7 +290,7 @@ public sealed class EvalCommand : ICommand
 
     /// <summary>Samples and scores an image model (shared with <c>demo</c>).</summary>
     public static ImageEvalReport Evaluate(ImageModel model, string dataName, int n, SamplerOptions options, ImageLoadOptions load, string? grid, TextWriter output,
-        Guidance.Conditioning? conditioning = null)
+        Guidance.Conditioning? conditioning = null, GuidedLabels? guided = null)
     {
         var image = model.Image;
         if (conditioning is not null && model.ClassNames.Count == 0)
@@ -289,6 +303,8 @@ public sealed class EvalCommand : ICommand
         using var generator = new torch.Generator((ulong)options.Seed);
         if (conditioning is not null && !data.ClassNames.SequenceEqual(model.ClassNames))
             throw new UsageException($"'{data.Name}' has other classes than the model ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", model.ClassNames.Take(5))}...): the label accuracy needs the model's own data");
+        if (guided is not null && !data.ClassNames.SequenceEqual(guided.ClassNames))
+            throw new UsageException($"'{data.Name}' has other classes than the classifier ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", guided.ClassNames.Take(5))}...): the label accuracy needs the classifier's own data");
         using var samples = options.Sample(model, n, generator, conditioning);
         if (grid is not null)
         {
@@ -296,7 +312,8 @@ public sealed class EvalCommand : ICommand
             ImageGrid.WritePng(grid, first);
             output.WriteLine($"wrote the first {first.shape[0]} samples to {grid}");
         }
-        using var requested = conditioning is null ? null : torch.tensor(conditioning.Labels, torch.ScalarType.Int64);
+        var requestedLabels = conditioning?.Labels ?? guided?.Labels;
+        using var requested = requestedLabels is null ? null : torch.tensor(requestedLabels, torch.ScalarType.Int64);
         return ImageEvaluation.Score(classifier, validationImages, samples, data, options.Seed, requested);
     }
 
@@ -306,6 +323,9 @@ public sealed class EvalCommand : ICommand
         using var samples = options.Sample(model, n, sampleGenerator);
         return SwdScores.Measure(samples, model.Config.Data.Name, projections, options.Seed);
     }
+
+    /// <summary>The labels classifier guidance drew the samples for, and the classifier's class names.</summary>
+    public sealed record GuidedLabels(long[] Labels, IReadOnlyList<string> ClassNames);
 
     sealed class ClassifierReport(Action<ClassifierProgress> report) : IProgress<ClassifierProgress>
     {

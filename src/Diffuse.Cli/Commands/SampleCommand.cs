@@ -22,12 +22,13 @@ public sealed class SampleCommand : ICommand
           --precision P        images: fp32 | bf16, the network's arithmetic (default bf16)
         {SamplerOptions.HelpText}
         {GuidanceOptions.HelpText}
+        {ClassifierGuidanceOptions.HelpText}
           --force              overwrite --out if it exists
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "n", "out", "out-dir", "batch-size", "precision", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames, .. ClassifierGuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
         return config.IsImage ? SampleImages(a, modelDir, config, output) : SamplePoints(a, modelDir, config, output);
@@ -47,11 +48,13 @@ public sealed class SampleCommand : ICommand
         int n = a.Int("n", 64, 1, 10_000_000);
         var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
         var guidance = GuidanceOptions.From(a);
+        var classifierGuidance = ClassifierGuidanceOptions.From(a);
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
-        var conditioning = guidance.ForSample(model, n);
         int? columns = null;
         string what = "";
+        using var classifier = classifierGuidance.Given ? ClassifierGuided(model, options, guidance, classifierGuidance, ref n, ref columns, ref what) : null;
+        var conditioning = classifier is null ? guidance.ForSample(model, n) : null;
         if (conditioning is not null)
         {
             // Without --class: ceil(n / K) of each class, one grid row per class.
@@ -83,12 +86,34 @@ public sealed class SampleCommand : ICommand
         return Cli.Ok;
     }
 
+    /// <summary>Attaches classifier guidance to --class of the classifier, or to ceil(n / K) of each class (one grid row per class).</summary>
+    static ClassifierGuidanceOptions.Attached ClassifierGuided(ImageModel model, SamplerOptions options, GuidanceOptions guidance,
+        ClassifierGuidanceOptions classifierGuidance, ref int n, ref int? columns, ref string what)
+    {
+        long count = n;
+        var attached = classifierGuidance.Attach(model, options, guidance, names => guidance.Class is { } chosen
+            ? Guidance.Conditioning.Single(count, Guidance.ClassLabels.Resolve(chosen, names)).Labels
+            : Guidance.Conditioning.ClassRows(count, names.Count).Labels);
+        n = attached.Labels.Length;
+        if (guidance.Class is null)
+        {
+            columns = (int)Guidance.Conditioning.PerClass(count, attached.ClassNames.Count);
+            what = $", one row per class ({columns} each)";
+        }
+        else
+        {
+            what = $", class {attached.Labels[0]} '{attached.ClassNames[(int)attached.Labels[0]]}'";
+        }
+        what += $", classifier scale {classifierGuidance.Scale:0.###}";
+        return attached;
+    }
+
     static int SamplePoints(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
         if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
-        if (GuidanceOptions.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
-            throw new UsageException($"--{guidance} applies to class-conditional image models only");
+        if (GuidanceOptions.ValueNames.Concat(ClassifierGuidanceOptions.ValueNames).FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
+            throw new UsageException($"--{guidance} applies to {(guidance.StartsWith("classifier", StringComparison.Ordinal) ? "" : "class-conditional ")}image models only");
         string outFile = a.Require("out");
         CheckOutFile(outFile, [".png", ".csv"], a.Has("force"));
         int n = a.Int("n", 2000, 1, 10_000_000);
