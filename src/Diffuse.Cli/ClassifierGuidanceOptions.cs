@@ -46,8 +46,10 @@ public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
             config.CheckGuides(model.Config, Directory!, model.Directory);
             var classNames = config.Image.ClassNames;
             var chosen = labels(classNames);
-            var guide = ClassifierGuidance.For(network, Schedules.NoiseSchedule.FromConfig(model.Config.Scheduler),
-                model.Config.Scheduler.PredictionType, chosen, Scale, model.Image.Channels);
+            var scheduler = model.Config.Scheduler;
+            // The model's x_0 clip moves before the guidance (the scheduler then runs unclipped: SamplerOptions.UnclippedScheduler).
+            var guide = ClassifierGuidance.For(network, Schedules.NoiseSchedule.FromConfig(scheduler), scheduler.PredictionType, chosen, Scale, model.Image.Channels);
+            if (scheduler.ClipSample == true && Scale > 0) guide.ClipRange = scheduler.ClipSampleRange;
             model.ClassifierGuidance = guide;
             return new Attached(network, classNames, chosen);
         }

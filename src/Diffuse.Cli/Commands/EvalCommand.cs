@@ -99,6 +99,7 @@ public sealed class EvalCommand : ICommand
         // Classifier guidance: labels cycling through the classifier's classes (balanced), scored as the label accuracy.
         using var classifier = classifierGuidance.Given ? classifierGuidance.Attach(model, options, guidance, names => Guidance.Conditioning.Cycling(n, names.Count).Labels) : null;
         var conditioning = classifier is null ? guidance.ForEval(model, n) : null;
+        if (classifier is not null) options = options with { UnclippedScheduler = model.ClassifierGuidance!.ClipRange is not null };
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         var guided = classifier is null ? null : new GuidedLabels(classifier.Labels, classifier.ClassNames);
         var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output, conditioning, guided);

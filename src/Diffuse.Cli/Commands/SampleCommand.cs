@@ -54,6 +54,7 @@ public sealed class SampleCommand : ICommand
         int? columns = null;
         string what = "";
         using var classifier = classifierGuidance.Given ? ClassifierGuided(model, options, guidance, classifierGuidance, ref n, ref columns, ref what) : null;
+        if (classifier is not null) options = options with { UnclippedScheduler = model.ClassifierGuidance!.ClipRange is not null };
         var conditioning = classifier is null ? guidance.ForSample(model, n) : null;
         if (conditioning is not null)
         {

@@ -47,6 +47,13 @@ public sealed class ClassifierGuidance
     public long[] Labels { get; }
     public double Scale { get; }
 
+    /// <summary>
+    /// When set, the model's x_0 is clamped to [-range, range] BEFORE the gradient is added (guided-diffusion's order:
+    /// <c>p_mean_variance</c> clips, then <c>condition_score</c> guides), and the scheduler should not clip again: a clip
+    /// after the guidance removes it at high noise, where (1 - abar) / sqrt(abar) S grad is large. Null: no clip here.
+    /// </summary>
+    public double? ClipRange { get; set; }
+
     /// <summary>Checks that there is one label per sample of <paramref name="n"/> and that each lies in [0, K).</summary>
     public void Validate(long n, int numClasses)
     {
@@ -94,11 +101,23 @@ public sealed class ClassifierGuidance
                 return Math.Abs(b) < 1e-12 ? 0.0 : -Math.Sqrt(1 - alphaCumprod) * Scale / b;
             }).Select(f => (float)f).ToArray();
             var perSample = tensor(factor).view(-1, 1, 1, 1).to(output.device);
-            var guided = output.narrow(1, 0, predictionChannels) + perSample * gradient.to(output.device);
+            var prediction = output.narrow(1, 0, predictionChannels);
+            if (ClipRange is { } range) prediction = ClipOriginal(prediction, x, times, range);
+            var guided = prediction + perSample * gradient.to(output.device);
             if (output.shape[1] > predictionChannels)
                 guided = cat([guided, output.narrow(1, predictionChannels, output.shape[1] - predictionChannels)], 1);
             return guided.MoveToOuterDisposeScope();
         };
+    }
+
+    /// <summary>The prediction whose x_0 (x_0 = A x_t + B out) is clamped to [-range, range]: out' = (clamp(x_0) - A x_t) / B.</summary>
+    Tensor ClipOriginal(Tensor prediction, Tensor x, double[] times, double range)
+    {
+        var coefficients = times.Select(time => GaussianDiffusion.ConversionCoefficients(predictionType, PredictionType.Sample, AlphaCumprodAt(time))).ToArray();
+        var a = tensor(coefficients.Select(c => (float)c.OfXt).ToArray()).view(-1, 1, 1, 1).to(prediction.device);
+        var b = tensor(coefficients.Select(c => (float)c.OfOutput).ToArray()).view(-1, 1, 1, 1).to(prediction.device);
+        var xt = x.to(prediction.dtype);
+        return ((a * xt + b * prediction).clamp(-range, range) - a * xt) / b;
     }
 
     /// <summary>The guidance of a trained <see cref="NoisyClassifier"/> (run in float32).</summary>

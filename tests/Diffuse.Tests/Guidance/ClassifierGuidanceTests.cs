@@ -89,6 +89,40 @@ public class ClassifierGuidanceTests
         for (int i = 0; i < difference.Length; i++) Assert.Equal(-Math.Sqrt(1 - abar) * scale * expected[i], difference[i], 3);
     }
 
+    [Theory]
+    [InlineData(PredictionType.Epsilon)]
+    [InlineData(PredictionType.VPrediction)]
+    [InlineData(PredictionType.Sample)]
+    public void WithAClipRangeTheModelsX0IsClippedBeforeTheGradientIsAdded(PredictionType type)
+    {
+        var x = Input(9);
+        var classifier = new LinearClassifier(3, [1, 3, 3]);
+        long[] labels = [1, 2];
+        const long timestep = 700;
+        double abar = Schedule.AlphaCumprod((int)timestep);
+        // An output whose x_0 lies far outside [-1, 1] in places.
+        using var wild = (arange(18, ScalarType.Float32).view(2, 1, 3, 3) - 9) * 0.6f;
+        using var output = GaussianDiffusion.Convert(PredictionType.Sample, type, wild, x, abar);
+        var guidance = new ClassifierGuidance(classifier.Logits, Schedule, type, labels, 2, 1) { ClipRange = 1 };
+        using var guided = guidance.Wrap((_, _) => output.clone(), 0, 2)(x, tensor(new long[] { timestep, timestep }));
+        double b = type switch
+        {
+            PredictionType.Epsilon => 1,
+            PredictionType.Sample => -Math.Sqrt(abar) / Math.Sqrt(1 - abar),
+            _ => Math.Sqrt(abar),
+        };
+        // guided = clipped + term: remove the closed-form term and the rest must be the prediction of clamp(x_0).
+        using var clipped = GaussianDiffusion.Convert(PredictionType.Sample, type, wild.clamp(-1, 1), x, abar);
+        for (int sample = 0; sample < 2; sample++)
+        {
+            var gradient = classifier.Gradient(x, labels[sample], sample);
+            var actual = guided[sample].flatten().data<float>().ToArray();
+            var expected = clipped[sample].flatten().data<float>().ToArray();
+            for (int i = 0; i < actual.Length; i++)
+                Assert.Equal(expected[i] - Math.Sqrt(1 - abar) * 2 * gradient[i] / b, actual[i], 3);
+        }
+    }
+
     [Fact]
     public void ScaleZeroIsTheDenoiserAloneAndNeverCallsTheClassifier()
     {
