@@ -13,7 +13,7 @@ namespace Diffuse.Cli
 
         static readonly ICommand[] Commands =
         [
-            new DemoCommand(), new TrainCommand(), new SampleCommand(), new EvalCommand(), new InpaintCommand(), new OutpaintCommand(), new Img2ImgCommand(), new UpscaleCommand(), new SamplersCommand(), new InfoCommand(),
+            new DemoCommand(), new TrainCommand(), new SampleCommand(), new EvalCommand(), new ExportCommand(), new TrainClassifierCommand(), new InpaintCommand(), new OutpaintCommand(), new Img2ImgCommand(), new UpscaleCommand(), new SamplersCommand(), new InfoCommand(),
         ];
 
         public static int Run(string[] argv, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -9,6 +9,14 @@ namespace Diffuse.Cli;
 public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool Karras = false,
     NoiseSampler Noise = NoiseSampler.Gaussian, ScoreSamplerSettings? Score = null)
 {
+    /// <summary>
+    /// The scheduler does not clip x_0 (<c>clip_sample</c> off, so no thresholding either): classifier guidance clips the
+    /// model's x_0 itself before it adds the gradient, as guided-diffusion does, because a clip after the guidance cuts it
+    /// where it matters most (high noise) and, in DDIM, leaves a guided eps beside an unguided x_0 that pushes the sample
+    /// away from the class.
+    /// </summary>
+    public bool UnclippedScheduler { get; init; }
+
     public static readonly string[] ValueNames = ["sampler", "steps", "eta", "seed", "weights", "noise", "snr", "corrector-steps", "step-size", "rtol", "atol"];
     public static readonly string[] FlagNames = ["karras"];
 
@@ -134,7 +142,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
     public IScheduler CreateScheduler(IDiffusionModel model) =>
         model.CreateScheduler(Sampler, c => c with
         {
-            Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras || c.UseKarrasSigmas,
+            Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras || c.UseKarrasSigmas, ClipSample = UnclippedScheduler ? false : c.ClipSample,
             NoiseSampler = Noise == NoiseSampler.Gaussian ? c.NoiseSampler : Noise,
         });
 

@@ -22,6 +22,8 @@ public sealed class EvalCommand : ICommand
         diffuse eval --model runs/mnist --img2img 0.2,0.4,0.6,0.8,1 [--n 1000] [--sampler ddim --steps 50]
         diffuse eval --model runs/sr28 --superres [--n 1000] [--sampler ddim --steps 50] [--cond-noise 0]
         diffuse eval --cascade runs/base14,runs/sr28 [--n 10000] [--cond-noise 25]
+        diffuse eval --model runs/mnist --classifier runs/mnist-clf --classifier-scale 3 [--n 1000]   (classifier guidance)
+        diffuse eval --cas --synthetic synth/ --data mnist                  (Classification Accuracy Score)
 
         Images: the FCD (Fréchet Classifier Distance: Fréchet distance between Gaussians fitted to the
         features of a small CNN trained on the dataset's real images; NOT Inception FID) of N samples
@@ -46,6 +48,7 @@ public sealed class EvalCommand : ICommand
                                accuracy, the share of samples the classifier labels as the requested class
           --guidance-rescale R as for 'diffuse sample' (default 0)
         {PromptOptions.EvalHelpText}
+        {ClassifierGuidanceOptions.HelpText}
         {NllOptions.HelpText}
           --inpaint REGION     inpainting instead: cut lower | upper | left | right | center out of --n held-out images,
                                complete them with RePaint (--steps, --jump-length, --resample as 'diffuse inpaint'),
@@ -59,16 +62,27 @@ public sealed class EvalCommand : ICommand
                                with bicubic interpolation, and report the PSNR against the originals and how often the
                                classifier gives the original's label, for both
         {CascadeOptions.HelpText}
+        {CasCommand.HelpText}
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "prompts", "cascade", "cond-noise", .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
-            [.. SamplerOptions.FlagNames, .. NllOptions.FlagNames, "superres"]);
-        if (a.Get("cascade") is not null) return EvalCascade(a, output);
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "prompts", "cascade", "cond-noise", "synthetic", .. ClassifierGuidanceOptions.ValueNames, .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
+            ["cas", "superres", .. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
+        if (a.Has("cas") || a.Get("synthetic") is not null) return CasCommand.Run(a, output);
+        if (a.Get("cascade") is not null)
+        {
+            if (a.Get("classifier") is not null) throw new UsageException("--classifier does not apply to --cascade; guide a single model");
+            return EvalCascade(a, output);
+        }
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
+        if (!config.IsImage && ClassifierGuidanceOptions.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } classifierOption)
+            throw new UsageException($"--{classifierOption} applies to image models only");
+        if (config.IsImage && a.Get("classifier") is not null && (a.Get("inpaint") is not null || a.Get("img2img") is not null || a.Has("nll")))
+            throw new UsageException("--classifier applies to sampling evaluations, not to --inpaint, --img2img or --nll");
+        if (a.Get("classifier") is not null && a.Has("superres")) throw new UsageException("--classifier does not apply to --superres");
         if (a.Has("superres")) return EvalSuperRes(a, modelDir, config, output);
         if (a.Get("cond-noise") is not null) throw new UsageException("--cond-noise applies with --superres or --cascade");
         if (config.SuperRes is not null)
@@ -98,14 +112,24 @@ public sealed class EvalCommand : ICommand
         if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid must end in .png, got '{grid}'");
         var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
         var guidance = GuidanceOptions.From(a, allowClass: false);
+        var classifierGuidance = ClassifierGuidanceOptions.From(a);
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, options, precision, a);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         PromptOptions.Check(a, model, "prompts");
-        if (model.IsTextConditional) return EvalText(a, model, n, options, guidance, precision, load, grid, output);
-        var conditioning = guidance.ForEval(model, n);
-        var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output, conditioning);
+        if (model.IsTextConditional)
+        {
+            if (classifierGuidance.Given) throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is text-conditional: use --prompts and --guidance");
+            return EvalText(a, model, n, options, guidance, precision, load, grid, output);
+        }
+        // Classifier guidance: labels cycling through the classifier's classes (balanced), scored as the label accuracy.
+        using var classifier = classifierGuidance.Given ? classifierGuidance.Attach(model, options, guidance, names => Guidance.Conditioning.Cycling(n, names.Count).Labels) : null;
+        var conditioning = classifier is null ? guidance.ForEval(model, n) : null;
+        if (classifier is not null) options = options with { UnclippedScheduler = model.ClassifierGuidance!.ClipRange is not null };
+        var guided = classifier is null ? null : new GuidedLabels(classifier.Labels, classifier.ClassNames);
+        var report = Evaluate(model, a.Get("data") ?? model.Config.Data.Name, n, options, load, grid, output, conditioning, guided: guided);
         string label = conditioning is null ? "" : $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
+        if (classifier is not null) label = $", classifier scale {classifierGuidance.Scale:0.###}";
         Outputs.PrintImageScores(output, report, $"{options.Label(model)}, {precision}{label}");
         return Cli.Ok;
     }
@@ -393,16 +417,16 @@ public sealed class EvalCommand : ICommand
     /// <param name="inspect">Called with the classifier and the samples before they are released (per-prompt scores).</param>
     public static ImageEvalReport Evaluate(ImageModel model, string dataName, int n, SamplerOptions options, ImageLoadOptions load, string? grid, TextWriter output,
         Guidance.Conditioning? conditioning = null, Guidance.TextConditioning? text = null, long[]? textLabels = null,
-        Action<CachedClassifier, torch.Tensor>? inspect = null)
+        Action<CachedClassifier, torch.Tensor>? inspect = null, GuidedLabels? guided = null)
     {
         if (conditioning is not null && model.ClassNames.Count == 0)
             throw new UsageException("--guidance needs a class-conditional model (train --cond class)");
         if (text is not null && (textLabels is null || textLabels.Length != n))
             throw new ArgumentException("text-conditional samples need one label each", nameof(textLabels));
-        var classNames = text is not null ? model.Image.ClassNames : conditioning is not null ? model.ClassNames : null;
+        var classNames = text is not null ? model.Image.ClassNames : conditioning is not null ? model.ClassNames : guided?.ClassNames;
         return Evaluate(model.Image, dataName, n, options.Seed,
             g => text is null ? options.Sample(model, n, g, conditioning) : options.SampleText(model, n, g, text), load, grid, output,
-            classNames, conditioning?.Labels ?? textLabels, inspect);
+            classNames, conditioning?.Labels ?? guided?.Labels ?? textLabels, inspect, guided is null ? "model" : "classifier");
     }
 
     /// <summary>
@@ -411,7 +435,7 @@ public sealed class EvalCommand : ICommand
     /// <paramref name="classNames"/>) the label accuracy too.
     /// </summary>
     static ImageEvalReport Evaluate(ImageSpec image, string dataName, int n, long seed, Func<torch.Generator, torch.Tensor> draw, ImageLoadOptions load, string? grid,
-        TextWriter output, IReadOnlyList<string>? classNames, long[]? labels, Action<CachedClassifier, torch.Tensor>? inspect = null)
+        TextWriter output, IReadOnlyList<string>? classNames, long[]? labels, Action<CachedClassifier, torch.Tensor>? inspect = null, string classesOf = "model")
     {
         using var data = ImageDatasets.Load(dataName, load with { ImageSize = image.Height, Channels = image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
@@ -420,7 +444,7 @@ public sealed class EvalCommand : ICommand
         using var _ = classifier.Classifier;
         using var generator = new torch.Generator((ulong)seed);
         if (classNames is not null && !data.ClassNames.SequenceEqual(classNames))
-            throw new UsageException($"'{data.Name}' has other classes than the model ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", classNames.Take(5))}...): the label accuracy needs the model's own data");
+            throw new UsageException($"'{data.Name}' has other classes than the {classesOf} ({string.Join(", ", data.ClassNames.Take(5))}... against {string.Join(", ", classNames.Take(5))}...): the label accuracy needs the {classesOf}'s own data");
         using var samples = draw(generator);
         if (grid is not null)
         {
@@ -440,6 +464,9 @@ public sealed class EvalCommand : ICommand
         using var samples = options.Sample(model, n, sampleGenerator);
         return SwdScores.Measure(samples, model.Config.Data.Name, projections, options.Seed);
     }
+
+    /// <summary>The labels classifier guidance drew the samples for, and the classifier's class names.</summary>
+    public sealed record GuidedLabels(long[] Labels, IReadOnlyList<string> ClassNames);
 
     sealed class ClassifierReport(Action<ClassifierProgress> report) : IProgress<ClassifierProgress>
     {

@@ -26,12 +26,13 @@ public sealed class SampleCommand : ICommand
         {GuidanceOptions.HelpText}
         {PromptOptions.SampleHelpText}
         {CascadeOptions.HelpText}
+        {ClassifierGuidanceOptions.HelpText}
           --force              overwrite --out if it exists
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "cascade", "cond-noise", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "cascade", "cond-noise", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames, .. ClassifierGuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
         if (a.Get("cascade") is not null) return SampleImages(a, null, null, output);
         if (a.Get("cond-noise") is not null) throw new UsageException("--cond-noise applies with --cascade (and to 'diffuse upscale')");
         string modelDir = a.Require("model");
@@ -56,6 +57,7 @@ public sealed class SampleCommand : ICommand
         int n = a.Int("n", 64, 1, 10_000_000);
         var options = SamplerOptions.From(a, config is null ? SamplerOptions.DefaultImageSampler : SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
         var guidance = GuidanceOptions.From(a);
+        var classifierGuidance = ClassifierGuidanceOptions.From(a);
         var precision = ImageOptions.Precision(a);
         using var cascade = modelDir is null ? CascadeOptions.Load(a, options, precision) : null;
         using var loaded = modelDir is null ? null : ImageOptions.Load(modelDir, options, precision, a);
@@ -64,11 +66,15 @@ public sealed class SampleCommand : ICommand
         if (model.IsTextConditional)
         {
             if (cascade is not null) throw new UsageException("--cascade takes an unconditional or class-conditional base model, not a text-conditional one");
+            if (classifierGuidance.Given) throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is text-conditional: use --prompt and --guidance");
             return SampleText(a, model, n, options, guidance, precision, outFile, outDir, output);
         }
-        var conditioning = guidance.ForSample(model, n);
+        if (cascade is not null && classifierGuidance.Given) throw new UsageException("--classifier does not apply to --cascade; guide a single model");
         int? columns = null;
         string what = "";
+        using var classifier = classifierGuidance.Given ? ClassifierGuided(model, options, guidance, classifierGuidance, ref n, ref columns, ref what) : null;
+        if (classifier is not null) options = options with { UnclippedScheduler = model.ClassifierGuidance!.ClipRange is not null };
+        var conditioning = classifier is null ? guidance.ForSample(model, n) : null;
         if (conditioning is not null)
         {
             // Without --class: ceil(n / K) of each class, one grid row per class.
@@ -115,13 +121,35 @@ public sealed class SampleCommand : ICommand
         return Cli.Ok;
     }
 
+    /// <summary>Attaches classifier guidance to --class of the classifier, or to ceil(n / K) of each class (one grid row per class).</summary>
+    static ClassifierGuidanceOptions.Attached ClassifierGuided(ImageModel model, SamplerOptions options, GuidanceOptions guidance,
+        ClassifierGuidanceOptions classifierGuidance, ref int n, ref int? columns, ref string what)
+    {
+        long count = n;
+        var attached = classifierGuidance.Attach(model, options, guidance, names => guidance.Class is { } chosen
+            ? Guidance.Conditioning.Single(count, Guidance.ClassLabels.Resolve(chosen, names)).Labels
+            : Guidance.Conditioning.ClassRows(count, names.Count).Labels);
+        n = attached.Labels.Length;
+        if (guidance.Class is null)
+        {
+            columns = (int)Guidance.Conditioning.PerClass(count, attached.ClassNames.Count);
+            what = $", one row per class ({columns} each)";
+        }
+        else
+        {
+            what = $", class {attached.Labels[0]} '{attached.ClassNames[(int)attached.Labels[0]]}'";
+        }
+        what += $", classifier scale {classifierGuidance.Scale:0.###}";
+        return attached;
+    }
+
     static int SamplePoints(Args a, string modelDir, ModelConfig config, TextWriter output)
     {
         if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
         if (a.Get("prompt") is not null) throw new UsageException("--prompt needs a text-conditional image model (train --cond text); this is a model of 2-D points");
-        if (GuidanceOptions.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
-            throw new UsageException($"--{guidance} applies to class-conditional image models only");
+        if (GuidanceOptions.ValueNames.Concat(ClassifierGuidanceOptions.ValueNames).FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
+            throw new UsageException($"--{guidance} applies to {(guidance.StartsWith("classifier", StringComparison.Ordinal) ? "" : "class-conditional ")}image models only");
         string outFile = a.Require("out");
         CheckOutFile(outFile, [".png", ".csv"], a.Has("force"));
         int n = a.Int("n", 2000, 1, 10_000_000);

@@ -48,7 +48,8 @@ public static class ImageEvaluation
         return (classifier, split.Validation.Count);
     }
 
-    static ClassifierSpec Spec(ImageDataset data)
+    /// <summary>The quality classifier's recipe for <paramref name="data"/> (its channels, size and classes).</summary>
+    public static ClassifierSpec Spec(ImageDataset data)
     {
         var baseSpec = data.Name == "fashion-mnist" ? ClassifierSpec.FashionMnist : ClassifierSpec.Mnist;
         return baseSpec with

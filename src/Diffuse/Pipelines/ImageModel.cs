@@ -81,6 +81,12 @@ public sealed class ImageModel : IDiffusionModel
     /// <summary>The class names of a class-conditional model (label order); empty for an unconditional one.</summary>
     public IReadOnlyList<string> ClassNames => IsConditional ? Image.ClassNames : [];
 
+    /// <summary>
+    /// Classifier guidance applied to every denoiser call of <see cref="Sample(long, IScheduler, int, Generator, Conditioning?, IProgress{StepInfo}?)"/>
+    /// (one label per sample); null for none. Score samplers refuse it.
+    /// </summary>
+    public ClassifierGuidance? ClassifierGuidance { get; set; }
+
     /// <summary>True when the U-Net takes class labels (trained with <c>--cond class</c>).</summary>
     public bool IsConditional => Config.Unet!.NumClasses is not null;
 
@@ -102,6 +108,8 @@ public sealed class ImageModel : IDiffusionModel
         }
         if (Config.SuperRes is not null)
             throw new DiffuseException($"'{Directory}' is a super-resolution model: it upscales low-resolution images ('diffuse upscale', or the second stage of 'sample --cascade'), it does not sample from noise alone");
+        if (ClassifierGuidance is { } classifierGuidance && classifierGuidance.Labels.LongLength != n)
+            throw new DiffuseException($"{n} samples need {n} labels for classifier guidance, got {classifierGuidance.Labels.LongLength}");
         Func<Tensor, Tensor, Tensor> Denoiser(long start, long size)
         {
             Func<Tensor, Tensor, Tensor> denoise = Denoise;
@@ -111,6 +119,7 @@ public sealed class ImageModel : IDiffusionModel
                 denoise = ClassifierFreeGuidance.Wrap(Denoise, labels, Config.Unet!.NumClasses!.Value,
                     conditioning.GuidanceScale, conditioning.GuidanceRescale, Image.Channels);
             }
+            if (ClassifierGuidance is { } guide) denoise = guide.Wrap(denoise, start, size);
             return denoise;
         }
         return SampleWith(n, scheduler, steps, generator, Denoiser, progress);
@@ -182,6 +191,8 @@ public sealed class ImageModel : IDiffusionModel
         settings.Validate();
         if (Config.SuperRes is not null)
             throw new DiffuseException($"'{Directory}' is a super-resolution model; it upscales with the schedulers, not the score sampler '{settings.Name}'");
+        if (ClassifierGuidance is not null)
+            throw new DiffuseException($"classifier guidance runs with the schedulers; the score sampler '{settings.Name}' cannot take it");
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
         var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (_, shape, batchProgress) =>

@@ -1,0 +1,72 @@
+using Diffuse.Guidance;
+using Diffuse.Models;
+using Diffuse.Pipelines;
+
+namespace Diffuse.Cli;
+
+/// <summary>The classifier-guidance options of <c>sample</c> and <c>eval</c> (<see cref="ClassifierGuidance"/>).</summary>
+public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
+{
+    public static readonly string[] ValueNames = ["classifier", "classifier-scale"];
+
+    public const string HelpText = """
+          --classifier DIR     unconditional models: classifier guidance (Dhariwal & Nichol 2021) by a noise-aware classifier
+                               from 'diffuse train-classifier' (same image size, channels and noise schedule as the model):
+                               eps - sqrt(1 - abar_t) S grad log p(y | x_t), with --class C (sample) or labels cycling
+                               through the classes (eval, which then reports the label accuracy); any scheduler
+          --classifier-scale S the guidance scale S >= 0 (default 1; 0 is the unguided model)
+        """;
+
+    public bool Given => Directory is not null;
+
+    public static ClassifierGuidanceOptions From(Args a)
+    {
+        string? directory = a.Get("classifier");
+        if (directory is null && a.Get("classifier-scale") is not null)
+            throw new UsageException("--classifier-scale needs --classifier DIR (a classifier from 'diffuse train-classifier')");
+        if (directory is { Length: 0 }) throw new UsageException("--classifier must not be empty");
+        return new ClassifierGuidanceOptions(directory, a.Double("classifier-scale", 1.0, 0));
+    }
+
+    /// <summary>
+    /// Loads the classifier, checks that it can guide <paramref name="model"/> with <paramref name="sampler"/>, and
+    /// attaches the guidance for <paramref name="labels"/> (built from the classifier's class names) to the model.
+    /// </summary>
+    public Attached Attach(ImageModel model, SamplerOptions sampler, GuidanceOptions guidance, Func<IReadOnlyList<string>, long[]> labels)
+    {
+        if (guidance.FirstGiven is { } other && other != "class")
+            throw new UsageException($"--{other} is classifier-free guidance of class-conditional models; with --classifier use --classifier-scale");
+        if (model.IsConditional)
+            throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is class-conditional: use --class and --guidance");
+        if (model.IsTextConditional)
+            throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is text-conditional: use --prompt and --guidance");
+        if (model.Config.SuperRes is not null)
+            throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is a super-resolution model");
+        if (sampler.Score is not null)
+            throw new UsageException($"classifier guidance runs with the schedulers; the score sampler '{sampler.Sampler}' cannot take it");
+        var (config, network) = NoisyClassifierTraining.Load(Directory!);
+        try
+        {
+            config.CheckGuides(model.Config, Directory!, model.Directory);
+            var classNames = config.Image.ClassNames;
+            var chosen = labels(classNames);
+            var scheduler = model.Config.Scheduler;
+            // The model's x_0 clip moves before the guidance (the scheduler then runs unclipped: SamplerOptions.UnclippedScheduler).
+            var guide = ClassifierGuidance.For(network, Schedules.NoiseSchedule.FromConfig(scheduler), scheduler.PredictionType, chosen, Scale, model.Image.Channels);
+            if (scheduler.ClipSample == true && Scale > 0) guide.ClipRange = scheduler.ClipSampleRange;
+            model.ClassifierGuidance = guide;
+            return new Attached(network, classNames, chosen);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The attached classifier (disposed with this), its class names and the labels it guides to.</summary>
+    public sealed record Attached(NoisyClassifier Network, IReadOnlyList<string> ClassNames, long[] Labels) : IDisposable
+    {
+        public void Dispose() => Network.Dispose();
+    }
+}
