@@ -11,15 +11,6 @@ namespace Diffuse.Tests.Cli;
 [Collection(ImageCliCollection.Name)]
 public class ClassifierCliTests(TrainedImageModel trained)
 {
-    static CliResult Fails(int code, params string[] argv)
-    {
-        var result = Run(argv);
-        Assert.True(result.ExitCode == code, $"diffuse {string.Join(' ', argv)} exited {result.ExitCode}, expected {code}:\n{result.Stdout}\n{result.Stderr}");
-        Assert.Single(result.StderrLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
-        Assert.DoesNotContain("   at ", result.Stderr);
-        return result;
-    }
-
     /// <summary>A classifier for the fixture's model: its schedule (20 timesteps), 3 steps.</summary>
     string TrainClassifier(string folder, params string[] extra)
     {

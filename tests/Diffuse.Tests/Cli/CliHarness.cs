@@ -28,6 +28,30 @@ static class CliHarness
         return result;
     }
 
+    /// <summary>Runs a command that must fail with exit <paramref name="code"/> and one "error: " line, no stack trace.</summary>
+    public static CliResult Fails(int code, params string[] argv)
+    {
+        var result = Run(argv);
+        Assert.True(result.ExitCode == code, $"diffuse {string.Join(' ', argv)} exited {result.ExitCode}, expected {code}:\n{result.Stdout}\n{result.Stderr}");
+        Assert.Single(result.StderrLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", result.Stderr);
+        Assert.DoesNotContain("Exception", result.Stderr);
+        return result;
+    }
+
+    /// <summary><paramref name="defaults"/> (option, value, ...) with the (option, value) pairs of <paramref name="overrides"/> replacing or added.</summary>
+    public static List<string> WithOverrides(IEnumerable<string> defaults, params string[] overrides)
+    {
+        var args = new List<string>(defaults);
+        for (int i = 0; i < overrides.Length; i += 2)
+        {
+            int at = args.IndexOf(overrides[i]);
+            if (at >= 0) args[at + 1] = overrides[i + 1];
+            else args.AddRange([overrides[i], overrides[i + 1]]);
+        }
+        return args;
+    }
+
     public static void Train(string outDir, long seed = 0, params string[] extra) =>
         RunOk(["train", "--data", "moons", "--out", outDir, "--seed", seed.ToString(), .. TinyTraining, .. extra]);
 }

@@ -13,26 +13,11 @@ public class ConditionalCliTests(TrainedImageModel trained)
 {
     static readonly string[] Conditional = [.. ImageCliTests.TinyImageTraining, "--cond", "class", "--cond-drop", "0.25"];
 
-    static CliResult Fails(int code, params string[] argv)
-    {
-        var result = Run(argv);
-        Assert.True(result.ExitCode == code, $"diffuse {string.Join(' ', argv)} exited {result.ExitCode}, expected {code}:\n{result.Stdout}\n{result.Stderr}");
-        Assert.Single(result.StderrLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
-        Assert.DoesNotContain("   at ", result.Stderr);
-        return result;
-    }
-
     /// <summary>Trains the tiny conditional model; <paramref name="overrides"/> (option, value pairs) replace the defaults.</summary>
     string TrainConditional(string folder, params string[] overrides)
     {
         var run = Path.Combine(folder, "cond");
-        var args = new List<string>(Conditional);
-        for (int i = 0; i < overrides.Length; i += 2)
-        {
-            int at = args.IndexOf(overrides[i]);
-            if (at >= 0) args[at + 1] = overrides[i + 1];
-            else args.AddRange([overrides[i], overrides[i + 1]]);
-        }
+        var args = WithOverrides(Conditional, overrides);
         RunOk(["train", "--data", trained.Data, "--out", run, .. args]);
         return run;
     }

@@ -47,16 +47,6 @@ public class ImageCliTests(TrainedImageModel trained)
     public static readonly string[] TinyImageTraining =
         ["--preset", "tiny", "--steps", "3", "--batch-size", "4", "--timesteps", "20", "--validate-every", "0", "--sample-every", "0", "--checkpoint-every", "0"];
 
-    static CliResult Fails(int code, params string[] argv)
-    {
-        var result = Run(argv);
-        Assert.True(result.ExitCode == code, $"diffuse {string.Join(' ', argv)} exited {result.ExitCode}, expected {code}:\n{result.Stdout}\n{result.Stderr}");
-        Assert.Single(result.StderrLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
-        Assert.DoesNotContain("   at ", result.Stderr);
-        Assert.DoesNotContain("Exception", result.Stderr);
-        return result;
-    }
-
     [Fact]
     public void TrainingWritesTheRunFolder()
     {

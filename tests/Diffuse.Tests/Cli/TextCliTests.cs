@@ -11,26 +11,11 @@ public class TextCliTests(TrainedImageModel trained)
 {
     static readonly string[] Text = [.. ImageCliTests.TinyImageTraining, "--cond", "text", "--cond-drop", "0.2"];
 
-    static CliResult Fails(int code, params string[] argv)
-    {
-        var result = Run(argv);
-        Assert.True(result.ExitCode == code, $"diffuse {string.Join(' ', argv)} exited {result.ExitCode}, expected {code}:\n{result.Stdout}\n{result.Stderr}");
-        Assert.Single(result.StderrLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
-        Assert.DoesNotContain("   at ", result.Stderr);
-        return result;
-    }
-
     /// <summary>Trains the tiny text model; <paramref name="overrides"/> (option, value pairs) replace the defaults.</summary>
     string TrainText(string folder, params string[] overrides)
     {
         var run = Path.Combine(folder, "text");
-        var args = new List<string>(Text);
-        for (int i = 0; i < overrides.Length; i += 2)
-        {
-            int at = args.IndexOf(overrides[i]);
-            if (at >= 0) args[at + 1] = overrides[i + 1];
-            else args.AddRange([overrides[i], overrides[i + 1]]);
-        }
+        var args = WithOverrides(Text, overrides);
         RunOk(["train", "--data", trained.Data, "--out", run, .. args]);
         return run;
     }
