@@ -9,7 +9,7 @@ namespace Diffuse.Tests.Cli;
 public class EditCliTests(TrainedImageModel trained)
 {
     /// <summary>Writes a w x h PNG whose pixel (x, y) has the gray value (or color) <paramref name="pixel"/> gives.</summary>
-    static string WritePng(string path, int w, int h, Func<int, int, SKColor> pixel)
+    internal static string WritePng(string path, int w, int h, Func<int, int, SKColor> pixel)
     {
         using var bitmap = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
         for (int y = 0; y < h; y++)
@@ -19,7 +19,7 @@ public class EditCliTests(TrainedImageModel trained)
         return path;
     }
 
-    static SKColor Gray(int v) => new((byte)v, (byte)v, (byte)v);
+    internal static SKColor Gray(int v) => new((byte)v, (byte)v, (byte)v);
 
     static byte[,] ReadGray(string path)
     {

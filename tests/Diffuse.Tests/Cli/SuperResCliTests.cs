@@ -52,17 +52,9 @@ public sealed class SuperResCliCollection : ICollectionFixture<TrainedSuperResMo
 [Collection(SuperResCliCollection.Name)]
 public class SuperResCliTests(TrainedSuperResModels models)
 {
-    static string WritePng(string path, int w, int h, Func<int, int, SKColor> pixel)
-    {
-        using var bitmap = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) bitmap.SetPixel(x, y, pixel(x, y));
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, data.ToArray());
-        return path;
-    }
+    static string WritePng(string path, int w, int h, Func<int, int, SKColor> pixel) => EditCliTests.WritePng(path, w, h, pixel);
 
-    static SKColor Gray(int v) => new((byte)v, (byte)v, (byte)v);
+    static SKColor Gray(int v) => EditCliTests.Gray(v);
 
     static (int Width, int Height) SizeOf(string png)
     {
