@@ -12,14 +12,15 @@ public static class PromptOptions
           --prompt TEXT        text-conditional models (train --cond text): draw TEXT, e.g. "a handwritten 3"; words the
                                model never saw become [UNK] (listed in the report), "" is the unconditional model;
                                without --prompt, ceil(N / K) images of each class's first training caption, one grid
-                               row per class. --guidance W guides against the empty prompt (one doubled forward pass).
+                               row per class (a model trained on a captions.tsv needs --prompt). --guidance W guides against the empty prompt (one doubled forward pass).
                                --class is refused for these models.
         """;
 
     public const string EvalHelpText = """
           --prompts FILE       text-conditional models: lines 'label<TAB>prompt' (label: class index or name; blank lines
                                and lines starting with # are skipped), --n split evenly over the prompts; without it, a
-                               built-in set of wordings no training caption uses, one per class. The report adds the label
+                               built-in set of wordings no training caption uses, one per class (a model trained on a
+                               captions.tsv needs --prompts). The report adds the label
                                accuracy of each prompt and over all
         """;
 
@@ -47,6 +48,8 @@ public static class PromptOptions
         {
             return (TextConditioning.Single(n, prompt, guidance.Scale, guidance.Rescale), null, $", prompt \"{prompt}\"{Unknown(model.Tokenizer!, prompt)}{what}");
         }
+        if (model.Config.Unet!.TextEncoder!.FromCaptionsFile)
+            throw new UsageException($"'{model.Directory}' learnt from the captions of a {Diffuse.Data.ImageDatasets.CaptionsFile}, not from class names: pass --prompt TEXT");
         var captions = CaptionTemplates.For(model.Image.ClassNames).Select(c => c[0]).ToArray();
         long perClass = Conditioning.PerClass(n, captions.Length);
         return (TextConditioning.Rows(captions, perClass, guidance.Scale, guidance.Rescale), (int)perClass,
@@ -57,6 +60,10 @@ public static class PromptOptions
     public static IReadOnlyList<(int Label, string Prompt)> ForEval(Args a, ImageModel model)
     {
         var classNames = model.Image.ClassNames;
+        if (classNames.Length == 0)
+            throw new UsageException($"'{model.Directory}' learnt from unlabelled images: eval scores prompts by the class the quality classifier sees, so it needs a model of labelled data (one sub-folder per class)");
+        if (a.Get("prompts") is null && model.Config.Unet!.TextEncoder!.FromCaptionsFile)
+            throw new UsageException($"'{model.Directory}' learnt from the captions of a {Diffuse.Data.ImageDatasets.CaptionsFile}: pass --prompts FILE (lines 'label<TAB>prompt') to score it");
         return a.Get("prompts") is { } path ? Read(path, classNames) : CaptionTemplates.HeldOutPrompts(classNames);
     }
 

@@ -59,11 +59,15 @@ public sealed class TrainCommand : ICommand
           --vlb-weight X       lambda of the hybrid loss (default 0.001)
           --image-size N       resize images to N x N (default: 28 for MNIST-like data, 32 for folders)
           --channels C         1 (grayscale) or 3 (RGB) (default: the data's)
-          --cond KIND          none | class (default none): class trains a class-conditional U-Net on the data's labels
-                               (a learned label embedding plus a null label), for 'sample --class' and '--guidance'
-          --cond-drop P        with --cond class: the probability that a training label is replaced by the null label,
-                               so that the same network learns the unconditional model classifier-free guidance needs
-                               (default 0.1; Ho & Salimans 2021)
+          --cond KIND          none | class | text (default none): class trains a class-conditional U-Net on the data's
+                               labels (a learned label embedding plus a null label), for 'sample --class' and
+                               '--guidance'; text trains a text encoder with cross-attention in the U-Net, on captions
+                               made from the class names ("a handwritten seven", "a photo of a bag", ...) or, when the
+                               image folder holds a captions.tsv (lines 'path<TAB>caption', the path relative to the
+                               folder; several lines for several captions), on those, for 'sample --prompt'
+          --cond-drop P        with --cond class or text: the probability that a training label (caption) is replaced
+                               by the null label (the empty caption), so that the same network learns the unconditional
+                               model classifier-free guidance needs (default 0.1; Ho & Salimans 2021)
           --task T             generate | superres (default generate): superres trains an SR3-style super-resolution
                                model (Saharia et al. 2021): the U-Net sees the data's images shrunk by --scale and
                                upsampled back (bicubic), concatenated to x_t, and learns the full-size images; use it

@@ -17,9 +17,10 @@ public sealed class ImageDataset : IDisposable
 {
     /// <summary>
     /// Takes ownership of <paramref name="pixels"/> (uint8 [N, C, H, W], C = 1 or 3) and
-    /// <paramref name="labels"/> (int64 [N] in [0, classNames.Count), or null for unlabelled).
+    /// <paramref name="labels"/> (int64 [N] in [0, classNames.Count), or null for unlabelled); <paramref name="captions"/>
+    /// (one list per image, possibly empty) when the source has a captions file.
     /// </summary>
-    public ImageDataset(string name, Tensor pixels, Tensor? labels, IReadOnlyList<string> classNames)
+    public ImageDataset(string name, Tensor pixels, Tensor? labels, IReadOnlyList<string> classNames, IReadOnlyList<IReadOnlyList<string>>? captions = null)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(classNames);
@@ -32,6 +33,9 @@ public sealed class ImageDataset : IDisposable
         ClassNames = classNames.ToArray();
         Labels = labels ?? full(new[] { pixels.shape[0] }, -1L, ScalarType.Int64);
         CheckLabels();
+        if (captions is not null && captions.Count != pixels.shape[0])
+            throw new ArgumentException($"captions must have one list per image ({pixels.shape[0]}), not {captions.Count}", nameof(captions));
+        Captions = captions?.Select(c => (IReadOnlyList<string>)c.ToArray()).ToArray();
     }
 
     /// <summary>Where the images came from, e.g. "fashion-mnist" or a folder path.</summary>
@@ -46,7 +50,14 @@ public sealed class ImageDataset : IDisposable
     /// <summary>Names of the classes, indexed by label; empty when the dataset is unlabelled.</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <summary>
+    /// The captions of each image (several, one or none) when the source has a captions file
+    /// (<see cref="ImageDatasets.CaptionsFile"/> beside an image folder); null otherwise.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Captions { get; }
+
     public bool IsLabelled => ClassNames.Count > 0;
+    public bool IsCaptioned => Captions is not null;
     public long Count => Pixels.shape[0];
     public int Channels => (int)Pixels.shape[1];
     public int Height => (int)Pixels.shape[2];
@@ -79,7 +90,8 @@ public sealed class ImageDataset : IDisposable
         var index = CheckIndices(tensor(indices.ToArray(), ScalarType.Int64));
         var pixels = Pixels.index_select(0, index).MoveToOuterDisposeScope();
         var labels = Labels.index_select(0, index).MoveToOuterDisposeScope();
-        return new ImageDataset(name ?? Name, pixels, labels, ClassNames);
+        var captions = Captions is null ? null : indices.ToArray().Select(i => Captions[(int)i]).ToArray();
+        return new ImageDataset(name ?? Name, pixels, labels, ClassNames, captions);
     }
 
     /// <summary>

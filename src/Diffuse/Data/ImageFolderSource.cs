@@ -8,7 +8,8 @@ namespace Diffuse.Data;
 /// class (names sorted ordinally give the labels; hidden folders are skipped) and its images are found at any depth; files
 /// directly in the root are then ignored with a warning. Without sub-folders the root's images form
 /// an unlabelled dataset. Files are read in ordinal path order; unreadable ones are skipped with a
-/// warning naming each and a count at the end.
+/// warning naming each and a count at the end. A <see cref="ImageDatasets.CaptionsFile"/> at the root gives the images
+/// captions (see <see cref="ReadCaptions"/>).
 /// </summary>
 static class ImageFolderSource
 {
@@ -31,6 +32,7 @@ static class ImageFolderSource
         {
             files.AddRange(ImagesIn(folder, SearchOption.TopDirectoryOnly).Select(p => (p, -1)));
         }
+        var captionsByPath = ReadCaptions(folder, files.Select(f => f.Path), warn);
         var kept = options.KeptIndices(files.Count).Select(i => files[(int)i]).ToArray();
 
         var decoded = new (byte[] Planes, bool IsGray)?[kept.Length];
@@ -60,8 +62,56 @@ static class ImageFolderSource
         var pixelTensor = tensor(pixels, new long[] { usable.Length, channels, size, size }, ScalarType.Byte);
         var labels = labelled ? tensor(usable.Select(i => (long)kept[i].Label).ToArray(), ScalarType.Int64) : null;
         var classNames = labelled ? classFolders.Select(Path.GetFileName).Select(n => n!).ToArray() : [];
-        return new ImageDataset(folder, pixelTensor, labels, classNames);
+        var captions = captionsByPath is null ? null
+            : usable.Select(i => captionsByPath.TryGetValue(kept[i].Path, out var c) ? (IReadOnlyList<string>)c : []).ToArray();
+        return new ImageDataset(folder, pixelTensor, labels, classNames, captions);
     }
+
+    /// <summary>
+    /// The captions of <paramref name="images"/> from the folder's <see cref="ImageDatasets.CaptionsFile"/>, keyed by image
+    /// path (null without the file): lines 'path&lt;TAB&gt;caption' with the path relative to the folder ('/' or '\'
+    /// separated); several lines for one path give it several captions, kept in file order; an empty caption is allowed (the
+    /// unconditional input); blank lines and lines starting with # are skipped. A line without a tab or naming no image of
+    /// the folder is a one-line error with its line number; images that no line names get no caption (a warning counts them).
+    /// </summary>
+    internal static Dictionary<string, List<string>>? ReadCaptions(string folder, IEnumerable<string> images, Action<string> warn)
+    {
+        var file = Path.Combine(folder, ImageDatasets.CaptionsFile);
+        if (!File.Exists(file)) return null;
+        var byRelative = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var image in images) byRelative[Relative(folder, image)] = image;
+        var captions = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DiffuseException($"cannot read '{file}': {e.Message}");
+        }
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            if (line.Trim().Length == 0 || line.TrimStart().StartsWith('#')) continue;
+            var tab = line.IndexOf('\t');
+            if (tab < 0) throw new DiffuseException($"{file}:{i + 1}: expected 'path<TAB>caption', got '{Shorten(line)}'");
+            var name = line[..tab].Trim().Replace('\\', '/');
+            if (name.StartsWith("./", StringComparison.Ordinal)) name = name[2..];
+            if (!byRelative.TryGetValue(name, out var path))
+                throw new DiffuseException($"{file}:{i + 1}: '{name}' is not an image of '{folder}' (paths are relative to the folder, e.g. 'cats/a.png')");
+            if (!captions.TryGetValue(path, out var list)) captions[path] = list = [];
+            list.Add(line[(tab + 1)..].Trim());
+        }
+        var uncaptioned = byRelative.Count - captions.Count;
+        if (uncaptioned > 0)
+            warn($"{uncaptioned} of {byRelative.Count} images have no line in '{file}'; they train with the empty caption (unconditional)");
+        return captions;
+    }
+
+    static string Relative(string folder, string path) => Path.GetRelativePath(folder, path).Replace('\\', '/');
+
+    static string Shorten(string line) => line.Length <= 60 ? line : line[..57] + "...";
 
     static string[] ImagesIn(string folder, SearchOption depth) =>
         Directory.EnumerateFiles(folder, "*", depth)

@@ -20,6 +20,17 @@ public sealed record TextEncoderConfig
     public int Layers { get; init; } = 2;
     public int Heads { get; init; } = 4;
 
+    /// <summary>
+    /// Where the training captions came from: null for captions made from the class names by
+    /// <see cref="Text.CaptionTemplates"/>, or the name of the captions file beside the image folder
+    /// (<see cref="Data.ImageDatasets.CaptionsFile"/>), whose captions the run drew per image.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Captions { get; init; }
+
+    /// <summary>True when the model learnt from a captions file rather than from class-name templates.</summary>
+    [JsonIgnore] public bool FromCaptionsFile => Captions is not null;
+
     [JsonIgnore] public int VocabSize => Vocabulary.Length;
 
     /// <summary>Throws a one-line error for values no encoder can be built from.</summary>
@@ -35,6 +46,8 @@ public sealed record TextEncoderConfig
         if (MaxLength < 2) throw new DiffuseException($"model text_encoder max_length must be at least 2 ([CLS] and one word), got {MaxLength}");
         if (Width < 1 || Heads < 1 || Width % Heads != 0)
             throw new DiffuseException($"model text_encoder heads {Heads} must divide its width {Width}");
+        if (Captions is not null && Captions != Data.ImageDatasets.CaptionsFile)
+            throw new DiffuseException($"model text_encoder captions must be '{Data.ImageDatasets.CaptionsFile}' or absent, got '{Captions}'");
         if (Layers < 1) throw new DiffuseException($"model text_encoder layers must be at least 1, got {Layers}");
     }
 }

@@ -84,8 +84,8 @@ public sealed record ModelConfig
             else if (Unet.NoiseLevelEmbedding) throw new DiffuseException("noise_level_embedding applies to super-resolution models (super_res set) only");
             if (Training.CondDrop is not null && Unet.NumClasses is null && Unet.TextEncoder is null)
                 throw new DiffuseException("cond_drop applies to class-conditional models (num_classes set) only");
-            if (Unet.TextEncoder is not null && image.ClassNames.Length == 0)
-                throw new DiffuseException("a text-conditional U-Net needs the class names its captions were made from ('class_names' under 'data.image')");
+            if (Unet.TextEncoder is { FromCaptionsFile: false } && image.ClassNames.Length == 0)
+                throw new DiffuseException("a text-conditional U-Net needs the class names its captions were made from ('class_names' under 'data.image') or a captions file ('captions' under 'unet.text_encoder')");
             if (Unet.NumClasses is { } classes && classes != image.ClassNames.Length)
                 throw new DiffuseException($"the U-Net has {classes} classes but the data names {image.ClassNames.Length}");
             // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).

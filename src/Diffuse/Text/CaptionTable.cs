@@ -10,7 +10,7 @@ namespace Diffuse.Text;
 /// <see cref="WordDropout"/>, so that [UNK] is a trained token and unknown words in prompts are tolerated), then the
 /// caption dropout of classifier-free guidance (the whole caption becomes the empty one with probability p_uncond).
 /// </summary>
-public sealed class CaptionTable : IDisposable
+public sealed class CaptionTable : ICaptionTable
 {
     /// <summary>The probability that a training caption's word is replaced by [UNK].</summary>
     public const double WordDropout = 0.1;
@@ -35,8 +35,14 @@ public sealed class CaptionTable : IDisposable
     /// <summary>The ids of the empty caption (the unconditional input), [L].</summary>
     public long[] EmptyCaption => Tokenizer.Encode("");
 
+    /// <summary>Keyed by class label.</summary>
+    public bool KeyedByImage => false;
+
+    /// <summary>The ids of each label's first caption, [B, L] (validation and sample grids).</summary>
+    public Tensor Fixed(Tensor labels) => Fixed(labels, 0);
+
     /// <summary>The ids of each label's caption number <paramref name="template"/>, [B, L] (validation and sample grids).</summary>
-    public Tensor Fixed(Tensor labels, int template = 0)
+    public Tensor Fixed(Tensor labels, int template)
     {
         using var scope = NewDisposeScope();
         var rows = labels.to(ScalarType.Int64).cpu() * Templates + template;
@@ -58,15 +64,26 @@ public sealed class CaptionTable : IDisposable
         if (lo < 0 || hi >= Classes) throw new DiffuseException($"caption labels must lie in [0, {Classes - 1}], got values in [{lo}, {hi}]");
         var template = randint(0, Templates, [b], dtype: ScalarType.Int64, generator: generator);
         var tokens = table.view(Classes * Templates, -1).index_select(0, indices * Templates + template);
+        return Corrupt(tokens, Tokenizer, captionDropout, generator).to(labels.device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Word dropout (each word becomes [UNK] with probability <see cref="WordDropout"/>), then caption dropout (the whole
+    /// caption becomes the empty one with probability <paramref name="captionDropout"/>), drawn from
+    /// <paramref name="generator"/> in that order; <paramref name="tokens"/> are [B, L] ids on the CPU.
+    /// </summary>
+    internal static Tensor Corrupt(Tensor tokens, WordTokenizer tokenizer, double captionDropout, Generator generator)
+    {
+        long b = tokens.shape[0];
         var words = tokens.ge(WordTokenizer.ClsId + 1);
-        var unknown = rand([b, Tokenizer.MaxLength], generator: generator).lt(WordDropout).logical_and(words);
+        var unknown = rand([b, tokenizer.MaxLength], generator: generator).lt(WordDropout).logical_and(words);
         tokens = tokens.masked_fill(unknown, WordTokenizer.UnknownId);
         if (captionDropout > 0)
         {
             var drop = rand([b], generator: generator).lt(captionDropout).unsqueeze(1);
-            tokens = where(drop, tensor(EmptyCaption).unsqueeze(0), tokens);
+            tokens = where(drop, tensor(tokenizer.Encode("")).unsqueeze(0), tokens);
         }
-        return tokens.to(labels.device).MoveToOuterDisposeScope();
+        return tokens;
     }
 
     public void Dispose() => table.Dispose();

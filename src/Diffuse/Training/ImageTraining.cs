@@ -104,10 +104,12 @@ public static class ImageTraining
             var unet = config.Unet!.ForImages(dataset.Channels, dataset.Height);
             if (unet.TextEncoder is { } text)
             {
-                // A text-conditional run (train --cond text): the tokenizer's vocabulary is the words of the captions.
-                if (!dataset.IsLabelled)
-                    throw new DiffuseException($"'{options.Data}' has no class labels; --cond text builds its captions from class names (mnist, fashion-mnist, or a folder with one sub-folder per class)");
-                var tokenizer = Text.WordTokenizer.Build(Text.CaptionTemplates.For(dataset.ClassNames).SelectMany(c => c), text.MaxLength);
+                // A text-conditional run (train --cond text): the tokenizer's vocabulary is the words of the captions, those
+                // of the folder's captions file when it has one, else the class names' templates.
+                if (!dataset.IsLabelled && !dataset.IsCaptioned)
+                    throw new DiffuseException($"'{options.Data}' has no class labels and no {ImageDatasets.CaptionsFile}; --cond text builds its captions from class names (mnist, fashion-mnist, or a folder with one sub-folder per class) or reads them from a {ImageDatasets.CaptionsFile} beside the images");
+                if (dataset.IsCaptioned) text = text with { Captions = ImageDatasets.CaptionsFile };
+                var tokenizer = Text.WordTokenizer.Build(TrainingCaptions(text, dataset), text.MaxLength);
                 unet = unet with { TextEncoder = text with { Vocabulary = tokenizer.Vocabulary.ToArray() } };
             }
             else if (config.Training.CondDrop is not null)
@@ -142,7 +144,10 @@ public static class ImageTraining
         }
 
         var spec = config.Training;
-        using var captions = Captions(config);
+        using var captions = Captions(config, dataset, train);
+        // Validation scores each held-out image's first caption: its class's, or its own from the captions file.
+        using var validationCaptions = captions is { KeyedByImage: true } ? new Text.ImageCaptionTable(captions.Tokenizer, split.Validation.Captions!) : null;
+        var gridPrompts = captions is null ? null : GridPrompts(config, split.Validation, train);
         using var network = new UNet2D(config.Unet!);
         using var shadow = new UNet2D(config.Unet!);
         using var generator = new Generator((ulong)spec.Seed);
@@ -193,11 +198,13 @@ public static class ImageTraining
         // Caption draws too come from the run's generator (after the augmentation, before t and the noise).
         LabelledBatchSource captioned = (micro, size, g) =>
         {
-            var batch = train.Batch(order.Batch(micro, size));
+            var indices = order.Batch(micro, size);
+            var batch = train.Batch(indices);
             var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
             if (!augmentation.IsIdentity) batch.Images.Dispose();
             using var labels = batch.Labels;
-            return (images, captions!.Draw(labels, spec.CondDrop ?? 0, g));
+            using var keys = captions!.KeyedByImage ? tensor(indices, ScalarType.Int64) : labels.alias();
+            return (images, captions.Draw(keys, spec.CondDrop ?? 0, g));
         };
         // A super-resolution model: the conditioning is computed from x_0 (after the augmentation), then its noise level and
         // noise are drawn from the run's generator (before t and the diffusion noise).
@@ -210,7 +217,7 @@ public static class ImageTraining
             }
             : null;
 
-        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log, captions);
+        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log, validationCaptions ?? captions, gridPrompts);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
         int tailCount = 0, tailStart = end - Math.Max(1, (end - startStep) / 10);
@@ -254,18 +261,43 @@ public static class ImageTraining
     }
 
     /// <summary>
-    /// The caption templates of a text-conditional run, tokenized by the vocabulary in its config; null for other runs. A
-    /// vocabulary that the templates no longer give (a config from another version of them) is refused.
+    /// The training captions of a text-conditional run, tokenized by the vocabulary in its config: per image from the captions
+    /// file, or per class from the templates of the class names; null for other runs. A vocabulary that the captions no
+    /// longer give (other captions, or templates of another version) is refused.
     /// </summary>
-    static Text.CaptionTable? Captions(ModelConfig config)
+    static Text.ICaptionTable? Captions(ModelConfig config, ImageDataset dataset, ImageDataset train)
     {
         if (config.Unet!.TextEncoder is not { } text) return null;
-        var templates = Text.CaptionTemplates.For(config.Data.Image!.ClassNames);
+        if (text.FromCaptionsFile && !dataset.IsCaptioned)
+            throw new DiffuseException($"the run learnt from '{config.Data.Name}'s {ImageDatasets.CaptionsFile}, which is no longer there; resume needs the same captions");
         var tokenizer = new Text.WordTokenizer(text.Vocabulary, text.MaxLength);
-        if (!Text.WordTokenizer.Build(templates.SelectMany(c => c), text.MaxLength).Vocabulary.SequenceEqual(tokenizer.Vocabulary))
-            throw new DiffuseException("the run's vocabulary differs from the words of its caption templates; it cannot be resumed by this version");
-        return new Text.CaptionTable(tokenizer, templates);
+        if (!Text.WordTokenizer.Build(TrainingCaptions(text, dataset), text.MaxLength).Vocabulary.SequenceEqual(tokenizer.Vocabulary))
+            throw new DiffuseException(text.FromCaptionsFile
+                ? $"the words of '{config.Data.Name}'s {ImageDatasets.CaptionsFile} differ from the run's vocabulary; resume needs the same captions"
+                : "the run's vocabulary differs from the words of its caption templates; it cannot be resumed by this version");
+        return text.FromCaptionsFile ? new Text.ImageCaptionTable(tokenizer, train.Captions!) : new Text.CaptionTable(tokenizer, Text.CaptionTemplates.For(config.Data.Image!.ClassNames));
     }
+
+    /// <summary>Every caption the run trains on (its vocabulary's source): the whole captions file, or the class names' templates.</summary>
+    static IEnumerable<string> TrainingCaptions(Models.TextEncoderConfig text, ImageDataset dataset) =>
+        text.FromCaptionsFile ? dataset.Captions!.SelectMany(c => c) : Text.CaptionTemplates.For(dataset.ClassNames).SelectMany(c => c);
+
+    /// <summary>
+    /// The prompts of a text-conditional run's sample grids, one row each: each class's first template caption, or for a
+    /// captions file up to <see cref="GridCaptionRows"/> distinct non-empty first captions of the validation images (then
+    /// of the training images).
+    /// </summary>
+    internal static string[] GridPrompts(ModelConfig config, ImageDataset validation, ImageDataset train)
+    {
+        var text = config.Unet!.TextEncoder!;
+        if (!text.FromCaptionsFile) return Text.CaptionTemplates.For(config.Data.Image!.ClassNames).Select(c => c[0]).ToArray();
+        var prompts = validation.Captions!.Concat(train.Captions!).Where(c => c.Count > 0 && c[0].Length > 0).Select(c => c[0])
+            .Distinct(StringComparer.Ordinal).Take(GridCaptionRows).ToArray();
+        return prompts.Length > 0 ? prompts : [""];
+    }
+
+    /// <summary>The most rows of a captions-file run's sample grid.</summary>
+    public const int GridCaptionRows = 8;
 
     /// <summary>Temporary files a killed process left behind (AtomicFile names them .NAME.tmp-GUID); the files they were to replace are intact.</summary>
     static void RemoveStaleTemporaries(string dir)
@@ -277,7 +309,7 @@ public static class ImageTraining
 
     /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
     sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint,
-        ImageDataset validation, ImageTrainingOptions options, Action<string> log, Text.CaptionTable? captions) : IDisposable
+        ImageDataset validation, ImageTrainingOptions options, Action<string> log, Text.ICaptionTable? captions, string[]? gridPrompts) : IDisposable
     {
         private readonly TrainingSpec spec = config.Training;
         private TorchSharp.Modules.SummaryWriter? writer;
@@ -346,7 +378,7 @@ public static class ImageTraining
                 // A class-conditional model is scored on its conditional prediction (no label dropout), a text-conditional
                 // model on each label's first caption, a super-resolution model on its clean conditioning (level 0).
                 Func<Tensor, Tensor, Tensor> forward = config.Unet!.NumClasses is not null ? (x, t) => ((UNet2D)model).Forward(x, t, batch.Labels)
-                    : captions is not null ? (x, t) => ((UNet2D)model).ForwardText(x, t, captions.Fixed(batch.Labels))
+                    : captions is not null ? (x, t) => ((UNet2D)model).ForwardText(x, t, captions.Fixed(captions.KeyedByImage ? tensor(indices) : batch.Labels))
                     : model.forward;
                 if (config.SuperRes is { } sr)
                 {
@@ -388,9 +420,9 @@ public static class ImageTraining
             int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
             if (captions is not null)
             {
-                // A text-conditional model draws one row per class, prompted by the class's first caption.
-                int perClass = (int)Guidance.Conditioning.PerClass(options.GridImages, captions.Classes);
-                var prompts = Text.CaptionTemplates.For(config.Data.Image!.ClassNames).Select(c => c[0]).ToArray();
+                // A text-conditional model draws one row per prompt: each class's first caption, or captions of the file.
+                var prompts = gridPrompts!;
+                int perClass = (int)Guidance.Conditioning.PerClass(options.GridImages, prompts.Length);
                 return (model.SampleText(perClass * prompts.Length, scheduler, steps, g, Guidance.TextConditioning.Rows(prompts, perClass)), perClass);
             }
             var conditioning = model.IsConditional ? Guidance.Conditioning.ClassRows(options.GridImages, model.ClassNames.Count) : null;
