@@ -4,6 +4,7 @@ using Diffuse.Bench;
 if (args.Length >= 1 && args[0] == "nfe") return NfeStudy.Run(args.Length > 1 ? args[1] : "bench/results", args.Skip(2).ToArray());
 if (args.Length >= 1 && args[0] == "throughput") return UNetThroughput.Run(args[1..]);
 if (args.Length >= 1 && args[0] == "guidance") return GuidanceSweep.Run(args[1..]);
+if (args.Length >= 1 && args[0] == "captions") return CaptionStudy.Run(args[1..]);
 if (args.Length >= 1 && args[0] == "suite") return BenchmarkSuite.Run(args[1..]);
 if (args.Length >= 1 && args[0] == "train-memory") return TrainingMemory.Run(args[1..]);
 if (args.Length >= 1 && args[0] == "train-precision") return InterleavedBench.TrainPrecision(args[1..]);
@@ -13,6 +14,7 @@ Console.Error.WriteLine("usage: Diffuse.Bench nfe [out-dir [sampler ...]]    (th
 Console.Error.WriteLine("       Diffuse.Bench throughput [preset] [train-batch] [sample-batch] [ddim-steps]   (U-Net images/s)");
 Console.Error.WriteLine("       Diffuse.Bench guidance MODEL-DIR [n] [sampler] [steps] [out-dir] [W ...]   (classifier-free guidance sweep: accuracy, FCD, entropy)");
 Console.Error.WriteLine("       Diffuse.Bench suite OUT [--threads N] [--repeats N] [--presets tiny,small] [--batches 64] [--precisions fp32,bf16] [--train-steps N] [--sample-steps N] [--configs-only]   (peaks, U-Net GFLOP/s, images/s, overhead, memory; markdown + JSON)");
+Console.Error.WriteLine("       Diffuse.Bench captions write OUT | score MODEL [n] [W] [steps]   (MNIST with digit-and-stroke captions; digit and stroke agreement)");
 Console.Error.WriteLine("       Diffuse.Bench train-memory [steps] [batch]          (resident memory after 200 and after all training steps)");
 Console.Error.WriteLine("       Diffuse.Bench train-precision [presets] [batch] [steps]   (training images/s, fp32 against bf16, alternating steps)");
 Console.Error.WriteLine("       Diffuse.Bench layout [presets] [batch] [repeats]          (U-Net forward, NCHW against channels-last, alternating)");

@@ -134,8 +134,11 @@ public class TextConditioningModelTests
         Assert.Throws<DiffuseException>(() => (Micro with { TextEncoder = Text with { Heads = 3 } }).Validate());
         Assert.Throws<DiffuseException>(() => (Micro with { TextEncoder = Text with { Vocabulary = ["a", "b", "c"] } }).Validate());
         Assert.Throws<DiffuseException>(() => (Micro with { TextEncoder = Text with { MaxLength = 1 } }).Validate());
+        Assert.Contains("captions must be 'captions.tsv' or absent", Assert.Throws<DiffuseException>(() => (Micro with { TextEncoder = Text with { Captions = "notes.txt" } }).Validate()).Message);
+        (Micro with { TextEncoder = Text with { Captions = Diffuse.Data.ImageDatasets.CaptionsFile } }).Validate();
         var json = System.Text.Json.JsonSerializer.Serialize(Micro, Diffuse.IO.Json.Options);
         Assert.Contains("\"text_encoder\"", json);
+        Assert.DoesNotContain("captions", json); // templates of class names: the field stays out, so older fingerprints hold
         Assert.DoesNotContain("text_encoder", System.Text.Json.JsonSerializer.Serialize(Micro with { TextEncoder = null }, Diffuse.IO.Json.Options));
         var back = System.Text.Json.JsonSerializer.Deserialize<UNetConfig>(json, Diffuse.IO.Json.Options)!;
         Assert.Equal(Text.Vocabulary, back.TextEncoder!.Vocabulary);
