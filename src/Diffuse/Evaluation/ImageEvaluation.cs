@@ -49,9 +49,12 @@ public static class ImageEvaluation
     }
 
     /// <summary>The quality classifier's recipe for <paramref name="data"/> (its channels, size and classes).</summary>
-    public static ClassifierSpec Spec(ImageDataset data)
+    public static ClassifierSpec Spec(ImageDataset data) => Spec(data, data.Name);
+
+    /// <summary>The recipe for images shaped as <paramref name="data"/>'s from the dataset named <paramref name="dataset"/> (a split part keeps its source's recipe).</summary>
+    public static ClassifierSpec Spec(ImageDataset data, string dataset)
     {
-        var baseSpec = data.Name == "fashion-mnist" ? ClassifierSpec.FashionMnist : ClassifierSpec.Mnist;
+        var baseSpec = dataset == "fashion-mnist" ? ClassifierSpec.FashionMnist : ClassifierSpec.Mnist;
         return baseSpec with
         {
             Model = baseSpec.Model with { InChannels = data.Channels, ImageSize = data.Height, Classes = data.ClassNames.Count },

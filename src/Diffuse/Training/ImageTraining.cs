@@ -43,22 +43,32 @@ public static class ImageTraining
     /// </summary>
     public static ImageDataset HeldOut(ModelConfig config, ImageLoadOptions load, Action<string>? log = null)
     {
+        var split = RunSplit(config, load, log);
+        split.Train.Dispose();
+        return split.Validation;
+    }
+
+    /// <summary>
+    /// The training and held-out images of a run of <paramref name="config"/>, rebuilt as <see cref="HeldOut"/> rebuilds the
+    /// held-out part (the same checks); the caller disposes the result.
+    /// </summary>
+    public static DatasetSplit RunSplit(ModelConfig config, ImageLoadOptions load, Action<string>? log = null)
+    {
         var image = config.Data.Image ?? throw new DiffuseException("a model of 2-D points has no held-out images");
         using var dataset = ImageDatasets.Load(config.Data.Name, load with { ImageSize = image.Height, Channels = image.Channels }, log);
         var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
-        long trainCount = split.Train.Count;
-        split.Train.Dispose();
-        if (image.TrainCount > 0 && trainCount != image.TrainCount)
+        if (image.TrainCount > 0 && split.Train.Count != image.TrainCount)
         {
-            split.Validation.Dispose();
+            long trainCount = split.Train.Count;
+            split.Dispose();
             throw new DiffuseException($"'{config.Data.Name}' now gives {trainCount} training images, the run had {image.TrainCount}: its validation split cannot be rebuilt");
         }
         if (split.Validation.Count == 0)
         {
-            split.Validation.Dispose();
+            split.Dispose();
             throw new DiffuseException($"the run held out no validation images (val_fraction {config.Training.ValidationFraction})");
         }
-        return split.Validation;
+        return split;
     }
 
     public static ImageTrainOutcome Run(ImageTrainingOptions options, IProgress<TrainProgress>? progress = null,

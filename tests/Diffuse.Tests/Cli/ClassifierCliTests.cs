@@ -132,6 +132,11 @@ public class ClassifierCliTests(TrainedImageModel trained)
         result = RunOk("eval", "--cas", "--synthetic", synth, "--data", trained.Data);
         Assert.Contains("synthetic images", result.Stdout);
         Assert.Contains("real images", result.Stdout);
+        Assert.Contains("real validation images", result.Stdout);
+        // With --model, the test images are the ones the model held out (2 of its 40: val_fraction 0.05).
+        result = RunOk("eval", "--cas", "--synthetic", synth, "--model", cond);
+        Assert.Contains($"on {trained.Data} (2 real images {cond} held out", result.Stdout);
+        Assert.Contains("trained on      4 real images", result.Stdout);
     }
 
     [Fact]
@@ -146,7 +151,8 @@ public class ClassifierCliTests(TrainedImageModel trained)
         Assert.Contains("--cas needs --data", Fails(2, "eval", "--cas", "--synthetic", synth).Stderr);
         Fails(2, "eval", "--cas", "--data", trained.Data);
         Fails(2, "eval", "--cas", "--synthetic", Path.Combine(folder, "missing"), "--data", trained.Data);
-        Fails(2, "eval", "--cas", "--synthetic", synth, "--data", trained.Data, "--model", trained.Model);
+        Assert.Contains("was trained on", Fails(2, "eval", "--cas", "--synthetic", synth, "--data", folder, "--model", trained.Model).Stderr);
+        Assert.Contains("does not exist", Fails(1, "eval", "--cas", "--synthetic", synth, "--model", Path.Combine(folder, "none")).Stderr);
         Fails(2, "eval", "--cas", "--synthetic", synth, "--data", trained.Data, "--guidance", "2");
         Fails(2, "eval", "--synthetic", synth, "--data", trained.Data);
     }
