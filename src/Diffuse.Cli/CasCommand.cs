@@ -55,7 +55,7 @@ public static class CasCommand
             using var split = ImageTraining.RunSplit(config, load, warn);
             using var images = ImageDatasets.Load(synthetic, load with { ImageSize = split.Validation.Height, Channels = split.Validation.Channels }, warn);
             report = ClassificationAccuracyScore.Measure(images, config.Data.Name, split.Train, split.Validation, seed, progress);
-            tested = $"real images {modelDir} held out";
+            tested = $"real images held out by {modelDir}";
         }
         else
         {

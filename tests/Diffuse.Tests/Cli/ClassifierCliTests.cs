@@ -135,7 +135,7 @@ public class ClassifierCliTests(TrainedImageModel trained)
         Assert.Contains("real validation images", result.Stdout);
         // With --model, the test images are the ones the model held out (2 of its 40: val_fraction 0.05).
         result = RunOk("eval", "--cas", "--synthetic", synth, "--model", cond);
-        Assert.Contains($"on {trained.Data} (2 real images {cond} held out", result.Stdout);
+        Assert.Contains($"on {trained.Data} (2 real images held out by {cond};", result.Stdout);
         Assert.Contains("trained on      4 real images", result.Stdout);
     }
 
