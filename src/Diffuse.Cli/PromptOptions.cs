@@ -72,23 +72,27 @@ public static class PromptOptions
     {
         if (!File.Exists(path)) throw new UsageException($"--prompts file '{path}' does not exist");
         var prompts = new List<(int, string)>();
-        var lines = File.ReadAllLines(path);
-        for (int i = 0; i < lines.Length; i++)
+        IReadOnlyList<(int Line, string Key, string Value)> lines;
+        try
         {
-            string line = lines[i];
-            if (line.Trim().Length == 0 || line.TrimStart().StartsWith('#')) continue;
-            int tab = line.IndexOf('\t');
-            if (tab < 0) throw new UsageException($"{path}:{i + 1}: expected 'label<TAB>prompt', got '{line}'");
+            lines = Diffuse.IO.TabSeparatedLines.Read(path, "label<TAB>prompt");
+        }
+        catch (DiffuseException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        foreach (var (line, key, prompt) in lines)
+        {
             int label;
             try
             {
-                label = ClassLabels.Resolve(line[..tab], classNames);
+                label = ClassLabels.Resolve(key, classNames);
             }
             catch (DiffuseException e)
             {
-                throw new UsageException($"{path}:{i + 1}: {e.Message}");
+                throw new UsageException($"{path}:{line}: {e.Message}");
             }
-            prompts.Add((label, line[(tab + 1)..]));
+            prompts.Add((label, prompt));
         }
         if (prompts.Count == 0) throw new UsageException($"--prompts file '{path}' holds no prompts");
         return prompts;

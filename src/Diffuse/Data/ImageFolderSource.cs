@@ -81,27 +81,14 @@ static class ImageFolderSource
         var byRelative = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var image in images) byRelative[Relative(folder, image)] = image;
         var captions = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        string[] lines;
-        try
+        foreach (var (line, key, caption) in IO.TabSeparatedLines.Read(file, "path<TAB>caption"))
         {
-            lines = File.ReadAllLines(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DiffuseException($"cannot read '{file}': {e.Message}");
-        }
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var line = lines[i];
-            if (line.Trim().Length == 0 || line.TrimStart().StartsWith('#')) continue;
-            var tab = line.IndexOf('\t');
-            if (tab < 0) throw new DiffuseException($"{file}:{i + 1}: expected 'path<TAB>caption', got '{Shorten(line)}'");
-            var name = line[..tab].Trim().Replace('\\', '/');
+            var name = key.Trim().Replace('\\', '/');
             if (name.StartsWith("./", StringComparison.Ordinal)) name = name[2..];
             if (!byRelative.TryGetValue(name, out var path))
-                throw new DiffuseException($"{file}:{i + 1}: '{name}' is not an image of '{folder}' (paths are relative to the folder, e.g. 'cats/a.png')");
+                throw new DiffuseException($"{file}:{line}: '{name}' is not an image of '{folder}' (paths are relative to the folder, e.g. 'cats/a.png')");
             if (!captions.TryGetValue(path, out var list)) captions[path] = list = [];
-            list.Add(line[(tab + 1)..].Trim());
+            list.Add(caption.Trim());
         }
         var uncaptioned = byRelative.Count - captions.Count;
         if (uncaptioned > 0)
@@ -110,8 +97,6 @@ static class ImageFolderSource
     }
 
     static string Relative(string folder, string path) => Path.GetRelativePath(folder, path).Replace('\\', '/');
-
-    static string Shorten(string line) => line.Length <= 60 ? line : line[..57] + "...";
 
     static string[] ImagesIn(string folder, SearchOption depth) =>
         Directory.EnumerateFiles(folder, "*", depth)

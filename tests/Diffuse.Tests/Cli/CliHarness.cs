@@ -57,17 +57,10 @@ static class CliHarness
 }
 
 /// <summary>A tiny model trained once for all CLI tests, in a temp folder deleted at the end.</summary>
-public sealed class TrainedModel : IDisposable
+/// <summary>A temporary root folder shared by one collection's tests, deleted with the fixture; each test takes a fresh sub-folder.</summary>
+public abstract class CliFixture(string prefix) : IDisposable
 {
-    public TrainedModel()
-    {
-        Directory.CreateDirectory(Root);
-        CliHarness.Train(Model, seed: 7);
-    }
-
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"diffuse-cli-tests-{Guid.NewGuid():N}");
-
-    public string Model => Path.Combine(Root, "model");
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
 
     /// <summary>A fresh folder for one test, under <see cref="Root"/>.</summary>
     public string NewFolder()
@@ -77,6 +70,23 @@ public sealed class TrainedModel : IDisposable
         return path;
     }
 
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class TrainedModel : CliFixture
+{
+    public TrainedModel() : base("diffuse-cli-tests")
+    {
+        Directory.CreateDirectory(Root);
+        CliHarness.Train(Model, seed: 7);
+    }
+
+    public string Model => Path.Combine(Root, "model");
+
     /// <summary>A copy of the trained model that a test may damage.</summary>
     public string CopyModel()
     {
@@ -84,11 +94,6 @@ public sealed class TrainedModel : IDisposable
         Directory.CreateDirectory(copy);
         foreach (var file in Directory.GetFiles(Model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         return copy;
-    }
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
     }
 }
 

@@ -9,30 +9,17 @@ using static Diffuse.Tests.Cli.CliHarness;
 namespace Diffuse.Tests.Cli;
 
 /// <summary>A tiny image model trained once (3 steps of the tiny preset on a synthetic IDX folder) for the image CLI tests.</summary>
-public sealed class TrainedImageModel : IDisposable
+public sealed class TrainedImageModel : CliFixture
 {
-    public TrainedImageModel()
+    public TrainedImageModel() : base("diffuse-image-cli-tests")
     {
         Directory.CreateDirectory(Data);
         SyntheticImages.WriteIdxPair(Data, "train", 40, 28, 28, 4);
         RunOk(["train", "--data", Data, "--out", Model, .. ImageCliTests.TinyImageTraining]);
     }
 
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"diffuse-image-cli-tests-{Guid.NewGuid():N}");
     public string Data => Path.Combine(Root, "idx");
     public string Model => Path.Combine(Root, "model");
-
-    public string NewFolder()
-    {
-        var path = Path.Combine(Root, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -7,12 +7,11 @@ using static Diffuse.Tests.Cli.CliHarness;
 namespace Diffuse.Tests.Cli;
 
 /// <summary>Tiny models for the super-resolution CLI tests: a 14x14 base, two x2 super-resolution models of 28x28, a 28x28 generator.</summary>
-public sealed class TrainedSuperResModels : IDisposable
+public sealed class TrainedSuperResModels : CliFixture
 {
-    public static readonly string[] Tiny =
-        ["--preset", "tiny", "--steps", "3", "--batch-size", "4", "--timesteps", "20", "--validate-every", "0", "--sample-every", "0", "--checkpoint-every", "0"];
+    static readonly string[] Tiny = ImageCliTests.TinyImageTraining;
 
-    public TrainedSuperResModels()
+    public TrainedSuperResModels() : base("diffuse-superres-cli-tests")
     {
         Directory.CreateDirectory(Data);
         SyntheticImages.WriteIdxPair(Data, "train", 40, 28, 28, 4);
@@ -22,24 +21,11 @@ public sealed class TrainedSuperResModels : IDisposable
         RunOk(["train", "--data", Data, "--out", Full, .. Tiny]);
     }
 
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"diffuse-superres-cli-tests-{Guid.NewGuid():N}");
     public string Data => Path.Combine(Root, "idx");
     public string Base => Path.Combine(Root, "base14");
     public string SuperRes => Path.Combine(Root, "sr28");
     public string PlainSuperRes => Path.Combine(Root, "sr28-plain");
     public string Full => Path.Combine(Root, "full28");
-
-    public string NewFolder()
-    {
-        var path = Path.Combine(Root, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
-    }
 }
 
 [CollectionDefinition(Name)]
