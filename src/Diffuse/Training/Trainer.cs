@@ -87,7 +87,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public double TrainStep(BatchSource nextBatch, Generator generator)
     {
-        Func<Tensor, Tensor, Tensor> forward = working is null ? model.forward : (x, t) => working.forward(x.to(ScalarType.BFloat16), t).to(ScalarType.Float32);
+        var forward = InPrecision((working ?? model).forward);
         return TrainStep(micro => Objective.Loss(forward, nextBatch(micro, spec.MicroBatchSize, generator), generator));
     }
 
@@ -102,9 +102,7 @@ public sealed class Trainer : IDisposable
         return TrainStep(micro =>
         {
             var (x0, labels) = nextBatch(micro, spec.MicroBatchSize, generator);
-            return Objective.Loss(working is null
-                ? (x, t) => conditional.Forward(x, t, labels)
-                : (x, t) => conditional.Forward(x.to(ScalarType.BFloat16), t, labels).to(ScalarType.Float32), x0, generator);
+            return Objective.Loss(InPrecision((x, t) => conditional.Forward(x, t, labels)), x0, generator);
         });
     }
 
