@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,11 +27,11 @@ public sealed class FeatureClassifier : nn.Module<Tensor, Tensor>
         Config = config;
         var c = config.Channels;
         body = nn.Sequential(
-            nn.Conv2d(config.InChannels, c[0], 3, padding: 1, bias: false), nn.BatchNorm2d(c[0]), nn.ReLU(),
+            new SafeConv2d(config.InChannels, c[0], 3, padding: 1, bias: false), nn.BatchNorm2d(c[0]), nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(c[0], c[1], 3, padding: 1, bias: false), nn.BatchNorm2d(c[1]), nn.ReLU(),
+            new SafeConv2d(c[0], c[1], 3, padding: 1, bias: false), nn.BatchNorm2d(c[1]), nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(c[1], c[2], 3, padding: 1, bias: false), nn.BatchNorm2d(c[2]), nn.ReLU(),
+            new SafeConv2d(c[1], c[2], 3, padding: 1, bias: false), nn.BatchNorm2d(c[2]), nn.ReLU(),
             nn.Flatten());
         int side = config.ImageSize / 4;
         feature = nn.Linear(c[2] * side * side, config.FeatureDim);
@@ -69,10 +70,10 @@ public sealed class FeatureClassifier : nn.Module<Tensor, Tensor>
         {
             switch (m)
             {
-                case Conv2d conv:
-                    double convBound = 1.0 / Math.Sqrt(conv.weight!.shape[1] * conv.weight.shape[2] * conv.weight.shape[3]);
-                    conv.weight.uniform_(-convBound, convBound, generator);
-                    conv.bias?.uniform_(-convBound, convBound, generator);
+                case SafeConv2d conv:
+                    double convBound = 1.0 / Math.Sqrt(conv.Weight.shape[1] * conv.Weight.shape[2] * conv.Weight.shape[3]);
+                    conv.Weight.uniform_(-convBound, convBound, generator);
+                    conv.Bias?.uniform_(-convBound, convBound, generator);
                     break;
                 case Linear linear:
                     double bound = 1.0 / Math.Sqrt(linear.weight!.shape[1]);

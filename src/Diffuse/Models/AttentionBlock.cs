@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,8 +15,8 @@ namespace Diffuse.Models;
 public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
 {
     private readonly GroupNorm norm;
-    private readonly Conv2d to_qkv;
-    private readonly Conv2d proj_out;
+    private readonly SafeConv2d to_qkv;
+    private readonly SafeConv2d proj_out;
     private readonly int heads;
 
     public AttentionBlock(int channels, int heads, int groups) : base(nameof(AttentionBlock))
@@ -23,8 +24,8 @@ public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
         if (channels % heads != 0) throw new DiffuseException($"attention heads {heads} must divide the channels {channels}");
         this.heads = heads;
         norm = Initialization.GroupNorm(groups, channels);
-        to_qkv = nn.Conv2d(channels, 3 * channels, 1);
-        proj_out = nn.Conv2d(channels, channels, 1);
+        to_qkv = new SafeConv2d(channels, 3 * channels, 1);
+        proj_out = new SafeConv2d(channels, channels, 1);
         RegisterComponents();
         ZeroOutput();
     }

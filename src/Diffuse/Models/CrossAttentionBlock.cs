@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,10 +14,10 @@ namespace Diffuse.Models;
 public sealed class CrossAttentionBlock : nn.Module<Tensor, TextContext, Tensor>
 {
     private readonly GroupNorm norm;
-    private readonly Conv2d to_q;
+    private readonly SafeConv2d to_q;
     private readonly Linear to_k;
     private readonly Linear to_v;
-    private readonly Conv2d proj_out;
+    private readonly SafeConv2d proj_out;
     private readonly int heads;
 
     public CrossAttentionBlock(int channels, int contextWidth, int heads, int groups) : base(nameof(CrossAttentionBlock))
@@ -24,10 +25,10 @@ public sealed class CrossAttentionBlock : nn.Module<Tensor, TextContext, Tensor>
         if (channels % heads != 0) throw new DiffuseException($"attention heads {heads} must divide the channels {channels}");
         this.heads = heads;
         norm = Initialization.GroupNorm(groups, channels);
-        to_q = nn.Conv2d(channels, channels, 1);
+        to_q = new SafeConv2d(channels, channels, 1);
         to_k = nn.Linear(contextWidth, channels);
         to_v = nn.Linear(contextWidth, channels);
-        proj_out = nn.Conv2d(channels, channels, 1);
+        proj_out = new SafeConv2d(channels, channels, 1);
         RegisterComponents();
         ZeroOutput();
     }

@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,11 +8,11 @@ namespace Diffuse.Models;
 /// <summary>Halves the resolution: a stride-2 3×3 convolution, or 2×2 average pooling without a conv (Ho et al. 2020, appendix B).</summary>
 public sealed class Downsample : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d? conv;
+    private readonly SafeConv2d? conv;
 
     public Downsample(int channels, bool withConv) : base(nameof(Downsample))
     {
-        conv = withConv ? nn.Conv2d(channels, channels, 3, stride: 2, padding: 1) : null;
+        conv = withConv ? new SafeConv2d(channels, channels, 3, stride: 2, padding: 1) : null;
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,9 +24,9 @@ public static class Initialization
                 case Linear linear:
                     FanInUniform(linear.weight!, linear.bias, linear.weight!.shape[1], generator);
                     break;
-                case Conv2d conv:
-                    var w = conv.weight!;
-                    FanInUniform(w, conv.bias, w.shape[1] * w.shape[2] * w.shape[3], generator);
+                case SafeConv2d conv:
+                    var w = conv.Weight;
+                    FanInUniform(w, conv.Bias, w.shape[1] * w.shape[2] * w.shape[3], generator);
                     break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0, 1, generator);

@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ public sealed class NoisyClassifier : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly SinusoidalEmbedding time_proj;
     private readonly Sequential time_embedding;
-    private readonly Conv2d conv_in;
+    private readonly SafeConv2d conv_in;
     private readonly ModuleList<UNetDownBlock> down_blocks = new();
     private readonly UNetMidBlock mid_block;
     private readonly GroupNorm norm_out;
@@ -35,7 +36,7 @@ public sealed class NoisyClassifier : nn.Module<Tensor, Tensor, Tensor>
         time_proj = new SinusoidalEmbedding(encoder.BaseChannels);
         time_embedding = nn.Sequential(
             ("linear_1", nn.Linear(encoder.BaseChannels, temb)), ("act", nn.SiLU()), ("linear_2", nn.Linear(temb, temb)));
-        conv_in = nn.Conv2d(encoder.InChannels, encoder.BaseChannels, 3, padding: 1);
+        conv_in = new SafeConv2d(encoder.InChannels, encoder.BaseChannels, 3, padding: 1);
         int channels = encoder.BaseChannels;
         for (int level = 0; level < encoder.ChannelMult.Length; level++)
         {

@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,12 +15,12 @@ namespace Diffuse.Models;
 public sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly GroupNorm norm1;
-    private readonly Conv2d conv1;
+    private readonly SafeConv2d conv1;
     private readonly Linear time_emb_proj;
     private readonly GroupNorm norm2;
     private readonly GeneratorDropout dropout;
-    private readonly Conv2d conv2;
-    private readonly Conv2d? conv_shortcut;
+    private readonly SafeConv2d conv2;
+    private readonly SafeConv2d? conv_shortcut;
     private readonly bool scaleShift;
 
     public ResBlock(int inChannels, int outChannels, int timeEmbedDim, int groups, double dropout, bool scaleShift)
@@ -27,12 +28,12 @@ public sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
     {
         this.scaleShift = scaleShift;
         norm1 = Initialization.GroupNorm(groups, inChannels);
-        conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1);
+        conv1 = new SafeConv2d(inChannels, outChannels, 3, padding: 1);
         time_emb_proj = nn.Linear(timeEmbedDim, scaleShift ? 2 * outChannels : outChannels);
         norm2 = Initialization.GroupNorm(groups, outChannels);
         this.dropout = new GeneratorDropout(dropout);
-        conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1);
-        conv_shortcut = inChannels == outChannels ? null : nn.Conv2d(inChannels, outChannels, 1);
+        conv2 = new SafeConv2d(outChannels, outChannels, 3, padding: 1);
+        conv_shortcut = inChannels == outChannels ? null : new SafeConv2d(inChannels, outChannels, 1);
         RegisterComponents();
         ZeroOutput();
     }

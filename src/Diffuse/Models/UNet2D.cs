@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,12 +23,12 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     private readonly TextEncoder? text_encoder;
     private readonly Linear? text_proj;
     private readonly Sequential? noise_level_embedding;
-    private readonly Conv2d conv_in;
+    private readonly SafeConv2d conv_in;
     private readonly ModuleList<UNetDownBlock> down_blocks = new();
     private readonly UNetMidBlock mid_block;
     private readonly ModuleList<UNetUpBlock> up_blocks = new();
     private readonly GroupNorm conv_norm_out;
-    private readonly Conv2d conv_out;
+    private readonly SafeConv2d conv_out;
 
     public UNetConfig Config { get; }
 
@@ -50,7 +51,7 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         if (config.NoiseLevelEmbedding)
             noise_level_embedding = nn.Sequential(
                 ("linear_1", nn.Linear(config.BaseChannels, temb)), ("act", nn.SiLU()), ("linear_2", nn.Linear(temb, temb)));
-        conv_in = nn.Conv2d(config.InChannels, config.BaseChannels, 3, padding: 1);
+        conv_in = new SafeConv2d(config.InChannels, config.BaseChannels, 3, padding: 1);
 
         var skipChannels = new Stack<int>([config.BaseChannels]);
         int channels = config.BaseChannels;
@@ -68,7 +69,7 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
             channels = config.LevelChannels(level);
         }
         conv_norm_out = Initialization.GroupNorm(config.GroupNormGroups, channels);
-        conv_out = nn.Conv2d(channels, config.OutChannels, 3, padding: 1);
+        conv_out = new SafeConv2d(channels, config.OutChannels, 3, padding: 1);
         RegisterComponents();
         Initialization.Zero(conv_out);
     }

@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,11 +8,11 @@ namespace Diffuse.Models;
 /// <summary>Doubles the resolution: nearest-neighbour ×2, then optionally a 3×3 convolution (Ho et al. 2020, appendix B).</summary>
 public sealed class Upsample : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d? conv;
+    private readonly SafeConv2d? conv;
 
     public Upsample(int channels, bool withConv) : base(nameof(Upsample))
     {
-        conv = withConv ? nn.Conv2d(channels, channels, 3, padding: 1) : null;
+        conv = withConv ? new SafeConv2d(channels, channels, 3, padding: 1) : null;
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using Diffuse.Models.Convolutions;
 using Diffuse.Models;
 using TorchSharp.Modules;
 using Xunit;
@@ -116,9 +117,9 @@ public class FlopCountTests
         int modules = 0;
         foreach (var (moduleName, module) in network.named_modules())
         {
-            if (module is Conv2d conv)
+            if (module is SafeConv2d conv)
             {
-                var shape = conv.weight!.shape; // [out, in, k, k]
+                var shape = conv.Weight.shape; // [out, in, k, k]
                 Assert.True(counted.TryGetValue(moduleName, out var l), $"{moduleName} is not counted");
                 Assert.Equal((FlopKind.Convolution, shape[1], shape[0], shape[2]), (l!.Kind, (long)l.In, (long)l.Out, (long)l.Kernel));
                 modules++;
