@@ -86,7 +86,7 @@ public static class Convolution
         }
     }
 
-    /// <summary>Runs the self-check now (at the current thread count) and keeps the first right route.</summary>
+    /// <summary>Runs the self-check (unless it already ran at the current thread count) and keeps the first right route.</summary>
     public static ConvolutionRoute Check()
     {
         lock (gate)
@@ -94,25 +94,44 @@ public static class Convolution
             int threads = torch.get_num_threads();
             if (chosen is { } known && (forced || checkedThreads == threads)) return known;
             LibTorchNative.QuietWarnings();
-            string? firstFinding = null;
-            foreach (var route in new[] { ConvolutionRoute.OneDnn, ConvolutionRoute.PaddedChannels, ConvolutionRoute.OneDnnOff })
+            try
             {
-                Apply(route);
-                var fault = ConvolutionSelfCheck.FirstFault(route);
-                if (fault is null)
+                var (route, first) = Choose(r =>
                 {
-                    chosen = route;
-                    checkedThreads = threads;
-                    finding = firstFinding;
-                    return route;
-                }
-                firstFinding ??= fault;
+                    Apply(r);
+                    return ConvolutionSelfCheck.FirstFault(r);
+                });
+                Apply(route);
+                chosen = route;
+                checkedThreads = threads;
+                finding = first;
+                return route;
             }
-            LibTorchNative.OneDnnEnabled = true;
-            throw new DiffuseException(
-                $"convolutions give wrong results on this CPU by every route Diffuse knows (oneDNN, channels padded to {ChannelBlock}, oneDNN off): {firstFinding}; " +
-                "this libtorch cannot train or sample here correctly, please report it with the output of 'diffuse info'");
+            catch (DiffuseException)
+            {
+                LibTorchNative.OneDnnEnabled = true;
+                throw;
+            }
         }
+    }
+
+    /// <summary>
+    /// The first route, in the order oneDNN, padded channels, oneDNN off, that <paramref name="firstFault"/> finds
+    /// right (null), with the first fault found on the way (null when oneDNN was right); a
+    /// <see cref="DiffuseException"/> naming the first fault when none is right.
+    /// </summary>
+    internal static (ConvolutionRoute Route, string? FirstFinding) Choose(Func<ConvolutionRoute, string?> firstFault)
+    {
+        string? firstFinding = null;
+        foreach (var route in new[] { ConvolutionRoute.OneDnn, ConvolutionRoute.PaddedChannels, ConvolutionRoute.OneDnnOff })
+        {
+            var fault = firstFault(route);
+            if (fault is null) return (route, firstFinding);
+            firstFinding ??= fault;
+        }
+        throw new DiffuseException(
+            $"convolutions give wrong results on this CPU by every route Diffuse knows (oneDNN, channels padded to {ChannelBlock}, oneDNN off): {firstFinding}; " +
+            "this libtorch cannot train or sample correctly here, please report it with the output of 'diffuse info'");
     }
 
     private static void Apply(ConvolutionRoute route) => LibTorchNative.OneDnnEnabled = route != ConvolutionRoute.OneDnnOff;
