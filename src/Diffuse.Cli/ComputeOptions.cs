@@ -42,6 +42,8 @@ public static class ComputeOptions
             if (!int.TryParse(threads, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
                 throw new UsageException($"--threads must be a whole number, got '{threads}'");
             if (v < 1) throw new UsageException($"--threads must be at least 1, got {v}");
+            if (v > ComputeDevice.MaxThreads)
+                throw new UsageException($"--threads must be at most {ComputeDevice.MaxThreads} (4 per logical core; this machine has {Environment.ProcessorCount}), got {v}");
             n = v;
         }
         DeviceChoice? d = null;

@@ -36,10 +36,15 @@ public static class ComputeDevice
     /// <summary>Makes <paramref name="device"/> (its first GPU for CUDA) libtorch's default device for tensors and networks created from now on.</summary>
     public static void Use(DeviceType device) => torch.set_default_device(new torch.Device(device, device == DeviceType.CPU ? -1 : 0));
 
-    /// <summary>Sets libtorch's intra-op thread count (at least 1).</summary>
+    /// <summary>The most intra-op threads <see cref="SetThreads"/> accepts: 4 per logical core (more only slows libtorch
+    /// down, and tens of thousands of threads take a machine down).</summary>
+    public static int MaxThreads => 4 * Environment.ProcessorCount;
+
+    /// <summary>Sets libtorch's intra-op thread count (1 to <see cref="MaxThreads"/>).</summary>
     public static void SetThreads(int threads)
     {
-        if (threads < 1) throw new DiffuseException($"--threads must be at least 1, got {threads}");
+        if (threads < 1) throw new DiffuseException($"threads must be at least 1, got {threads}");
+        if (threads > MaxThreads) throw new DiffuseException($"threads must be at most {MaxThreads} (4 per logical core), got {threads}");
         torch.set_num_threads(threads);
     }
 }

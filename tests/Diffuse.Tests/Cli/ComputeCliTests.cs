@@ -59,8 +59,16 @@ public class ComputeCliTests(TrainedImageModel trained)
         int asked = before == 1 ? 2 : 1;
         Assert.Contains($"libtorch threads {asked},", RunOk("info", "--threads", asked.ToString()).Stdout);
         Assert.Contains($"libtorch threads {asked},", RunOk("info", $"--threads={asked}").Stdout);
+        Assert.Contains($"convolutions: ", RunOk("info", $"--threads={asked}").Stdout);
+        Assert.Contains($"at {asked} thread(s)", RunOk("info", $"--threads={asked}").Stdout);
         Assert.Equal(before, torch.get_num_threads());
         Assert.Contains("at least 1", Fails(2, "info", "--threads", "0").Stderr);
+        int most = 4 * Environment.ProcessorCount;
+        Assert.Contains($"libtorch threads {most},", RunOk("info", "--threads", most.ToString()).Stdout);
+        var tooMany = Fails(2, "info", "--threads", "100000").Stderr;
+        Assert.Contains($"at most {most}", tooMany);
+        Assert.DoesNotContain('\n', tooMany.TrimEnd());
+        Assert.Contains($"at most {most}", Fails(2, "sample", "--model", trained.Model, "--threads", (most + 1).ToString()).Stderr);
         Assert.Contains("whole number", Fails(2, "sample", "--model", trained.Model, "--threads", "two").Stderr);
         Assert.Contains("given twice", Fails(2, "info", "--threads", "1", "--threads", "2").Stderr);
         Assert.Contains("needs a value", Fails(2, "info", "--threads").Stderr);

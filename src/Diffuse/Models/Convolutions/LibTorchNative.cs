@@ -55,6 +55,16 @@ internal static class LibTorchNative
         }
     }
 
+    /// <summary>libtorch's C++ log level (<c>FLAGS_caffe2_log_level</c>: 0 info, 1 warnings, 2 errors), or null where the symbol is missing.</summary>
+    public static int? LogLevel
+    {
+        get
+        {
+            EnsureLoaded();
+            return TryExport("libc10", "FLAGS_caffe2_log_level", out var address) ? Marshal.ReadInt32(address) : null;
+        }
+    }
+
     private static bool TryExport(string library, string symbol, out IntPtr address)
     {
         address = IntPtr.Zero;

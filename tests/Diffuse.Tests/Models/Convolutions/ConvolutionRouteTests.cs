@@ -86,6 +86,13 @@ public class ConvolutionRouteTests
     }
 
     [Fact]
+    public void TheSelfCheckSilencesLibtorchsWarnings()
+    {
+        _ = Convolution.Check();
+        Assert.Equal(2, LibTorchNative.LogLevel); // errors only: no "Could not initialize NNPACK!" on every convolution
+    }
+
+    [Fact]
     public void SafeConv2dHasNnConv2dsParametersAndDraws()
     {
         torch.manual_seed(11);
