@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -26,7 +27,8 @@ public static class BenchmarkSuite
     public sealed record Peak(string Op, string Precision, string Shape, double Gflop, double Seconds, double GflopPerSecond);
     public sealed record PresetInfo(string Preset, long Parameters, long ForwardFlopsPerImage, double ForwardGflopPerImage, double ConvolutionGflopPerImage, double AttentionGflopPerImage, double LinearGflopPerImage);
     public sealed record Row(string Preset, string Precision, int Batch, double ForwardSeconds, double ForwardGflopPerSecond,
-        double ConvPeakFraction, double MatmulPeakFraction, double? TrainImagesPerSecond, double SampleImagesPerSecond, int SampleSteps);
+        double ConvPeakFraction, double MatmulPeakFraction, double? TrainImagesPerSecond, double SampleImagesPerSecond, int SampleSteps,
+        string? Failure = null);
     public sealed record Overhead(string Preset, string Precision, int Batch, double ForwardSeconds, double MinimalWorkSeconds, double BatchOneSeconds,
         double MinimalWorkShare, double BatchOneShare);
     public sealed record Report(string Date, int Threads, int Repeats, int TrainSteps, int SampleSteps, string TorchSharp, List<Peak> Peaks,
@@ -66,8 +68,15 @@ public static class BenchmarkSuite
         foreach (string name in o.Presets)
             foreach (string precision in o.Precisions)
             {
-                rows.AddRange(o.Batches.Select(batch => MeasureRow(name, precision, batch, peaks, o)));
-                overhead.Add(MeasureOverhead(name, UNetConfig.Preset(name), precision, o));
+                rows.AddRange(o.Batches.Select(batch => MeasureRowOrFailure(name, precision, batch, peaks, o)));
+                try
+                {
+                    overhead.Add(MeasureOverhead(name, UNetConfig.Preset(name), precision, o));
+                }
+                catch (Exception e) when (e is DiffuseException or ExternalException or InvalidOperationException or ArgumentException)
+                {
+                    Console.WriteLine($"{name} {precision} overhead: failed ({OneLine(e)}); going on");
+                }
             }
         var report = new Report(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), torch.get_num_threads(), o.Repeats,
             o.TrainSteps, o.SampleSteps, typeof(torch).Assembly.GetName().Version?.ToString() ?? "?", peaks, presets, rows, overhead, PeakResidentBytes(), Notes);
@@ -91,6 +100,23 @@ public static class BenchmarkSuite
         return new PresetInfo(name, probe.ParameterCount(), perImage.Total, perImage.Total / 1e9, perImage.Of(FlopKind.Convolution) / 1e9,
             perImage.Of(FlopKind.AttentionMatmul) / 1e9, perImage.Of(FlopKind.Linear) / 1e9);
     }
+
+    /// <summary>A row, or (when a measurement throws: a NaN loss, a native error) a row that says what failed, so that one
+    /// failing row does not lose the others.</summary>
+    static Row MeasureRowOrFailure(string name, string precision, int batch, List<Peak> peaks, Options o)
+    {
+        try
+        {
+            return MeasureRow(name, precision, batch, peaks, o);
+        }
+        catch (Exception e) when (e is DiffuseException or ExternalException or InvalidOperationException or ArgumentException)
+        {
+            Console.WriteLine($"{name} {precision} batch {batch}: failed ({OneLine(e)}); going on");
+            return new Row(name, precision, batch, double.NaN, double.NaN, double.NaN, double.NaN, null, double.NaN, o.SampleSteps, OneLine(e));
+        }
+    }
+
+    static string OneLine(Exception e) => e.Message.Split('\n')[0].Trim();
 
     static Row MeasureRow(string name, string precision, int batch, List<Peak> peaks, Options o)
     {
@@ -210,7 +236,8 @@ public static class BenchmarkSuite
         s.AppendLine().AppendLine($"| preset | precision | batch | forward ms | GFLOP/s | of conv peak | of matmul peak | train images/s | sample images/s (DDIM {r.SampleSteps}) |")
             .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var w in r.Rows)
-            s.AppendLine($"| {w.Preset} | {w.Precision} | {w.Batch} | {F(w.ForwardSeconds * 1e3)} | {F(w.ForwardGflopPerSecond)} | {F(100 * w.ConvPeakFraction, "F0")}% | " +
+            if (w.Failure is not null) s.AppendLine($"| {w.Preset} | {w.Precision} | {w.Batch} | failed: {w.Failure} | | | | | |");
+            else s.AppendLine($"| {w.Preset} | {w.Precision} | {w.Batch} | {F(w.ForwardSeconds * 1e3)} | {F(w.ForwardGflopPerSecond)} | {F(100 * w.ConvPeakFraction, "F0")}% | " +
                 $"{F(100 * w.MatmulPeakFraction, "F0")}% | {(w.TrainImagesPerSecond is double t ? F(t) : "n/a")} | {F(w.SampleImagesPerSecond, "F2")} |");
         s.AppendLine().AppendLine("| preset | precision | batch forward ms | minimal-work forward ms | overhead share | batch-1 forward ms | upper bound |")
             .AppendLine("|---|---|---:|---:|---:|---:|---:|");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Diffuse.Models;
+using Diffuse.Models.Convolutions;
 using Diffuse.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,6 +14,7 @@ namespace Diffuse.Bench;
 /// <code>
 /// train-precision [presets] [batch] [steps]   training images/s, fp32 against --precision bf16
 /// layout [presets] [batch] [repeats]          U-Net forward ms, NCHW against channels-last, fp32 and bf16
+/// conv-routes [presets] [batch] [steps]       training images/s and sampling forward ms on each convolution route
 /// </code>
 /// </summary>
 public static class InterleavedBench
@@ -74,6 +76,75 @@ public static class InterleavedBench
                 Console.WriteLine($"| {preset} | {(dtype == ScalarType.Float32 ? "fp32" : "bf16")} | {a / repeats * 1e3:F1} | {b / repeats * 1e3:F1} | {a / b:F2}x | {(outputChannelsLast ? "yes" : "no")} |");
             }
         return 0;
+    }
+
+    /// <summary>
+    /// The cost of each convolution route (<see cref="ConvolutionRoute"/>): training images/s (Trainer steps, fp32 and
+    /// --precision bf16) and the no-grad forward of sampling, the routes taking turns step by step on the same network.
+    /// Routes are forced (no self-check): on a CPU where oneDNN is wrong its figures are those of the wrong path.
+    /// </summary>
+    public static int ConvRoutes(string[] args)
+    {
+        var presets = (args.Length > 0 ? args[0] : "tiny").Split(',');
+        int batch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+        int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
+        var routes = new[] { ConvolutionRoute.OneDnn, ConvolutionRoute.PaddedChannels, ConvolutionRoute.OneDnnOff };
+        Console.WriteLine($"threads {get_num_threads()}, batch {batch}, {steps} timed steps each, routes taking turns, after one warm-up step each");
+        Console.WriteLine($"self-check on this machine: {Convolution.Describe()}");
+        Console.WriteLine("| preset | precision | measure | oneDNN | padded channels | oneDNN off | padded / oneDNN | off / oneDNN |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|");
+        try
+        {
+            foreach (var preset in presets)
+                foreach (var precision in new[] { TrainingPrecision.Fp32, TrainingPrecision.Bf16 })
+                {
+                    var config = UNetConfig.Preset(preset);
+                    string name = precision == TrainingPrecision.Bf16 ? "bf16" : "fp32";
+                    using (var bench = new UNetThroughput.TrainingBench(config, batch, precision))
+                    {
+                        var seconds = AlternateRoutes(routes, () => bench.Step(), steps);
+                        Console.WriteLine($"| {preset} | {name} | train images/s | {string.Join(" | ", seconds.Select(t => (steps * batch / t).ToString("F1", CultureInfo.InvariantCulture)))} | " +
+                            $"{seconds[0] / seconds[1]:F2}x | {seconds[0] / seconds[2]:F2}x |");
+                    }
+                    using var scope = NewDisposeScope();
+                    using var g = new Generator(0);
+                    using var model = new UNet2D(config);
+                    model.ResetParameters(g);
+                    model.eval();
+                    var dtype = precision == TrainingPrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+                    model.to(dtype);
+                    var x = randn([batch, config.InChannels, config.ImageSize, config.ImageSize], generator: g).to(dtype);
+                    var t = full([batch], 500L, ScalarType.Int64);
+                    var forward = AlternateRoutes(routes, () => { using var _ = no_grad(); using var y = model.forward(x, t); }, steps);
+                    Console.WriteLine($"| {preset} | {name} | sampling forward ms | {string.Join(" | ", forward.Select(f => (f / steps * 1e3).ToString("F1", CultureInfo.InvariantCulture)))} | " +
+                        $"{forward[1] / forward[0]:F2}x time | {forward[2] / forward[0]:F2}x time |");
+                }
+        }
+        finally
+        {
+            Convolution.Force(null);
+        }
+        return 0;
+    }
+
+    /// <summary>One warm-up call on each route, then <paramref name="n"/> turns; the total seconds on each route.</summary>
+    static double[] AlternateRoutes(ConvolutionRoute[] routes, Action body, int n)
+    {
+        foreach (var route in routes)
+        {
+            Convolution.Force(route);
+            body();
+        }
+        var seconds = new double[routes.Length];
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < routes.Length; r++)
+            {
+                Convolution.Force(routes[r]);
+                var clock = Stopwatch.StartNew();
+                body();
+                seconds[r] += clock.Elapsed.TotalSeconds;
+            }
+        return seconds;
     }
 
     static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
