@@ -91,6 +91,7 @@ public static class RePaint
         var x = Noise.RandnLike(known, generator);
         for (int k = 1; k < ts.Count; k++)
         {
+            using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             int from = ts[k - 1], to = ts[k];
             Tensor next;

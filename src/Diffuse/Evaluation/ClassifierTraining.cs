@@ -38,6 +38,7 @@ public static class ClassifierTraining
                 cancel.ThrowIfCancellationRequested();
                 double lr = LearningRate.WarmupCosine(step, totalSteps, Math.Min(100, totalSteps / 10), spec.LearningRate);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                using var fence = FinalizerFence.Enter();
                 using var scope = NewDisposeScope();
                 var index = order.narrow(0, start, Math.Min(spec.BatchSize, n - start));
                 var x = trainImages.index_select(0, index);

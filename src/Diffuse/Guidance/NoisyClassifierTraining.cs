@@ -76,6 +76,7 @@ public static class NoisyClassifierTraining
                 cancel.ThrowIfCancellationRequested();
                 foreach (var group in optimizer.ParamGroups)
                     group.LearningRate = LearningRate.WarmupCosine(step, s.Steps, Math.Min(100, s.Steps / 10), s.LearningRate);
+                using var fence = FinalizerFence.Enter();
                 using var scope = NewDisposeScope();
                 var index = randint(0, n, [Math.Min(s.BatchSize, n)], dtype: ScalarType.Int64, generator: generator);
                 var x0 = images.index_select(0, index);

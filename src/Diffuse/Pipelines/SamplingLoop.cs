@@ -39,6 +39,7 @@ public static class SamplingLoop
         long[] shape = x.shape;
         for (int i = start; i < count; i++)
         {
+            using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             var t = run.Timesteps[i];
             var tBatch = t.expand(shape[0]);

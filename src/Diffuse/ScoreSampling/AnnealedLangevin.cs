@@ -28,6 +28,7 @@ public static class AnnealedLangevin
             double t = sde.TimeOfSigma(sigma), alpha = options.StepSize * sigma * sigma / (sigmaLast * sigmaLast);
             for (int step = 0; step < options.StepsPerLevel; step++)
             {
+                using var fence = FinalizerFence.Enter();
                 using var scope = NewDisposeScope();
                 var z = Noise.RandnLike(x, generator);
                 var next = (x + score(x, t) * (alpha / 2) + z * Math.Sqrt(alpha)).MoveToOuterDisposeScope();

@@ -23,6 +23,7 @@ public static class LangevinCorrector
         var mean = x.alias();
         for (int i = 0; i < steps; i++)
         {
+            using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             var s = score(sample, t);
             var z = Noise.RandnLike(sample, generator);

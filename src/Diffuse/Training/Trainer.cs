@@ -142,6 +142,7 @@ public sealed class Trainer : IDisposable
     // lossOf(micro) runs inside the micro-batch's dispose scope.
     double TrainStep(Func<long, Tensor> lossOf)
     {
+        using var fence = FinalizerFence.Enter();
         model.train();
         RefreshWorkingCopy();
         double lr = LearningRate.At(spec.LrSchedule, Step, spec.Steps, spec.WarmupSteps, spec.LearningRate);
