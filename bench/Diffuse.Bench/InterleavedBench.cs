@@ -15,6 +15,7 @@ namespace Diffuse.Bench;
 /// train-precision [presets] [batch] [steps]   training images/s, fp32 against --precision bf16
 /// layout [presets] [batch] [repeats]          U-Net forward ms, NCHW against channels-last, fp32 and bf16
 /// conv-routes [presets] [batch] [steps]       training images/s and sampling forward ms on each convolution route
+/// route-samples MODEL [n] [steps] [seed]      a trained model's samples on each route against the oneDNN-off ones
 /// </code>
 /// </summary>
 public static class InterleavedBench
@@ -119,6 +120,50 @@ public static class InterleavedBench
                     Console.WriteLine($"| {preset} | {name} | sampling forward ms | {string.Join(" | ", forward.Select(f => (f / steps * 1e3).ToString("F1", CultureInfo.InvariantCulture)))} | " +
                         $"{forward[1] / forward[0]:F2}x time | {forward[2] / forward[0]:F2}x time |");
                 }
+        }
+        finally
+        {
+            Convolution.Force(null);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// The samples of a trained image model (DDIM, fp32 and bf16, one seed) on each convolution route, in grey levels
+    /// (0-255) against those of the oneDNN-off route (libtorch's own convolutions): the mean and largest absolute pixel
+    /// difference. The self-checked route must match to rounding; on a CPU where oneDNN is wrong, its row shows how far.
+    /// </summary>
+    public static int RouteSamples(string[] args)
+    {
+        string directory = args[0];
+        int n = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
+        int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20;
+        ulong seed = args.Length > 3 ? ulong.Parse(args[3], CultureInfo.InvariantCulture) : 1;
+        Console.WriteLine($"threads {get_num_threads()}, {n} images, DDIM {steps} steps, seed {seed}; self-check: {Convolution.Describe()}");
+        Console.WriteLine("| precision | route | mean grey-level difference to oneDNN off | largest |");
+        Console.WriteLine("|---|---|---:|---:|");
+        try
+        {
+            foreach (bool bf16 in new[] { false, true })
+            {
+                Tensor Draw(ConvolutionRoute route)
+                {
+                    Convolution.Force(route);
+                    using var model = Pipelines.ImageModel.Load(directory);
+                    if (bf16) model.UseBFloat16();
+                    var scheduler = ((Pipelines.IDiffusionModel)model).CreateScheduler("ddim");
+                    using var g = new Generator(seed);
+                    using var images = model.Sample(n, scheduler, steps, g);
+                    return IO.PixelScale.ToBytes(images).to(ScalarType.Float32);
+                }
+                using var reference = Draw(ConvolutionRoute.OneDnnOff);
+                foreach (var route in new[] { ConvolutionRoute.OneDnn, ConvolutionRoute.PaddedChannels })
+                {
+                    using var pixels = Draw(route);
+                    using var difference = (pixels - reference).abs();
+                    Console.WriteLine($"| {(bf16 ? "bf16" : "fp32")} | {route} | {difference.mean().item<float>():F3} | {difference.max().item<float>():F0} |");
+                }
+            }
         }
         finally
         {

@@ -10,6 +10,7 @@ if (args.Length >= 1 && args[0] == "train-memory") return TrainingMemory.Run(arg
 if (args.Length >= 1 && args[0] == "train-precision") return InterleavedBench.TrainPrecision(args[1..]);
 if (args.Length >= 1 && args[0] == "layout") return InterleavedBench.Layout(args[1..]);
 if (args.Length >= 1 && args[0] == "conv-routes") return InterleavedBench.ConvRoutes(args[1..]);
+if (args.Length >= 2 && args[0] == "route-samples") return InterleavedBench.RouteSamples(args[1..]);
 if (args.Length >= 2 && args[0] == "sample-memory") return InterleavedBench.SampleMemory(args[1..]);
 Console.Error.WriteLine("usage: Diffuse.Bench nfe [out-dir [sampler ...]]    (the exact-score NFE study of every sampler, or of those named)");
 Console.Error.WriteLine("       Diffuse.Bench throughput [preset] [train-batch] [sample-batch] [ddim-steps]   (U-Net images/s)");
@@ -19,6 +20,7 @@ Console.Error.WriteLine("       Diffuse.Bench captions write OUT | score MODEL [
 Console.Error.WriteLine("       Diffuse.Bench train-memory [steps] [batch]          (resident memory after 200 and after all training steps)");
 Console.Error.WriteLine("       Diffuse.Bench train-precision [presets] [batch] [steps]   (training images/s, fp32 against bf16, alternating steps)");
 Console.Error.WriteLine("       Diffuse.Bench conv-routes [presets] [batch] [steps]       (training images/s and sampling forward ms on each convolution route, taking turns)");
+Console.Error.WriteLine("       Diffuse.Bench route-samples MODEL [n] [steps] [seed]      (a model's samples on each convolution route against oneDNN off, grey levels)");
 Console.Error.WriteLine("       Diffuse.Bench layout [presets] [batch] [repeats]          (U-Net forward, NCHW against channels-last, alternating)");
 Console.Error.WriteLine("       Diffuse.Bench sample-memory N STEPS [fp32|bf16] [preset]  (resident memory of DDPM sampling N images)");
 return 2;
