@@ -58,6 +58,7 @@ public static class DormandPrince
             if (accepted + rejected >= tolerances.MaxSteps)
                 throw new DiffuseException($"the ODE solver took {tolerances.MaxSteps} steps without reaching t = {t1} (stopped at t = {t}); loosen rtol/atol");
             if (direction * (t + h - t1) > 0) h = t1 - t;
+            using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             var (yNew, kLast, errorNorm) = Step(Eval, t, y, k1, h, tolerances);
             if (errorNorm <= 1)

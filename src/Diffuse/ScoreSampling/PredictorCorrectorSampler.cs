@@ -25,6 +25,7 @@ public static class PredictorCorrectorSampler
         double dt = (sde.T - options.Eps) / (n - 1);
         for (int i = 0; i < n; i++)
         {
+            using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             double t = sde.T - i * dt; // linspace(T, eps, N) as score_sde
             var step = new SampleStep(x.alias(), mean.alias());
