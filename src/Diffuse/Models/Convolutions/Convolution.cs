@@ -72,7 +72,7 @@ public static class Convolution
         {
             if (route is { } r)
             {
-                Apply(r);
+                if (!Apply(r)) throw new DiffuseException("this libtorch does not export the switch that turns oneDNN off (at::Context::setUserEnabledMkldnn)");
                 chosen = r;
                 forced = true;
             }
@@ -81,7 +81,7 @@ public static class Convolution
                 forced = false;
                 chosen = null;
                 finding = null;
-                LibTorchNative.OneDnnEnabled = true;
+                LibTorchNative.TrySetOneDnn(true);
             }
         }
     }
@@ -96,11 +96,9 @@ public static class Convolution
             LibTorchNative.QuietWarnings();
             try
             {
-                var (route, first) = Choose(r =>
-                {
-                    Apply(r);
-                    return ConvolutionSelfCheck.FirstFault(r);
-                });
+                var (route, first) = Choose(r => Apply(r)
+                    ? ConvolutionSelfCheck.FirstFault(r)
+                    : "this libtorch does not export the switch that turns oneDNN off");
                 Apply(route);
                 chosen = route;
                 checkedThreads = threads;
@@ -109,7 +107,7 @@ public static class Convolution
             }
             catch (DiffuseException)
             {
-                LibTorchNative.OneDnnEnabled = true;
+                LibTorchNative.TrySetOneDnn(true);
                 throw;
             }
         }
@@ -134,7 +132,9 @@ public static class Convolution
             "this libtorch cannot train or sample correctly here, please report it with the output of 'diffuse info'");
     }
 
-    private static void Apply(ConvolutionRoute route) => LibTorchNative.OneDnnEnabled = route != ConvolutionRoute.OneDnnOff;
+    // oneDNN on for its own routes (a libtorch without the switch never had it off), off for OneDnnOff where it can be.
+    private static bool Apply(ConvolutionRoute route) =>
+        LibTorchNative.TrySetOneDnn(route != ConvolutionRoute.OneDnnOff) || route != ConvolutionRoute.OneDnnOff;
 
     /// <summary>A 2-D convolution (groups 1, zero padding) on the chosen route: <c>conv2d(input, weight, bias, stride, padding)</c>.</summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long stride = 1, long padding = 0) =>
@@ -148,45 +148,36 @@ public static class Convolution
     public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, long stride = 1, long padding = 0, long outputPadding = 0) =>
         ConvTranspose2d(Route, input, weight, bias, stride, padding, outputPadding);
 
-    internal static Tensor Conv2d(ConvolutionRoute route, Tensor input, Tensor weight, Tensor? bias, long stride, long padding)
-    {
-        long inChannels = weight.shape[1], outChannels = weight.shape[0];
-        if (!NeedsPadding(route, input, inChannels, outChannels))
-            return nn.functional.conv2d(input, weight, bias, [stride, stride], [padding, padding]);
-        using var scope = NewDisposeScope();
-        long padIn = Pad(inChannels), padOut = Pad(outChannels);
-        var x = padIn == 0 ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, padIn]);
-        var w = nn.functional.pad(weight, [0, 0, 0, 0, 0, padIn, 0, padOut]);
-        var b = bias is null || padOut == 0 ? bias : nn.functional.pad(bias, [0, padOut]);
-        var y = nn.functional.conv2d(x, w, b, [stride, stride], [padding, padding]);
-        return (padOut == 0 ? y : y.narrow(1, 0, outChannels)).MoveToOuterDisposeScope();
-    }
+    internal static Tensor Conv2d(ConvolutionRoute route, Tensor input, Tensor weight, Tensor? bias, long stride, long padding) =>
+        Run(route, input, weight, bias, spatialDims: 2, transposed: false,
+            (x, w, b) => nn.functional.conv2d(x, w, b, [stride, stride], [padding, padding]));
 
-    internal static Tensor Conv1d(ConvolutionRoute route, Tensor input, Tensor weight, Tensor? bias, long stride, long padding)
-    {
-        long inChannels = weight.shape[1], outChannels = weight.shape[0];
-        if (!NeedsPadding(route, input, inChannels, outChannels))
-            return nn.functional.conv1d(input, weight, bias, stride, padding);
-        using var scope = NewDisposeScope();
-        long padIn = Pad(inChannels), padOut = Pad(outChannels);
-        var x = padIn == 0 ? input : nn.functional.pad(input, [0, 0, 0, padIn]);
-        var w = nn.functional.pad(weight, [0, 0, 0, padIn, 0, padOut]);
-        var b = bias is null || padOut == 0 ? bias : nn.functional.pad(bias, [0, padOut]);
-        var y = nn.functional.conv1d(x, w, b, stride, padding);
-        return (padOut == 0 ? y : y.narrow(1, 0, outChannels)).MoveToOuterDisposeScope();
-    }
+    internal static Tensor Conv1d(ConvolutionRoute route, Tensor input, Tensor weight, Tensor? bias, long stride, long padding) =>
+        Run(route, input, weight, bias, spatialDims: 1, transposed: false,
+            (x, w, b) => nn.functional.conv1d(x, w, b, stride, padding));
 
-    internal static Tensor ConvTranspose2d(ConvolutionRoute route, Tensor input, Tensor weight, Tensor? bias, long stride, long padding, long outputPadding)
+    internal static Tensor ConvTranspose2d(ConvolutionRoute route, Tensor input, Tensor weight, Tensor? bias, long stride, long padding, long outputPadding) =>
+        Run(route, input, weight, bias, spatialDims: 2, transposed: true,
+            (x, w, b) => nn.functional.conv_transpose2d(x, w, b, [stride, stride], [padding, padding], [outputPadding, outputPadding]));
+
+    /// <summary>
+    /// <paramref name="convolution"/> as it is, or on the padded route with the input's channels and the weight's in and
+    /// out channels zero-padded to multiples of <see cref="ChannelBlock"/> and the extra output channels cut off. The
+    /// weight is [out, in, k...] ([in, out, k...] when <paramref name="transposed"/>).
+    /// </summary>
+    private static Tensor Run(ConvolutionRoute route, Tensor input, Tensor weight, Tensor? bias, int spatialDims, bool transposed,
+        Func<Tensor, Tensor, Tensor?, Tensor> convolution)
     {
-        long inChannels = weight.shape[0], outChannels = weight.shape[1];
-        if (!NeedsPadding(route, input, inChannels, outChannels))
-            return nn.functional.conv_transpose2d(input, weight, bias, [stride, stride], [padding, padding], [outputPadding, outputPadding]);
+        long inChannels = weight.shape[transposed ? 0 : 1], outChannels = weight.shape[transposed ? 1 : 0];
+        if (!NeedsPadding(route, input, inChannels, outChannels)) return convolution(input, weight, bias);
         using var scope = NewDisposeScope();
         long padIn = Pad(inChannels), padOut = Pad(outChannels);
-        var x = padIn == 0 ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, padIn]);
-        var w = nn.functional.pad(weight, [0, 0, 0, 0, 0, padOut, 0, padIn]);
+        // F.pad lists (before, after) pairs from the last dimension back: the spatial ones, then channels.
+        long[] spatial = new long[2 * spatialDims];
+        var x = padIn == 0 ? input : nn.functional.pad(input, [.. spatial, 0, padIn]);
+        var w = nn.functional.pad(weight, transposed ? [.. spatial, 0, padOut, 0, padIn] : [.. spatial, 0, padIn, 0, padOut]);
         var b = bias is null || padOut == 0 ? bias : nn.functional.pad(bias, [0, padOut]);
-        var y = nn.functional.conv_transpose2d(x, w, b, [stride, stride], [padding, padding], [outputPadding, outputPadding]);
+        var y = convolution(x, w, b);
         return (padOut == 0 ? y : y.narrow(1, 0, outChannels)).MoveToOuterDisposeScope();
     }
 

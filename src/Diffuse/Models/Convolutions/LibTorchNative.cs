@@ -28,11 +28,38 @@ internal static class LibTorchNative
     /// <summary>Loads libtorch (through TorchSharp) so that the symbols below resolve against the same library.</summary>
     private static void EnsureLoaded() => torch.get_num_threads();
 
-    /// <summary>Whether libtorch may use oneDNN for CPU convolutions (the process-wide switch; on by default).</summary>
+    /// <summary>Whether libtorch may use oneDNN for CPU convolutions (the process-wide switch; on by default, and taken
+    /// as on where this libtorch does not export it).</summary>
     public static bool OneDnnEnabled
     {
-        get { EnsureLoaded(); return UserEnabledMkldnn(GlobalContext()); }
-        set { EnsureLoaded(); SetUserEnabledMkldnn(GlobalContext(), value); }
+        get
+        {
+            EnsureLoaded();
+            try
+            {
+                return UserEnabledMkldnn(GlobalContext());
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Switches oneDNN on or off for the process; false where this libtorch does not export the switch (a build
+    /// for another platform, whose C++ names are mangled differently), which leaves it as it was (on).</summary>
+    public static bool TrySetOneDnn(bool enabled)
+    {
+        EnsureLoaded();
+        try
+        {
+            SetUserEnabledMkldnn(GlobalContext(), enabled);
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
