@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The image figures of the README, stage by stage (each prints its own lines; logs go to the runs folder):
+# The image figures of docs/results.md, stage by stage (each prints its own lines; logs go to the runs folder):
 #   throughput   training and sampling images/s of the tiny U-Net (Diffuse.Bench throughput)
 #   memory       resident memory after 200 and 2,000 training steps (Diffuse.Bench train-memory)
 #   mnist        the demo's training (tiny, 2,000 steps of 64), timed, then 'eval' of 10,000 samples

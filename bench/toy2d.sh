@@ -2,7 +2,7 @@
 # The 2-D acceptance benchmark: for every dataset, time the default 'diffuse train' and score the
 # model with 'diffuse eval' (SWD of 10,000 samples, beside the data floor and a Gaussian baseline).
 # Usage: bench/toy2d.sh [runs folder (default: a fresh temporary one)] [extra train options...]
-# Prints a Markdown table; the README shows its latest output.
+# Prints a Markdown table; docs/results.md shows its latest output.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-$(mktemp -d)}"; shift || true
