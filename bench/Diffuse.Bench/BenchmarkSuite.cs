@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using System.Runtime.InteropServices;
 using System.Diagnostics;
 using System.Globalization;
@@ -126,7 +127,7 @@ public static class BenchmarkSuite
         double matmulPeak = peaks.Where(p => p.Op == "matmul" && p.Precision == precision).Max(p => p.GflopPerSecond);
         double forward = ForwardSeconds(config, batch, dtype, o.Repeats);
         double gflops = FlopCount.UNet2D(config, batch).Total / forward / 1e9;
-        double? train = UNetThroughput.TrainImagesPerSecond(config, batch, o.TrainSteps, precision == "bf16" ? Training.TrainingPrecision.Bf16 : Training.TrainingPrecision.Fp32);
+        double? train = UNetThroughput.TrainImagesPerSecond(config, batch, o.TrainSteps, precision == "bf16" ? TrainingPrecision.Bf16 : TrainingPrecision.Fp32);
         double sample = UNetThroughput.SampleImagesPerSecond(config, batch, o.SampleSteps, dtype);
         var row = new Row(name, precision, batch, forward, gflops, gflops / convPeak, gflops / matmulPeak, train, sample, o.SampleSteps);
         Console.WriteLine($"{name} {precision} batch {batch}: forward {forward * 1e3:F1} ms, {gflops:F1} GFLOP/s ({row.ConvPeakFraction:P0} of the conv peak), " +

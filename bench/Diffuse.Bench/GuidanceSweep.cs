@@ -5,7 +5,6 @@ using Diffuse.Evaluation;
 using Diffuse.Guidance;
 using Diffuse.IO;
 using Diffuse.Pipelines;
-using Diffuse.Sampling;
 using ScottPlot;
 using TorchSharp;
 

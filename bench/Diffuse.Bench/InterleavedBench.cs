@@ -1,8 +1,8 @@
+using Diffuse.Configuration;
 using System.Diagnostics;
 using System.Globalization;
 using Diffuse.Models;
 using Diffuse.Models.Convolutions;
-using Diffuse.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -228,7 +228,7 @@ public static class InterleavedBench
         model.ResetParameters(g);
         model.eval();
         model.to(dtype);
-        var scheduler = Sampling.Schedulers.Create("ddpm", new Sampling.SchedulerConfig { NumTrainTimesteps = Math.Max(1000, steps) });
+        var scheduler = Sampling.Schedulers.Create("ddpm", new SchedulerConfig { NumTrainTimesteps = Math.Max(1000, steps) });
         long early = 0;
         int earlyStep = Math.Max(1, steps / 100);
         var progress = new OnStep(s => { if (s.Step == earlyStep) early = Resident("VmRSS:"); });

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using System.Globalization;
 using System.Text;
 using Diffuse.Evaluation;

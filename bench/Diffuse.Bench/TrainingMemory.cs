@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using System.Diagnostics;
-using Diffuse.Models;
 using Diffuse.Pipelines;
 using Diffuse.Sampling;
 using Diffuse.Training;

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using System.Diagnostics;
 using Diffuse.Models;
 using Diffuse.Process;

@@ -1,8 +1,8 @@
+using Diffuse.Configuration;
 using System.Diagnostics;
 using Diffuse.Data;
 using Diffuse.Evaluation;
 using Diffuse.IO;
-using Diffuse.Pipelines;
 using Diffuse.Training;
 
 namespace Diffuse.Cli;

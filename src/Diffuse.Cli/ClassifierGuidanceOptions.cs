@@ -1,3 +1,4 @@
+using Diffuse.Training;
 using Diffuse.Guidance;
 using Diffuse.Models;
 using Diffuse.Pipelines;

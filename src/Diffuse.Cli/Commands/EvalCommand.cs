@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Data;
 using Diffuse.Evaluation;
 using Diffuse.IO;

@@ -1,9 +1,10 @@
+using Diffuse.Training;
+using Diffuse.Configuration;
 using System.Diagnostics;
 using Diffuse.Data;
 using Diffuse.Evaluation;
 using Diffuse.Guidance;
 using Diffuse.IO;
-using Diffuse.Models;
 using Diffuse.Pipelines;
 using Diffuse.Schedules;
 
@@ -57,7 +58,7 @@ public sealed class TrainClassifierCommand : ICommand
             throw new UsageException($"--out {e.Message}");
         }
         var schedule = Schedule(a);
-        var settings = new NoisyClassifierTraining.Settings
+        var settings = new NoisyClassifierSettings
         {
             Steps = a.Int("steps", 1500, 1, 10_000_000),
             BatchSize = a.Int("batch-size", 128, 1, 100_000),

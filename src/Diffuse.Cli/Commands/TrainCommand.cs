@@ -1,7 +1,7 @@
+using Diffuse.Configuration;
 using System.Diagnostics;
 using Diffuse.Data;
 using Diffuse.IO;
-using Diffuse.Models;
 using Diffuse.Pipelines;
 using Diffuse.Process;
 using Diffuse.Schedules;
@@ -150,11 +150,11 @@ public sealed class TrainCommand : ICommand
     };
 
     /// <summary>The noise settings the options describe; <paramref name="clip"/> says whether x_0 lies in [-1, 1].</summary>
-    static Sampling.SchedulerConfig Scheduler(Args a, bool clip)
+    static SchedulerConfig Scheduler(Args a, bool clip)
     {
         string scheduleName = a.Get("schedule") ?? "linear";
         var schedule = scheduleName == "cosine" ? BetaSchedule.SquaredcosCapV2 : Json.ParseEnum<BetaSchedule>(scheduleName, "schedule (or 'cosine')");
-        return new Sampling.SchedulerConfig
+        return new SchedulerConfig
         {
             NumTrainTimesteps = a.Int("timesteps", 1000, 1, 100_000),
             BetaSchedule = schedule,
@@ -165,11 +165,11 @@ public sealed class TrainCommand : ICommand
     }
 
     /// <summary>--variance: the fixed variances, or learned_range (raw learned variances have no loss here).</summary>
-    static Sampling.VarianceType Variance(Args a) => a.Get("variance") switch
+    static VarianceType Variance(Args a) => a.Get("variance") switch
     {
-        null or "fixed_small" => Sampling.VarianceType.FixedSmall,
-        "fixed_large" => Sampling.VarianceType.FixedLarge,
-        "learned_range" => Sampling.VarianceType.LearnedRange,
+        null or "fixed_small" => VarianceType.FixedSmall,
+        "fixed_large" => VarianceType.FixedLarge,
+        "learned_range" => VarianceType.LearnedRange,
         var other => throw new UsageException($"--variance must be fixed_small, fixed_large or learned_range, got '{other}'"),
     };
 
@@ -179,7 +179,7 @@ public sealed class TrainCommand : ICommand
     /// </summary>
     static (LossWeighting Loss, double? VlbWeight) Loss(Args a)
     {
-        bool learned = Variance(a) == Sampling.VarianceType.LearnedRange;
+        bool learned = Variance(a) == VarianceType.LearnedRange;
         var loss = a.Get("loss") is { } name ? Json.ParseEnum<LossWeighting>(name, "loss") : learned ? LossWeighting.Hybrid : LossWeighting.Simple;
         if (learned && loss != LossWeighting.Hybrid)
             throw new UsageException($"--variance learned_range trains with the hybrid loss; --loss {Json.Name(loss)} cannot train the variance");
@@ -290,7 +290,7 @@ public sealed class TrainCommand : ICommand
         if (a.Get("dropout") is not null) unet = unet with { Dropout = a.Double("dropout", 0, 0) };
         if (a.Get("channel-mult") is { } mult) unet = WithChannelMult(unet, mult);
         // learned_range: the prediction's channels, then v's (ForImages keeps the ratio for the data's channels).
-        if (Variance(a) == Sampling.VarianceType.LearnedRange) unet = unet with { OutChannels = 2 * unet.InChannels };
+        if (Variance(a) == VarianceType.LearnedRange) unet = unet with { OutChannels = 2 * unet.InChannels };
         var training = Training(a, ImageDefaults) with
         {
             HorizontalFlip = a.Has("flip"),

@@ -50,4 +50,20 @@ public sealed record ImageAugmentation
         }
         return x.clone().MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Shifts each image by its own random offset of up to <paramref name="pixels"/> in each direction:
+    /// pads with -1 (the background of images in [-1, 1]) and crops back at a random corner.
+    /// </summary>
+    public static Tensor RandomShift(Tensor images, int pixels, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        long b = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
+        var padded = nn.functional.pad(images, [pixels, pixels, pixels, pixels], value: -1.0);
+        var dy = randint(0, 2 * pixels + 1, [b], dtype: ScalarType.Int64, generator: generator);
+        var dx = randint(0, 2 * pixels + 1, [b], dtype: ScalarType.Int64, generator: generator);
+        var rows = (dy.unsqueeze(1) + arange(h)).view(b, 1, h, 1).expand(b, c, h, w + 2 * pixels);
+        var cols = (dx.unsqueeze(1) + arange(w)).view(b, 1, 1, w).expand(b, c, h, w);
+        return padded.gather(2, rows).gather(3, cols).MoveToOuterDisposeScope();
+    }
 }

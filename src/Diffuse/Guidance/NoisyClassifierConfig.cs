@@ -1,8 +1,8 @@
+using Diffuse.Configuration;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Diffuse.IO;
 using Diffuse.Models;
-using Diffuse.Pipelines;
 
 namespace Diffuse.Guidance;
 
@@ -27,7 +27,7 @@ public sealed record NoisyClassifierConfig
     public string Data { get; init; } = "";
     /// <summary>Channels, size and class names (label order) of the images; train_count the training images.</summary>
     public ImageSpec Image { get; init; } = new();
-    public NoisyClassifierTraining.Settings Training { get; init; } = new();
+    public NoisyClassifierSettings Training { get; init; } = new();
     /// <summary>The accuracy on the held-out images measured after training; null before.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ClassifierAccuracy? Accuracy { get; init; }

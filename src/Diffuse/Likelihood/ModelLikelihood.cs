@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using Diffuse.Process;
-using Diffuse.Sampling;
 using Diffuse.Schedules;
 using static TorchSharp.torch;
 

@@ -2,7 +2,7 @@ namespace Diffuse.Likelihood;
 
 /// <summary>
 /// The variance Sigma_t of the reverse step p(x_{t-1} | x_t) in the variational bound. (The DDPM sampler's
-/// <c>Sampling.VarianceType</c> names the same choices for sampling.)
+/// <c>VarianceType</c> names the same choices for sampling.)
 /// </summary>
 public enum ReverseVariance
 {

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 namespace Diffuse.Models;
 
 /// <summary>The kinds of layer whose arithmetic <see cref="FlopCount"/> counts.</summary>

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;

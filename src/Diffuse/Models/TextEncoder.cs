@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public sealed class TextEncoder : nn.Module<Tensor, TextContext>
             throw new DiffuseException($"the text encoder expects token ids of shape [B, L] with 1 <= L <= {Config.MaxLength}, got [{string.Join(", ", tokens.shape)}]");
         using var scope = NewDisposeScope();
         var ids = tokens.to(ScalarType.Int64);
-        var mask = ids.ne(Text.WordTokenizer.PadId);
+        var mask = ids.ne(TextEncoderConfig.PadId);
         var context = Encode(ids, mask);
         return new TextContext(context.Hidden.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
     }

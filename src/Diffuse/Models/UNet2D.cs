@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -93,7 +94,7 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels, Tensor? noiseLevels) => Run(x, t, classLabels, null, noiseLevels);
 
     /// <summary>
-    /// The output of a text-conditional U-Net for prompt token ids [B, L] (int64, from <see cref="Text.WordTokenizer"/>:
+    /// The output of a text-conditional U-Net for prompt token ids [B, L] (int64, from <c>Text.WordTokenizer</c>:
     /// [CLS], words, [PAD]s); null tokens mean the empty prompt (the unconditional branch).
     /// </summary>
     public Tensor ForwardText(Tensor x, Tensor t, Tensor? tokens)
@@ -149,7 +150,7 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         if (tokens is null)
         {
             var empty = zeros([b, text.MaxLength], ScalarType.Int64, device);
-            empty[.., 0] = Text.WordTokenizer.ClsId;
+            empty[.., 0] = TextEncoderConfig.ClsId;
             return empty;
         }
         if (tokens.dim() != 2 || tokens.shape[0] != b)

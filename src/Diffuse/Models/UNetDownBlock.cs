@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

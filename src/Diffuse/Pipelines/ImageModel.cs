@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using Diffuse.Guidance;
-using Diffuse.IO;
 using Diffuse.Models;
 using Diffuse.Sampling;
 using Diffuse.ScoreSampling;

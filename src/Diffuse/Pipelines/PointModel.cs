@@ -1,4 +1,4 @@
-using Diffuse.IO;
+using Diffuse.Configuration;
 using Diffuse.Models;
 using Diffuse.Sampling;
 using Diffuse.ScoreSampling;

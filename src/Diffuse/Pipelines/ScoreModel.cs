@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Likelihood;
 using Diffuse.Process;
 using static TorchSharp.torch;

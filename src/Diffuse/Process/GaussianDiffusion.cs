@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using Diffuse.IO;
-using Diffuse.Process;
 
 namespace Diffuse.Sampling;
 

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;

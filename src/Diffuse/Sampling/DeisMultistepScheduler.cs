@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.IO;
 using Diffuse.Process;
 using Diffuse.Schedules;

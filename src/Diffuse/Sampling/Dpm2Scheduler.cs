@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -27,7 +28,7 @@ public sealed class Dpm2Scheduler : IScheduler
     public string Name => "dpm2";
 
     /// <summary>epsilon and v_prediction, as diffusers (which raises for <c>sample</c>).</summary>
-    public IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
+    public IReadOnlyList<PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
 
     public SchedulerConfig Config => _tables.Config;
 
@@ -35,7 +36,7 @@ public sealed class Dpm2Scheduler : IScheduler
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
-    private sealed class Run(double[] timesteps, SigmaPlan plan, double[] mids, Process.PredictionType type)
+    private sealed class Run(double[] timesteps, SigmaPlan plan, double[] mids, PredictionType type)
         : SigmaRun(timesteps, plan.InitNoiseSigma, type, plan.TwoStageLevels(timesteps))
     {
         // diffusers' layout: [v0, v1, v1, v2, v2, ..., vn, vn, vn], indexed by the step index.
@@ -43,7 +44,7 @@ public sealed class Dpm2Scheduler : IScheduler
         private readonly double[] _mids = SigmaTables.RepeatTail(mids).Append(mids[^1]).ToArray();
         private torch.Tensor? _sample;
 
-        public static Run Create(SigmaPlan plan, Process.PredictionType type)
+        public static Run Create(SigmaPlan plan, PredictionType type)
         {
             var s = plan.Sigmas; // n + 1, ending at 0
             var mids = SigmaTables.LogMidpoints(s, s.Take(1).Select(_ => 0.0).Concat(s.SkipLast(1)).ToArray()); // sigma_i with sigma_{i-1}

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -25,7 +26,7 @@ public sealed class EulerAncestralScheduler : IScheduler
     public string Name => "euler_ancestral";
 
     /// <summary>epsilon and v_prediction, as diffusers (which raises for <c>sample</c>).</summary>
-    public IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
+    public IReadOnlyList<PredictionType> SupportedPredictionTypes => ConfigValidation.EpsilonOrV;
 
     public SchedulerConfig Config => _tables.Config;
 

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -28,7 +29,7 @@ public sealed class EulerScheduler : IScheduler
 
     public torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => _tables.AddNoise(x0, noise, t);
 
-    private sealed class Run(SigmaPlan plan, Process.PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type, plan.OneStageLevels())
+    private sealed class Run(SigmaPlan plan, PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type, plan.OneStageLevels())
     {
         protected override double ModelSigma(int stepIndex) => plan.Sigmas[stepIndex];
 

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -19,7 +20,7 @@ public interface IScheduler
     /// The <c>prediction_type</c> values this scheduler (with this config) accepts, as the diffusers scheduler it
     /// follows does; creating it with another is a one-line <see cref="DiffuseException"/>. By default all of them.
     /// </summary>
-    IReadOnlyList<Process.PredictionType> SupportedPredictionTypes => ConfigValidation.AllPredictionTypes;
+    IReadOnlyList<PredictionType> SupportedPredictionTypes => ConfigValidation.AllPredictionTypes;
 
     /// <summary>
     /// Whether <see cref="SamplingRun.Step"/> takes the whole output of a learned-variance model (<c>variance_type</c> learned or

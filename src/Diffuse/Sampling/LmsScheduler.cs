@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -49,7 +50,7 @@ public sealed class LmsScheduler : IScheduler
         return sum * (b - a) / 2;
     }
 
-    private sealed class Run(SigmaPlan plan, Process.PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type, plan.OneStageLevels())
+    private sealed class Run(SigmaPlan plan, PredictionType type) : SigmaRun(plan.Timesteps, plan.InitNoiseSigma, type, plan.OneStageLevels())
     {
         private readonly List<torch.Tensor> _derivatives = [];
 

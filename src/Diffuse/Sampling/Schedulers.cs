@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 namespace Diffuse.Sampling;
 
 /// <summary>

@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using Diffuse.Process;
-using Diffuse.Schedules;
 using TorchSharp;
 
 namespace Diffuse.Sampling;

@@ -1,4 +1,4 @@
-using Diffuse.Process;
+using Diffuse.Configuration;
 using Diffuse.Schedules;
 using TorchSharp;
 

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using TorchSharp;
 
 namespace Diffuse.Sampling;

@@ -1,4 +1,4 @@
-using Diffuse.Sampling;
+using Diffuse.Configuration;
 using TorchSharp;
 
 namespace Diffuse.Schedules;

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -11,12 +12,12 @@ namespace Diffuse.Text;
 /// </summary>
 public sealed partial class WordTokenizer
 {
-    public const int PadId = 0;
-    public const int UnknownId = 1;
-    public const int ClsId = 2;
+    public const int PadId = TextEncoderConfig.PadId;
+    public const int UnknownId = TextEncoderConfig.UnkId;
+    public const int ClsId = TextEncoderConfig.ClsId;
 
     /// <summary>The special tokens in id order; the words follow them.</summary>
-    public static IReadOnlyList<string> SpecialTokens { get; } = ["[PAD]", "[UNK]", "[CLS]"];
+    public static IReadOnlyList<string> SpecialTokens => TextEncoderConfig.SpecialTokens;
 
     private readonly Dictionary<string, int> ids;
 

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using System.Diagnostics;
 using Diffuse.Data;
 using Diffuse.IO;
@@ -289,7 +290,7 @@ public static class ImageTraining
     }
 
     /// <summary>Every caption the run trains on (its vocabulary's source): the whole captions file, or the class names' templates.</summary>
-    static IEnumerable<string> TrainingCaptions(Models.TextEncoderConfig text, ImageDataset dataset) =>
+    static IEnumerable<string> TrainingCaptions(TextEncoderConfig text, ImageDataset dataset) =>
         text.FromCaptionsFile ? dataset.Captions!.SelectMany(c => c) : Text.CaptionTemplates.For(dataset.ClassNames).SelectMany(c => c);
 
     /// <summary>

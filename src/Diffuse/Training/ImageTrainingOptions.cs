@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using Diffuse.Data;
-using Diffuse.Pipelines;
 
 namespace Diffuse.Training;
 

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 namespace Diffuse.Training;
 
 /// <summary>Learning-rate schedules as pure functions of the step, so that a resumed run follows the same curve.</summary>

@@ -1,4 +1,4 @@
-using Diffuse.Pipelines;
+using Diffuse.Configuration;
 using Diffuse.Process;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,7 +7,7 @@ namespace Diffuse.Training;
 
 /// <summary>
 /// Denoising score matching in continuous time (Song et al. 2021, arXiv:2011.13456, Eq. 7): t ~ U(eps, 1), z ~ N(0, I),
-/// x_t = m(t) x_0 + sigma(t) z, and the network, fed (c_in(t) x_t, 999 t) as <see cref="SdeSpec.Score"/> reads it, regresses z.
+/// x_t = m(t) x_0 + sigma(t) z, and the network, fed (c_in(t) x_t, 999 t) as <see cref="SdeSpecExtensions.Score"/> reads it, regresses z.
 /// </summary>
 /// <remarks>
 /// With the score s = -output / sigma(t), lambda(t) ||s + z / sigma(t)||^2 = lambda(t) / sigma(t)^2 ||output - z||^2, so

@@ -1,4 +1,4 @@
-using Diffuse.Pipelines;
+using Diffuse.Configuration;
 using Diffuse.Process;
 using TorchSharp;
 using static TorchSharp.torch;

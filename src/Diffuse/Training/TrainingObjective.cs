@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using Diffuse.Likelihood;
-using Diffuse.Pipelines;
 using Diffuse.Process;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,4 @@
 using Diffuse.IO;
-using Diffuse.Training;
 using TorchSharp;
 using Xunit;
 using static Diffuse.Tests.Cli.CliHarness;

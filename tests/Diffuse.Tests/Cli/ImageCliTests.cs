@@ -1,6 +1,5 @@
 using Diffuse.IO;
 using Diffuse.Tests.Data;
-using Diffuse.Tests.IO;
 using Diffuse.Training;
 using SkiaSharp;
 using Xunit;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Diffuse.IO;
 using Diffuse.Pipelines;
 using Diffuse.Tests.Data;
 using Diffuse.Tests.IO;

@@ -60,7 +60,7 @@ public class FeatureClassifierTests
         using var images = full(new long[] { 64, 1, 8, 8 }, -1f);
         using (var pixel = images.narrow(2, 3, 1).narrow(3, 4, 1)) pixel.fill_(1);
         using var g = new Generator(6);
-        using var shifted = ClassifierTraining.RandomShift(images, 2, g);
+        using var shifted = Diffuse.Data.ImageAugmentation.RandomShift(images, 2, g);
         Assert.Equal(images.shape, shifted.shape);
         var moves = new HashSet<(long, long)>();
         for (int i = 0; i < 64; i++)

@@ -1,6 +1,7 @@
+using Diffuse.Training;
+using Diffuse.Configuration;
 using Diffuse.Guidance;
 using Diffuse.IO;
-using Diffuse.Models;
 using Diffuse.Pipelines;
 using Diffuse.Sampling;
 using Xunit;
@@ -17,7 +18,7 @@ public class NoisyClassifierTests
         Schedule = new ClassifierSchedule { NumTrainTimesteps = 100 },
         Data = "stripes",
         Image = new ImageSpec { Channels = 1, Height = 8, Width = 8, ClassNames = ["dark", "bright"], TrainCount = 32 },
-        Training = new NoisyClassifierTraining.Settings { Steps = steps, BatchSize = 16, LearningRate = 3e-3, ShiftPixels = 1 },
+        Training = new NoisyClassifierSettings { Steps = steps, BatchSize = 16, LearningRate = 3e-3, ShiftPixels = 1 },
     };
 
     /// <summary>32 images: class 0 all -0.8, class 1 all +0.8, with a little pixel noise.</summary>
@@ -86,7 +87,7 @@ public class NoisyClassifierTests
             var schedule = Assert.Throws<DiffuseException>(() => loaded.CheckGuides(model with { Scheduler = new SchedulerConfig { NumTrainTimesteps = 1000 } }, folder, "m"));
             Assert.Contains("noise schedule (linear, 100 steps", schedule.Message);
             Assert.Contains("(linear, 1000 steps", schedule.Message);
-            var cosine = Assert.Throws<DiffuseException>(() => loaded.CheckGuides(model with { Scheduler = new SchedulerConfig { NumTrainTimesteps = 100, BetaSchedule = Diffuse.Schedules.BetaSchedule.SquaredcosCapV2 } }, folder, "m"));
+            var cosine = Assert.Throws<DiffuseException>(() => loaded.CheckGuides(model with { Scheduler = new SchedulerConfig { NumTrainTimesteps = 100, BetaSchedule = BetaSchedule.SquaredcosCapV2 } }, folder, "m"));
             Assert.DoesNotContain("\n", cosine.Message);
 
             File.WriteAllText(Path.Combine(folder, ModelDirectory.ConfigFile), "{\"format\": \"diffuse-model\"}");

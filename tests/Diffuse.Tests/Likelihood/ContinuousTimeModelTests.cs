@@ -1,7 +1,7 @@
+using Diffuse.Configuration;
 using Diffuse.Evaluation;
 using Diffuse.Likelihood;
 using Diffuse.Process;
-using Diffuse.Sampling;
 using Diffuse.Schedules;
 using TorchSharp;
 using Xunit;

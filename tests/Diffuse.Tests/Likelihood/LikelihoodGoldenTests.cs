@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using System.Text.Json;
 using Diffuse.Likelihood;
 using Diffuse.Process;

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Models.Convolutions;
 using Diffuse.Models;
 using TorchSharp.Modules;

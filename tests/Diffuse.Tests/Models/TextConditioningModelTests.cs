@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Models;
 using Diffuse.Text;
 using TorchSharp;

@@ -1,6 +1,5 @@
-using Diffuse.Pipelines;
+using Diffuse.Configuration;
 using Diffuse.Process;
-using Diffuse.Sampling;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -112,7 +111,7 @@ public class SdeSpecTests
     {
         // The fingerprints of these configs before SDE models existed (commit 8af4b84).
         var points = new ModelConfig();
-        var images = new ModelConfig { Model = null, Unet = Diffuse.Models.UNetConfig.Preset("tiny") };
+        var images = new ModelConfig { Model = null, Unet = UNetConfig.Preset("tiny") };
         Assert.DoesNotContain("sde", points.ToJson());
         Assert.DoesNotContain("sde", images.ToJson());
         Assert.Equal("5c5296b3bfb39db4", points.Fingerprint());
@@ -144,7 +143,7 @@ public class SdeSpecTests
         var sde = new SdeSpec();
         var image = new ModelConfig
         {
-            Model = null, Unet = Diffuse.Models.UNetConfig.Preset("tiny") with { OutChannels = 2 },
+            Model = null, Unet = UNetConfig.Preset("tiny") with { OutChannels = 2 },
             Data = new DataSpec { Dim = 784, Mean = [], Image = new ImageSpec { Channels = 1, Height = 28, Width = 28 } },
             Scheduler = new SchedulerConfig { VarianceType = VarianceType.LearnedRange },
             Training = new TrainingSpec { Loss = LossWeighting.Hybrid }, Sde = sde,

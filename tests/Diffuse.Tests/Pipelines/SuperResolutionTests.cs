@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Editing;
 using Diffuse.IO;
 using Diffuse.Models;

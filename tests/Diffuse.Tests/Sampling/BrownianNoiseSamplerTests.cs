@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Evaluation;
 using Diffuse.Pipelines;
 using Diffuse.Sampling;

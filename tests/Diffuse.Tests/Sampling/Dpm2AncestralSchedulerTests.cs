@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using TorchSharp;
 using Diffuse.Sampling;
 using Xunit;

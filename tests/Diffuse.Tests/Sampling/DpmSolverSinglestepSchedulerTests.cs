@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using System.Text.Json;
-using Diffuse.Process;
 using Diffuse.Sampling;
 using TorchSharp;
 using Xunit;
@@ -181,7 +181,7 @@ public class DpmSolverSinglestepSchedulerTests : SchedulerContractTests<DpmSolve
     public void LambdaMinClippedShortensTheCosineSchedule()
     {
         // lambda at t = 999 of squaredcos_cap_v2 is far below -5.1, so the linspace ends earlier, as diffusers' searchsorted clip.
-        var config = new SchedulerConfig { BetaSchedule = Diffuse.Schedules.BetaSchedule.SquaredcosCapV2 };
+        var config = new SchedulerConfig { BetaSchedule = BetaSchedule.SquaredcosCapV2 };
         var full = Schedulers.Create(Name, config).Begin(10).Timesteps.data<long>().ToArray();
         var clipped = Schedulers.Create(Name, config with { LambdaMinClipped = -5.1 }).Begin(10).Timesteps.data<long>().ToArray();
         Assert.Equal(999, full[0]);

@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Sampling;
 using TorchSharp;
 using Xunit;
@@ -20,7 +21,7 @@ public class EulerSchedulerTests : SigmaSchedulerContractTests<EulerScheduler>
     {
         using var scope = torch.NewDisposeScope();
         // Sample prediction with a zero output: the last step goes from x to x * sigma_last / sigma.
-        var run = Schedulers.Create(Name, new SchedulerConfig { FinalSigmasType = FinalSigmasType.SigmaMin, PredictionType = Diffuse.Process.PredictionType.Sample }).Begin(1);
+        var run = Schedulers.Create(Name, new SchedulerConfig { FinalSigmasType = FinalSigmasType.SigmaMin, PredictionType = PredictionType.Sample }).Begin(1);
         var x = torch.ones(3);
         var prev = run.Step(torch.zeros(3), run.Timesteps[0], x, null).PrevSample;
         Assert.True(prev.min().item<float>() > 0);

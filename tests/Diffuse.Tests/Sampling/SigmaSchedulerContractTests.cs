@@ -1,3 +1,4 @@
+using Diffuse.Configuration;
 using Diffuse.Sampling;
 using TorchSharp;
 using Xunit;

@@ -1,5 +1,5 @@
+using Diffuse.Configuration;
 using Diffuse.Schedules;
-using Diffuse.Sampling;
 using TorchSharp;
 using Xunit;
 

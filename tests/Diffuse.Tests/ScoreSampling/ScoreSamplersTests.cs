@@ -1,8 +1,7 @@
+using Diffuse.Configuration;
 using Diffuse.Evaluation;
-using Diffuse.Likelihood;
 using Diffuse.Ode;
 using Diffuse.Process;
-using Diffuse.Sampling;
 using Diffuse.Schedules;
 using Diffuse.ScoreSampling;
 using TorchSharp;

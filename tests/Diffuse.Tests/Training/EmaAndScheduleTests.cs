@@ -1,7 +1,6 @@
+using Diffuse.Configuration;
 using Diffuse.Models;
-using Diffuse.Pipelines;
 using Diffuse.Process;
-using Diffuse.Sampling;
 using Diffuse.Schedules;
 using Diffuse.Tests.IO;
 using Diffuse.Training;

@@ -1,6 +1,5 @@
-using Diffuse.Data;
+using Diffuse.Configuration;
 using Diffuse.IO;
-using Diffuse.Models;
 using Diffuse.Pipelines;
 using Diffuse.Sampling;
 using Diffuse.Tests.Data;

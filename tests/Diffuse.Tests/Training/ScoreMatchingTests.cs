@@ -1,7 +1,7 @@
+using Diffuse.Configuration;
 using Diffuse.Data;
 using Diffuse.Evaluation;
 using Diffuse.IO;
-using Diffuse.Models;
 using Diffuse.Pipelines;
 using Diffuse.Process;
 using Diffuse.Sampling;

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Diffuse.Training;
+namespace Diffuse.Configuration;
 
 /// <summary>The number format of the network's forward and backward passes during training.</summary>
 public enum TrainingPrecision

@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
 
-namespace Diffuse.Models;
+namespace Diffuse.Configuration;
 
 /// <summary>
-/// Hyper-parameters of <see cref="UNet2D"/>, the image denoiser of Ho et al. 2020 (appendix B) with the
+/// Hyper-parameters of <c>UNet2D</c>, the image denoiser of Ho et al. 2020 (appendix B) with the
 /// options of Nichol &amp; Dhariwal 2021 (multi-head attention, scale-shift norm, class conditioning).
 /// Arrays make record equality reference-based: compare <see cref="ChannelMult"/> and
 /// <see cref="AttentionResolutions"/> with <c>SequenceEqual</c>.

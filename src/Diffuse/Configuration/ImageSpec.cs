@@ -1,4 +1,4 @@
-namespace Diffuse.Pipelines;
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// The shape and labels of the images a model was trained on ("image" under "data" in

@@ -1,10 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Diffuse.IO;
-using Diffuse.Process;
-using Diffuse.Schedules;
 
-namespace Diffuse.Sampling;
+using Diffuse.IO;
+
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// A scheduler's configuration, with diffusers' key names and meanings (snake_case in JSON).

@@ -1,7 +1,5 @@
-using Diffuse.Process;
-using static TorchSharp.torch;
 
-namespace Diffuse.Pipelines;
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// A continuous-time score model ("sde" in config.json; absent for a discrete-time model): the forward SDE it was trained on
@@ -55,43 +53,8 @@ public sealed record SdeSpec
         if (DiscreteSteps < 2) throw new DiffuseException($"the SDE needs at least 2 discretisation steps, got {DiscreteSteps}");
     }
 
-    /// <summary>The forward SDE discretised into <paramref name="steps"/> steps (the predictor-corrector sampler's N).</summary>
-    public Sde CreateSde(int steps)
-    {
-        Validate();
-        if (steps < 2) throw new DiffuseException($"an SDE sampler needs at least 2 steps, got {steps}");
-        return Type switch
-        {
-            SdeType.Vp => new VpSde(BetaMin, BetaMax, steps),
-            SdeType.SubVp => new SubVpSde(BetaMin, BetaMax, steps),
-            _ => new VeSde(SigmaMin, SigmaMax, steps),
-        };
-    }
-
-    /// <summary>The forward SDE at its own <see cref="DiscreteSteps"/>.</summary>
-    public Sde CreateSde() => CreateSde(DiscreteSteps);
-
     /// <summary>c_in(t): the factor of x_t at the network's input (see the remarks).</summary>
     public double InputScale(double sigma) => Type == SdeType.Ve ? 1 / Math.Sqrt(1 + sigma * sigma) : 1.0;
-
-    /// <summary>
-    /// The score s(x, t) = -network(c_in(t) x, 999 t) / sigma(t) of a network trained on this SDE; differentiable in x.
-    /// <paramref name="network"/> takes (input [B, ...], float32 time labels [B]) and predicts the noise.
-    /// </summary>
-    public ScoreFunction Score(Func<Tensor, Tensor, Tensor> network, Sde sde)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(sde);
-        return (x, t) =>
-        {
-            using var scope = NewDisposeScope();
-            double sigma = sde.MarginalStd(t);
-            var labels = full(x.shape[0], TimeLabelScale * t, ScalarType.Float32, x.device);
-            double cIn = InputScale(sigma);
-            var eps = network(cIn == 1.0 ? x : x * cIn, labels);
-            return (eps * (-1.0 / sigma)).MoveToOuterDisposeScope();
-        };
-    }
 
     /// <summary>The one-line refusal of a discrete scheduler for the SDE model in <paramref name="directory"/>.</summary>
     public DiffuseException DiscreteSchedulerRefusal(string directory, string sampler) =>

@@ -1,4 +1,4 @@
-namespace Diffuse.Process;
+namespace Diffuse.Configuration;
 
 /// <summary>How training draws its timesteps.</summary>
 public enum TimestepSampling
@@ -6,7 +6,7 @@ public enum TimestepSampling
     /// <summary><c>uniform</c>: t uniform on [0, T) (Ho et al. 2020, Algorithm 1).</summary>
     Uniform,
     /// <summary>
-    /// <c>loss_aware</c>: importance-sampled by each timestep's recent losses (<see cref="LossAwareTimestepSampler"/>;
+    /// <c>loss_aware</c>: importance-sampled by each timestep's recent losses (<c>LossAwareTimestepSampler</c>;
     /// Nichol &amp; Dhariwal 2021, arXiv:2102.09672, Eq. 18), the loss weighted by 1 / (T p_t).
     /// </summary>
     LossAware,

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Diffuse.Sampling;
+namespace Diffuse.Configuration;
 
 /// <summary>DPM-Solver's formulation (diffusers' <c>algorithm_type</c>; Lu et al. 2022a, 2022b).</summary>
 public enum AlgorithmType

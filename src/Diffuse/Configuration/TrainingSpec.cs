@@ -1,7 +1,5 @@
-using Diffuse.Process;
-using Diffuse.Training;
 
-namespace Diffuse.Pipelines;
+namespace Diffuse.Configuration;
 
 /// <summary>How a model was (or is to be) trained ("training" in config.json).</summary>
 [System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]

@@ -1,4 +1,4 @@
-namespace Diffuse.Pipelines;
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// What data a model was trained on and how it was normalised ("data" in config.json). Points: the

@@ -1,4 +1,4 @@
-namespace Diffuse.Sampling;
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// Where a stochastic sampler's step noise comes from (<c>noise_sampler</c>, a Diffuse key, not a diffusers one;

@@ -1,6 +1,6 @@
-namespace Diffuse.Models;
+namespace Diffuse.Configuration;
 
-/// <summary>Hyper-parameters of <see cref="MlpDenoiser"/> (stored under "model" in config.json).</summary>
+/// <summary>Hyper-parameters of <c>MlpDenoiser</c> (stored under "model" in config.json).</summary>
 [System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record MlpConfig
 {

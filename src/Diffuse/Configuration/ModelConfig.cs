@@ -1,10 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Diffuse.IO;
-using Diffuse.Models;
-using Diffuse.Sampling;
 
-namespace Diffuse.Pipelines;
+using Diffuse.IO;
+
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// The contents of a model directory's config.json: the network, the noise process and its
@@ -58,11 +57,11 @@ public sealed record ModelConfig
         Training.Validate();
         bool learned = Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
         if (Sde is not null) ValidateSde(learned);
-        else if (Training.Loss == Process.LossWeighting.Likelihood)
+        else if (Training.Loss == LossWeighting.Likelihood)
             throw new DiffuseException("the likelihood loss weighting applies to continuous-time SDE models only (--sde)");
-        if (Training.Loss == Process.LossWeighting.Hybrid && Scheduler.VarianceType != VarianceType.LearnedRange)
+        if (Training.Loss == LossWeighting.Hybrid && Scheduler.VarianceType != VarianceType.LearnedRange)
             throw new DiffuseException($"the hybrid loss trains learned_range variances, but variance_type is {Json.Name(Scheduler.VarianceType)}");
-        if (Scheduler.VarianceType == VarianceType.LearnedRange && Training.Loss != Process.LossWeighting.Hybrid)
+        if (Scheduler.VarianceType == VarianceType.LearnedRange && Training.Loss != LossWeighting.Hybrid)
             throw new DiffuseException($"learned_range variances are trained by the hybrid loss, not {Json.Name(Training.Loss)}");
         if (Model is not null)
         {
@@ -116,10 +115,10 @@ public sealed record ModelConfig
             throw new DiffuseException("class conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond class");
         if (Unet?.TextEncoder is not null)
             throw new DiffuseException("text conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond text");
-        if (Training.Loss == Process.LossWeighting.Hybrid) throw new DiffuseException("an SDE model is trained by score matching; the hybrid loss does not apply");
-        if (Training.TimestepSampler == Process.TimestepSampling.LossAware)
+        if (Training.Loss == LossWeighting.Hybrid) throw new DiffuseException("an SDE model is trained by score matching; the hybrid loss does not apply");
+        if (Training.TimestepSampler == TimestepSampling.LossAware)
             throw new DiffuseException("an SDE model draws continuous times; the loss-aware timestep sampler does not apply");
-        if (Scheduler.PredictionType != Process.PredictionType.Epsilon)
+        if (Scheduler.PredictionType != PredictionType.Epsilon)
             throw new DiffuseException($"an SDE model's network predicts the noise (epsilon), not {Json.Name(Scheduler.PredictionType)}");
     }
 

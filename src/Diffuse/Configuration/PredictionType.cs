@@ -1,4 +1,4 @@
-namespace Diffuse.Process;
+namespace Diffuse.Configuration;
 
 /// <summary>What the denoiser predicts (diffusers' <c>prediction_type</c>).</summary>
 public enum PredictionType

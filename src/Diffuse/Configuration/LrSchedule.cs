@@ -1,4 +1,4 @@
-namespace Diffuse.Training;
+namespace Diffuse.Configuration;
 
 /// <summary>The learning rate after warmup: cosine decay to 10% of the peak, or constant.</summary>
 public enum LrSchedule

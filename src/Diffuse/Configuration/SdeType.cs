@@ -1,4 +1,4 @@
-namespace Diffuse.Pipelines;
+namespace Diffuse.Configuration;
 
 /// <summary>The forward SDE of a continuous-time score model (<see cref="SdeSpec"/>), written as snake_case in config.json.</summary>
 public enum SdeType

@@ -1,12 +1,12 @@
 using System.Text.Json.Serialization;
 
-namespace Diffuse.Pipelines;
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// config.json's optional <c>super_res</c>: the model is a super-resolution U-Net in the style of SR3 (Saharia et al. 2021,
 /// arXiv:2104.07636): it denoises the high-resolution image with the bicubic-upsampled low-resolution image concatenated
 /// to its input channels (in_channels 2C, out_channels C). The low-resolution images are the data shrunk by
-/// <see cref="Scale"/> (<see cref="LowResolution.Downsample"/>). Null, and not written, for every other model.
+/// <see cref="Scale"/> (<c>Pipelines.LowResolution.Downsample</c>). Null, and not written, for every other model.
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SuperResSpec
@@ -17,7 +17,7 @@ public sealed record SuperResSpec
     /// <summary>
     /// Noise-conditioning augmentation (Ho et al. 2021, arXiv:2106.15282, Sec. 4.3): during training the conditioning is
     /// replaced by x_s of the forward process started at it, s drawn uniformly from [0, CondNoiseMax], and the network
-    /// is told s (<see cref="Models.UNetConfig.NoiseLevelEmbedding"/>). Null: no augmentation (plain SR3).
+    /// is told s (<see cref="UNetConfig.NoiseLevelEmbedding"/>). Null: no augmentation (plain SR3).
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? CondNoiseMax { get; init; }

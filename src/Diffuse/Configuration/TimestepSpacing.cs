@@ -1,4 +1,4 @@
-namespace Diffuse.Sampling;
+namespace Diffuse.Configuration;
 
 /// <summary>How inference timesteps are picked from the training ones (diffusers' <c>timestep_spacing</c>; Table 2 of Lin et al. 2023).</summary>
 public enum TimestepSpacing

@@ -1,4 +1,4 @@
-namespace Diffuse.Sampling;
+namespace Diffuse.Configuration;
 
 /// <summary>
 /// The variance of the DDPM reverse step (diffusers' <c>variance_type</c>). beta_t is the step's beta

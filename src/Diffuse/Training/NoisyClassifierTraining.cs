@@ -1,13 +1,14 @@
+using Diffuse.Guidance;
+using Diffuse.Data;
+using Diffuse.Configuration;
 using System.Diagnostics;
-using Diffuse.Evaluation;
 using Diffuse.IO;
 using Diffuse.Models;
 using Diffuse.Process;
-using Diffuse.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Diffuse.Guidance;
+namespace Diffuse.Training;
 
 /// <summary>
 /// Trains a <see cref="NoisyClassifier"/> on x_t drawn from the forward process q(x_t | x_0) of a schedule (Dhariwal
@@ -16,31 +17,6 @@ namespace Diffuse.Guidance;
 /// </summary>
 public static class NoisyClassifierTraining
 {
-    /// <summary>How a classifier is trained: <see cref="Steps"/> AdamW steps of <see cref="BatchSize"/> images, t ~ U{0..T-1}.</summary>
-    [System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
-    public sealed record Settings
-    {
-        public int Steps { get; init; } = 1500;
-        public int BatchSize { get; init; } = 128;
-        public double LearningRate { get; init; } = 2e-3;
-        public double WeightDecay { get; init; } = 1e-4;
-        public long Seed { get; init; }
-        /// <summary>Random shifts of up to this many pixels (padding with the background), 0 for none.</summary>
-        public int ShiftPixels { get; init; } = 2;
-        /// <summary>The share of the data held out to measure the classifier.</summary>
-        public double ValidationFraction { get; init; } = 0.1;
-
-        public void Validate()
-        {
-            if (Steps < 1) throw new DiffuseException($"--steps must be at least 1, got {Steps}");
-            if (BatchSize < 1) throw new DiffuseException($"--batch-size must be at least 1, got {BatchSize}");
-            if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new DiffuseException($"--lr must be a positive number, got {LearningRate}");
-            if (!(WeightDecay >= 0)) throw new DiffuseException($"weight decay must be at least 0, got {WeightDecay}");
-            if (ShiftPixels < 0) throw new DiffuseException($"shift pixels must be at least 0, got {ShiftPixels}");
-            if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new DiffuseException($"--validation must be in (0, 1), got {ValidationFraction}");
-        }
-    }
-
     /// <summary>One report during training: the step and the mean loss since the last report.</summary>
     public sealed record Progress(int Step, int Steps, double Loss, TimeSpan Elapsed);
 
@@ -51,7 +27,7 @@ public static class NoisyClassifierTraining
     /// <summary>
     /// Trains a new classifier on <paramref name="images"/> [N, C, H, W] in [-1, 1] with <paramref name="labels"/> [N]
     /// (int64). The weights, batches, shifts, timesteps and noise all come from one generator seeded by
-    /// <see cref="Settings.Seed"/>, so the same data and settings give bitwise the same classifier.
+    /// <see cref="NoisyClassifierSettings.Seed"/>, so the same data and settings give bitwise the same classifier.
     /// </summary>
     public static NoisyClassifier Train(NoisyClassifierConfig config, Tensor images, Tensor labels, IProgress<Progress>? progress = null,
         int reportEvery = 100, CancellationToken cancel = default)
@@ -80,7 +56,7 @@ public static class NoisyClassifierTraining
                 using var scope = NewDisposeScope();
                 var index = randint(0, n, [Math.Min(s.BatchSize, n)], dtype: ScalarType.Int64, generator: generator);
                 var x0 = images.index_select(0, index);
-                if (s.ShiftPixels > 0) x0 = ClassifierTraining.RandomShift(x0, s.ShiftPixels, generator);
+                if (s.ShiftPixels > 0) x0 = ImageAugmentation.RandomShift(x0, s.ShiftPixels, generator);
                 var t = diffusion.SampleTimesteps(index.shape[0], generator);
                 var xt = diffusion.QSample(x0, t, Noise.RandnLike(x0, generator));
                 var loss = nn.functional.cross_entropy(classifier.forward(xt, t), labels.index_select(0, index));

@@ -1,4 +1,4 @@
-namespace Diffuse.Schedules;
+namespace Diffuse.Configuration;
 
 /// <summary>How betas are laid out over the training timesteps (diffusers' <c>beta_schedule</c>).</summary>
 public enum BetaSchedule

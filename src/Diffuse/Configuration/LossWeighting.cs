@@ -1,4 +1,4 @@
-namespace Diffuse.Process;
+namespace Diffuse.Configuration;
 
 /// <summary>How the per-timestep denoising loss is weighted.</summary>
 public enum LossWeighting
