@@ -103,7 +103,7 @@ public static class RePaint
                 double abarT = AbarAt(i), abarPrev = AbarAt(i - 1), beta = BetaAt(i);
                 var t = full(known.shape[0], timesteps[i], ScalarType.Int64);
                 var output = network(x, t);
-                if (output.shape[1] == 2 * channels) output = output.narrow(1, 0, channels);
+                output = LearnedVariance.Prediction(output, channels);
                 var x0 = GaussianDiffusion.PredictedOriginal(predictionType, output, x, abarT).clamp(-1, 1);
                 var mean = x0 * (Math.Sqrt(abarPrev) * beta / (1 - abarT)) + x * (Math.Sqrt(1 - beta) * (1 - abarPrev) / (1 - abarT));
                 Tensor unknown = mean;

@@ -1,3 +1,4 @@
+using Diffuse.Process;
 using static TorchSharp.torch;
 
 namespace Diffuse.Guidance;
@@ -65,9 +66,7 @@ public static class ClassifierFreeGuidance
             var c = conditional.narrow(1, 0, predictionChannels);
             var guided = Combine(c, unconditional.narrow(1, 0, predictionChannels), scale);
             if (rescale > 0) guided = Rescale(guided, c, rescale);
-            if (output.shape[1] > predictionChannels)
-                guided = cat([guided, conditional.narrow(1, predictionChannels, output.shape[1] - predictionChannels)], 1);
-            return guided.MoveToOuterDisposeScope();
+            return LearnedVariance.WithVarianceOf(guided, conditional, predictionChannels).MoveToOuterDisposeScope();
         };
     }
 }

@@ -105,9 +105,7 @@ public sealed class ClassifierGuidance
             var prediction = output.narrow(1, 0, predictionChannels);
             if (ClipRange is { } range) prediction = ClipOriginal(prediction, x, times, range);
             var guided = prediction + perSample * gradient.to(output.device);
-            if (output.shape[1] > predictionChannels)
-                guided = cat([guided, output.narrow(1, predictionChannels, output.shape[1] - predictionChannels)], 1);
-            return guided.MoveToOuterDisposeScope();
+            return LearnedVariance.WithVarianceOf(guided, output, predictionChannels).MoveToOuterDisposeScope();
         };
     }
 

@@ -72,7 +72,7 @@ public sealed class ContinuousTimeModel
         using var scope = NewDisposeScope();
         var timesteps = full(x.shape[0], Timestep(t), ScalarType.Float32, x.device);
         var output = _network(x, timesteps);
-        if (_learnedVariance && output.dim() >= 2 && output.shape[1] == 2 * x.shape[1]) output = output.narrow(1, 0, x.shape[1]);
+        if (_learnedVariance) output = LearnedVariance.Prediction(output, x.shape[1]);
         double meanScale = Sde.MeanScale(t);
         var eps = GaussianDiffusion.PredictedEpsilon(PredictionType, output, x, meanScale * meanScale);
         return (eps * (-1.0 / Sde.MarginalStd(t))).MoveToOuterDisposeScope();

@@ -31,13 +31,11 @@ public sealed class HybridLoss
     public HybridLossTerms Terms(Tensor modelOutput, Tensor x0, Tensor noise, Tensor t)
     {
         using var scope = NewDisposeScope();
-        if (modelOutput.dim() < 2 || modelOutput.shape[1] != 2 * x0.shape[1])
-            throw new DiffuseException($"learned_range needs a model output with twice the sample's {x0.shape[1]} channels, got {(modelOutput.dim() < 2 ? 0 : modelOutput.shape[1])}");
-        var halves = modelOutput.chunk(2, 1);
+        var (prediction, variance) = LearnedVariance.Split(modelOutput, x0.shape[1]);
         var diffusion = Bound.Diffusion;
-        var mse = (halves[0] - diffusion.Target(x0, noise, t)).square().reshape(x0.shape[0], -1).mean([1]);
+        var mse = (prediction - diffusion.Target(x0, noise, t)).square().reshape(x0.shape[0], -1).mean([1]);
         var xt = diffusion.QSample(x0, t, noise);
-        var frozen = cat([halves[0].detach(), halves[1]], 1);
+        var frozen = cat([prediction.detach(), variance], 1);
         var vb = Bound.TermBitsPerDim(frozen, x0, xt, t) * (Lambda * diffusion.Schedule.NumTrainTimesteps);
         return new HybridLossTerms((mse + vb).MoveToOuterDisposeScope(), mse.MoveToOuterDisposeScope(), vb.MoveToOuterDisposeScope());
     }

@@ -54,11 +54,8 @@ public sealed class VariationalBound
         Tensor logVariance;
         if (Variance == ReverseVariance.LearnedRange)
         {
-            if (modelOutput.dim() < 2 || modelOutput.shape[1] != 2 * xt.shape[1])
-                throw new DiffuseException($"learned_range needs a model output with twice the sample's {xt.shape[1]} channels, got {(modelOutput.dim() < 2 ? 0 : modelOutput.shape[1])}");
-            var halves = modelOutput.chunk(2, 1);
-            prediction = halves[0];
-            var fraction = (halves[1] + 1) / 2;
+            (prediction, var variance) = LearnedVariance.Split(modelOutput, xt.shape[1]);
+            var fraction = (variance + 1) / 2;
             logVariance = fraction * Gather(_logBeta, t, xt) + (1 - fraction) * Gather(_logSmall, t, xt);
         }
         else logVariance = Gather(Variance == ReverseVariance.FixedSmall ? _logSmall : _logLarge, t, xt).expand_as(xt);

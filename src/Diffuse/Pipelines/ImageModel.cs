@@ -1,3 +1,4 @@
+using Diffuse.Process;
 using Diffuse.Configuration;
 using Diffuse.Guidance;
 using Diffuse.Models;
@@ -139,7 +140,7 @@ public sealed class ImageModel : IDiffusionModel
         return InBatches(n, steps, progress, (start, shape, batchProgress) =>
         {
             var denoise = denoiser(start, shape[0]);
-            Func<Tensor, Tensor, Tensor> model = dropVariance ? (x, t) => denoise(x, t).narrow(1, 0, Image.Channels) : denoise;
+            Func<Tensor, Tensor, Tensor> model = dropVariance ? (x, t) => LearnedVariance.Prediction(denoise(x, t), Image.Channels) : denoise;
             return SamplingLoop.Run(model, scheduler, steps, shape, generator, batchProgress);
         });
     }
@@ -172,7 +173,7 @@ public sealed class ImageModel : IDiffusionModel
             var empty = tensor(words.Encode(""), ScalarType.Int64).unsqueeze(0).expand(size, -1).contiguous();
             Func<Tensor, Tensor, Tensor> denoise = ClassifierFreeGuidance.Wrap(DenoiseText, tokens, empty,
                 text.GuidanceScale, text.GuidanceRescale, Image.Channels);
-            if (dropVariance) { var guided = denoise; denoise = (x, t) => guided(x, t).narrow(1, 0, Image.Channels); }
+            if (dropVariance) { var guided = denoise; denoise = (x, t) => LearnedVariance.Prediction(guided(x, t), Image.Channels); }
             return SamplingLoop.Run(denoise, scheduler, steps, shape, generator, batchProgress);
         });
     }

@@ -33,7 +33,7 @@ internal static class DpmSolverMath
         var channels = x.dim() >= 2 ? x.shape[1] : 0;
         if (channels == 0 || output.dim() != x.dim() || output.shape[1] != 2 * channels)
             throw new DiffuseException($"{scheduler}: variance_type {IO.Json.Name(c.VarianceType)} needs a model output of 2 x {channels} channels (prediction then variance), got shape [{string.Join(", ", output.shape)}]");
-        return output.narrow(1, 0, channels);
+        return LearnedVariance.Prediction(output, channels);
     }
 
     /// <summary>
