@@ -100,18 +100,14 @@ public static class RePaint
             {
                 // Reverse step i -> i - 1 in the unknown region, q(x_{i-1} | x_0) in the known one.
                 int i = from;
-                double abarT = AbarAt(i), abarPrev = AbarAt(i - 1), beta = BetaAt(i);
+                double abarT = AbarAt(i), abarPrev = AbarAt(i - 1);
+                var posterior = PosteriorCoefficients.For(abarT, abarPrev);
                 var t = full(known.shape[0], timesteps[i], ScalarType.Int64);
-                var output = network(x, t);
-                output = LearnedVariance.Prediction(output, channels);
+                var output = LearnedVariance.Prediction(network(x, t), channels);
                 var x0 = GaussianDiffusion.PredictedOriginal(predictionType, output, x, abarT).clamp(-1, 1);
-                var mean = x0 * (Math.Sqrt(abarPrev) * beta / (1 - abarT)) + x * (Math.Sqrt(1 - beta) * (1 - abarPrev) / (1 - abarT));
+                var mean = x0 * posterior.OfOriginal + x * posterior.OfXt;
                 Tensor unknown = mean;
-                if (i > 0)
-                {
-                    double variance = (1 - abarPrev) / (1 - abarT) * beta;
-                    unknown = mean + Noise.RandnLike(x, generator) * Math.Sqrt(variance);
-                }
+                if (i > 0) unknown = mean + Noise.RandnLike(x, generator) * Math.Sqrt(posterior.Variance);
                 var knownPart = i > 0 ? known * Math.Sqrt(abarPrev) + Noise.RandnLike(known, generator) * Math.Sqrt(1 - abarPrev) : known;
                 next = m * unknown + (1 - m) * knownPart;
             }
