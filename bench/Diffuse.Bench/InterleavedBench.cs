@@ -231,7 +231,7 @@ public static class InterleavedBench
         var scheduler = Sampling.Schedulers.Create("ddpm", new SchedulerConfig { NumTrainTimesteps = Math.Max(1000, steps) });
         long early = 0;
         int earlyStep = Math.Max(1, steps / 100);
-        var progress = new OnStep(s => { if (s.Step == earlyStep) early = Resident("VmRSS:"); });
+        var progress = new SyncProgress<Pipelines.StepInfo>(s => { if (s.Step == earlyStep) early = Resident("VmRSS:"); });
         var clock = Stopwatch.StartNew();
         using (no_grad())
         using (var x = Pipelines.SamplingLoop.Run((xt, t) => model.forward(xt.to(dtype), t).to(ScalarType.Float32), scheduler, steps,
@@ -247,10 +247,5 @@ public static class InterleavedBench
             if (line.StartsWith(key, StringComparison.Ordinal))
                 return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
         return 0;
-    }
-
-    sealed class OnStep(Action<Pipelines.StepInfo> report) : IProgress<Pipelines.StepInfo>
-    {
-        public void Report(Pipelines.StepInfo value) => report(value);
     }
 }

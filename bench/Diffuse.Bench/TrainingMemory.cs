@@ -33,7 +33,7 @@ public static class TrainingMemory
         };
         var samples = new SortedDictionary<int, long>();
         var clock = Stopwatch.StartNew();
-        var progress = new OnStep(p =>
+        var progress = new SyncProgress<TrainProgress>(p =>
         {
             if (p.Step == 1 || p.Step % 100 == 0)
             {
@@ -54,10 +54,5 @@ public static class TrainingMemory
         double at200 = samples[Math.Min(200, steps)] / 1048576.0, atEnd = samples[samples.Keys.Max()] / 1048576.0;
         Console.WriteLine($"resident memory: {at200:F1} MB after step 200, {atEnd:F1} MB after step {samples.Keys.Max()} ({(atEnd / at200 - 1) * 100:+0.0;-0.0}%)");
         return 0;
-    }
-
-    sealed class OnStep(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
     }
 }

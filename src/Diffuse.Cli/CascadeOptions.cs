@@ -73,18 +73,13 @@ public sealed class CascadeOptions : IDisposable
         var second = (options.CreateScheduler(SuperResolutionModel), Steps(SuperResolutionModel));
         long total = Base.StepsFor(n, first.Item2) + SuperResolutionModel.StepsFor(n, second.Item2);
         return ProgressDisplay.Run($"cascade {options.Sampler}", (int)Math.Min(int.MaxValue, total), report =>
-            Cascade.Sample(n, first, second, generator, NoiseLevel, conditioning, new StepProgress(s => report(s.Step, $"t={s.Timestep:0.##}"))));
+            Cascade.Sample(n, first, second, generator, NoiseLevel, conditioning, new SyncProgress<StepInfo>(s => report(s.Step, $"t={s.Timestep:0.##}"))));
     }
 
     /// <summary>How the cascade was run, for reports.</summary>
     public string Label(SamplerOptions options) =>
         $"cascade {Base.Image.Width}x{Base.Image.Height} -> {SuperResolutionModel.Image.Width}x{SuperResolutionModel.Image.Height}, {options.Label(SuperResolutionModel)} a stage" +
         (NoiseLevel > 0 ? $", conditioning noise level {NoiseLevel}" : "");
-
-    sealed class StepProgress(Action<StepInfo> report) : IProgress<StepInfo>
-    {
-        public void Report(StepInfo value) => report(value);
-    }
 
     public void Dispose()
     {

@@ -174,7 +174,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         {
             long planned = model.ScoreStepsFor(n, settings);
             var result = ProgressDisplay.Run($"sample {Sampler}", (int)Math.Min(int.MaxValue, planned), report =>
-                model.SampleScore(n, settings, generator, new StepProgress(s => report(s.Step, $"t={s.Timestep:0.###}"))));
+                model.SampleScore(n, settings, generator, new SyncProgress<StepInfo>(s => report(s.Step, $"t={s.Timestep:0.###}"))));
             lastEvaluations = result.FunctionEvaluations;
             return result.Samples;
         }
@@ -184,11 +184,6 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
             throw new UsageException($"--steps {steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
         int total = (int)Math.Min(int.MaxValue, model.StepsFor(n, steps));
         return ProgressDisplay.Run($"sample {Sampler}", total, report =>
-            draw(scheduler, steps, new StepProgress(s => report(s.Step, $"t={s.Timestep:0.##}"))));
-    }
-
-    sealed class StepProgress(Action<StepInfo> report) : IProgress<StepInfo>
-    {
-        public void Report(StepInfo value) => report(value);
+            draw(scheduler, steps, new SyncProgress<StepInfo>(s => report(s.Step, $"t={s.Timestep:0.##}"))));
     }
 }

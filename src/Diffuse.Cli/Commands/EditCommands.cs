@@ -72,7 +72,7 @@ static class EditInputs
         using var generator = new torch.Generator((ulong)seed);
         var total = RePaint.Schedule(options.Steps, options.JumpLength, options.Resample).Count - 1;
         return ProgressDisplay.Run("repaint", total, report =>
-            RePaint.Run(model.Denoise, schedule, config.PredictionType, batch, mask.unsqueeze(0), generator, options, new Reporter(p => report(p.Done, ""))));
+            RePaint.Run(model.Denoise, schedule, config.PredictionType, batch, mask.unsqueeze(0), generator, options, new SyncProgress<(int Done, int Total)>(p => report(p.Done, ""))));
     }
 
     public static RePaintOptions RePaintOptions(Args a, ImageModel model)
@@ -97,11 +97,6 @@ static class EditInputs
           --jump-length J      RePaint's jump: after J steps down, J back up (default 10)
           --resample R         how often each jump point is revisited (default 10; 1 = plain known-region replacement)
         """;
-
-    sealed class Reporter(Action<(int Done, int Total)> report) : IProgress<(int Done, int Total)>
-    {
-        public void Report((int Done, int Total) value) => report(value);
-    }
 }
 
 public sealed class InpaintCommand : ICommand
@@ -239,14 +234,9 @@ public sealed class Img2ImgCommand : ICommand
         using var batch = image.expand(n, -1, -1, -1).contiguous();
         int start = Img2Img.StartStep(steps, strength);
         using var edited = ProgressDisplay.Run("img2img", Math.Max(1, steps - start), report =>
-            Img2Img.Run(model.Denoise, scheduler, steps, strength, batch, generator, new StepReporter(s => report(s.Step, $"t={s.Timestep:0.##}"))));
+            Img2Img.Run(model.Denoise, scheduler, steps, strength, batch, generator, new SyncProgress<StepInfo>(s => report(s.Step, $"t={s.Timestep:0.##}"))));
         using var clamped = edited.clamp(-1, 1);
         EditInputs.Write(outFile, clamped, output, $"{n} edit{(n == 1 ? "" : "s")} (strength {strength}, {sampler}, {steps - start} of {steps} steps)");
         return Cli.Ok;
-    }
-
-    sealed class StepReporter(Action<StepInfo> report) : IProgress<StepInfo>
-    {
-        public void Report(StepInfo value) => report(value);
     }
 }

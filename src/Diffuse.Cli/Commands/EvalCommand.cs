@@ -195,7 +195,7 @@ public sealed class EvalCommand : ICommand
             int batches = (count + options.BatchSize - 1) / options.BatchSize;
             elbo = ProgressDisplay.Run("ELBO", batches * scheduler.NumTrainTimesteps, report =>
                 ModelLikelihood.Elbo(network, scheduler, images, DataDecoder.Discretized8Bit, options.BatchSize, generator,
-                    new Reporter<int>(done => report(done, "terms"))));
+                    new SyncProgress<int>(done => report(done, "terms"))));
         }
         if (options.Ode)
         {
@@ -205,7 +205,7 @@ public sealed class EvalCommand : ICommand
             var view = ScoreModel.For(config, network, config.Sde?.DiscreteSteps ?? scheduler.NumTrainTimesteps);
             ode = ProgressDisplay.Run("ODE", batches * perBatch, report =>
                 ModelLikelihood.ImageOde(view.Sde, view.Score, pixels, options.Flow, options.BatchSize, generator,
-                    new Reporter<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
+                    new SyncProgress<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
         }
         Outputs.PrintNll(output, config, count, options, elbo, ode);
         return Cli.Ok;
@@ -237,7 +237,7 @@ public sealed class EvalCommand : ICommand
             int batches = (options.Images + options.BatchSize - 1) / options.BatchSize;
             var bound = ProgressDisplay.Run("ELBO", batches * scheduler.NumTrainTimesteps, report =>
                 ModelLikelihood.Elbo(network, scheduler, x, DataDecoder.ContinuousGaussian, options.BatchSize, generator,
-                    new Reporter<int>(done => report(done, "terms"))));
+                    new SyncProgress<int>(done => report(done, "terms"))));
             // The bound is in bits/dim of the model's coordinates.
             elbo = new MeanWithError(bound.Total.Mean * Math.Log(2) + logScale, bound.Total.StandardError * Math.Log(2));
         }
@@ -249,7 +249,7 @@ public sealed class EvalCommand : ICommand
             var view = ScoreModel.For(config, network, config.Sde?.DiscreteSteps ?? scheduler.NumTrainTimesteps);
             ode = ProgressDisplay.Run("ODE", batches * perBatch, report =>
                 ModelLikelihood.ContinuousOde(view.Sde, view.Score, x, options.Flow, options.BatchSize, generator, logScale,
-                    new Reporter<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
+                    new SyncProgress<OdeProgress>(p => report(p.Batch * perBatch + (int)(p.Time * perBatch), $"t={p.Time:F3} NFE {p.FunctionEvaluations}"))));
         }
         using (var density = Toy2DDensity.Of(data.Name))
             if (density is not null)
@@ -289,7 +289,7 @@ public sealed class EvalCommand : ICommand
         var (pixels, labels) = (subset.Pixels, subset.Labels);
         int total = strengths.Sum(s => steps - Editing.Img2Img.StartStep(steps, s)) * ((count + model.BatchSize - 1) / model.BatchSize);
         var rows = ProgressDisplay.Run("img2img", Math.Max(1, total), r => Editing.Img2ImgEvaluation.Run(model, classifier.Classifier, pixels, labels, scheduler, steps, strengths,
-            a.Long("seed", 0), new Reporter<(int Done, int Total)>(p => r(p.Done, ""))));
+            a.Long("seed", 0), new SyncProgress<(int Done, int Total)>(p => r(p.Done, ""))));
         output.WriteLine($"img2img (SDEdit) of {count} held-out images of {config.Data.Name} ({sampler}, {steps}-step runs, {precision}, seed {a.Long("seed", 0)})");
         output.WriteLine("  strength  steps  RMS distance to input  label agreement");
         foreach (var row in rows)
@@ -318,7 +318,7 @@ public sealed class EvalCommand : ICommand
         using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
         var (classifier, _) = ImageEvaluation.Classifier(data, cacheDir, line => Console.Error.WriteLine(line),
-            new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, validation accuracy {p.ValidationAccuracy:P2}")));
+            new SyncProgress<ClassifierProgress>(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, validation accuracy {p.ValidationAccuracy:P2}")));
         using var _ = classifier.Classifier;
         using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
         int count = (int)Math.Min(n, heldOut.Count);
@@ -332,7 +332,7 @@ public sealed class EvalCommand : ICommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var report = ProgressDisplay.Run("inpaint", total, r =>
             Editing.InpaintingEvaluation.Run(model, classifier.Classifier, pixels, labels, meanImage, region, options, a.Long("seed", 0),
-                new Reporter<(int Done, int Total)>(p => r(p.Done, ""))));
+                new SyncProgress<(int Done, int Total)>(p => r(p.Done, ""))));
         output.WriteLine($"inpainting the {regionName} {(region == Editing.MaskRegion.Center ? "square" : "half")} of {report.Images} held-out images of {config.Data.Name} " +
                          $"(RePaint {options.Steps} steps, jump {options.JumpLength}, resample {options.Resample}: {report.Evaluations} NFE an image; {precision}, seed {a.Long("seed", 0)}; {clock.Elapsed.TotalSeconds:F0} s)");
         output.WriteLine($"  label agreement      {report.Agreement,8:P2}   (the classifier gives the completion the original's label)");
@@ -360,7 +360,7 @@ public sealed class EvalCommand : ICommand
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
         var (classifier, _) = ImageEvaluation.Classifier(data, Path.Combine(load.ResolveCacheDir(), "classifiers"), line => Console.Error.WriteLine(line),
-            new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, validation accuracy {p.ValidationAccuracy:P2}")));
+            new SyncProgress<ClassifierProgress>(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, validation accuracy {p.ValidationAccuracy:P2}")));
         using var _ = classifier.Classifier;
         using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
         int count = (int)Math.Min(n, heldOut.Count);
@@ -373,7 +373,7 @@ public sealed class EvalCommand : ICommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var report = ProgressDisplay.Run("upscale", (int)Math.Min(int.MaxValue, model.StepsFor(count, steps)), r =>
             Editing.SuperResolutionEvaluation.Run(superResolution, classifier.Classifier, subset.Pixels, subset.Labels, scheduler, steps, options.Seed, level,
-                new Reporter<StepInfo>(p => r(p.Step, $"t={p.Timestep:0.##}"))));
+                new SyncProgress<StepInfo>(p => r(p.Step, $"t={p.Timestep:0.##}"))));
         int low = superResolution.LowResolutionSize;
         output.WriteLine($"super-resolution x{report.Scale} ({low}x{low} to {model.Image.Width}x{model.Image.Height}) of {report.Images} held-out images of {config.Data.Name} " +
                          $"({options.Label(model)}, {precision}, seed {options.Seed}{(level > 0 ? $", conditioning noise level {level}" : "")}; {clock.Elapsed.TotalSeconds:F0} s)");
@@ -408,11 +408,6 @@ public sealed class EvalCommand : ICommand
         return Cli.Ok;
     }
 
-    sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     /// <summary>Samples and scores an image model (shared with <c>demo</c>).</summary>
     /// <param name="text">The prompts of a text-conditional model's samples (instead of <paramref name="conditioning"/>), with <paramref name="textLabels"/> the class each names.</param>
     /// <param name="inspect">Called with the classifier and the samples before they are released (per-prompt scores).</param>
@@ -441,7 +436,7 @@ public sealed class EvalCommand : ICommand
         using var data = ImageDatasets.Load(dataName, load with { ImageSize = image.Height, Channels = image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
         var (classifier, validationImages) = ImageEvaluation.Classifier(data, cacheDir, line => Console.Error.WriteLine(line),
-            new ClassifierReport(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, loss {p.TrainLoss:F4}, validation accuracy {p.ValidationAccuracy:P2} ({p.Elapsed.TotalSeconds:F0} s)")));
+            new SyncProgress<ClassifierProgress>(p => Console.Error.WriteLine($"quality classifier: epoch {p.Epoch}/{p.Epochs}, loss {p.TrainLoss:F4}, validation accuracy {p.ValidationAccuracy:P2} ({p.Elapsed.TotalSeconds:F0} s)")));
         using var _ = classifier.Classifier;
         using var generator = new torch.Generator((ulong)seed);
         if (classNames is not null && !data.ClassNames.SequenceEqual(classNames))
@@ -468,9 +463,4 @@ public sealed class EvalCommand : ICommand
 
     /// <summary>The labels classifier guidance drew the samples for, and the classifier's class names.</summary>
     public sealed record GuidedLabels(long[] Labels, IReadOnlyList<string> ClassNames);
-
-    sealed class ClassifierReport(Action<ClassifierProgress> report) : IProgress<ClassifierProgress>
-    {
-        public void Report(ClassifierProgress value) => report(value);
-    }
 }

@@ -102,7 +102,7 @@ public sealed class TrainClassifierCommand : ICommand
         var clock = Stopwatch.StartNew();
         using var classifier = ProgressDisplay.Run("train-classifier", settings.Steps, report =>
             NoisyClassifierTraining.Train(config, trainImages, split.Train.Labels,
-                new Reporter<NoisyClassifierTraining.Progress>(p => report(p.Step, $"loss {p.Loss:F4}")), reportEvery: 10));
+                new SyncProgress<NoisyClassifierTraining.Progress>(p => report(p.Step, $"loss {p.Loss:F4}")), reportEvery: 10));
         double seconds = clock.Elapsed.TotalSeconds;
         var accuracy = NoisyClassifierTraining.Measure(classifier, schedule, valImages, split.Validation.Labels, settings.Seed + 1);
         NoisyClassifierTraining.Save(outDir, config with { Accuracy = accuracy }, classifier);
@@ -138,10 +138,5 @@ public sealed class TrainClassifierCommand : ICommand
         var result = new ClassifierSchedule { BetaSchedule = schedule, NumTrainTimesteps = a.Int("timesteps", 1000, 2, 100_000) };
         result.Validate();
         return result;
-    }
-
-    sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

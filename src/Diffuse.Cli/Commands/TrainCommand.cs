@@ -382,7 +382,7 @@ public sealed class TrainCommand : ICommand
             int first = -1;
             outcome = ProgressDisplay.Run($"train {(options.Resume ? options.OutDir : options.Data)}", Math.Max(1, total), report =>
                 ImageTraining.Run(options,
-                    new Progress(p =>
+                    new SyncProgress<TrainProgress>(p =>
                     {
                         // The rate counts from the first finished step, so start-up (data, model) does not skew it.
                         if (first < 0) { first = p.Step; clock.Restart(); }
@@ -421,7 +421,7 @@ public sealed class TrainCommand : ICommand
             int steps = template.Training.Steps;
             var outcome = ProgressDisplay.Run($"train {data}", steps, report =>
                 PointTraining.TrainAndSave(data, outDir, template, force,
-                    new Progress(p => report(p.Step, $"loss {p.Loss:F4} {p.Step / Math.Max(1e-9, clock.Elapsed.TotalSeconds):F0} it/s")),
+                    new SyncProgress<TrainProgress>(p => report(p.Step, $"loss {p.Loss:F4} {p.Step / Math.Max(1e-9, clock.Elapsed.TotalSeconds):F0} it/s")),
                     cancel.Token));
             string kind = template.Sde is { } sde ? $" ({sde.DisplayName} SDE, score matching)" : "";
             output.WriteLine($"trained {outcome.Parameters:N0}-parameter MLP{kind} on {data} for {steps} steps in {outcome.Elapsed.TotalSeconds:F1} s, final loss {outcome.FinalLoss:F4}; model in {outcome.Directory}");
@@ -434,8 +434,4 @@ public sealed class TrainCommand : ICommand
     }
 
     /// <summary>Synchronous IProgress (System.Progress posts to the thread pool, out of order).</summary>
-    sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
-    }
 }

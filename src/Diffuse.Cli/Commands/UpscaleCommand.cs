@@ -68,11 +68,6 @@ public sealed class UpscaleCommand : ICommand
             throw new UsageException($"--steps {steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
         int total = (int)Math.Min(int.MaxValue, superResolution.StepsFor(low.shape[0], steps));
         return ProgressDisplay.Run($"upscale {options.Sampler}", Math.Max(1, total), report =>
-            superResolution.Upscale(low, scheduler, steps, generator, level, new StepProgress(s => report(s.Step, $"t={s.Timestep:0.##}"))));
-    }
-
-    sealed class StepProgress(Action<StepInfo> report) : IProgress<StepInfo>
-    {
-        public void Report(StepInfo value) => report(value);
+            superResolution.Upscale(low, scheduler, steps, generator, level, new SyncProgress<StepInfo>(s => report(s.Step, $"t={s.Timestep:0.##}"))));
     }
 }

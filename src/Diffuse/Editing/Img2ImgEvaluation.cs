@@ -35,7 +35,7 @@ public static class Img2ImgEvaluation
             {
                 long size = Math.Min(model.BatchSize, n - start);
                 int before = done;
-                var batchProgress = progress is null ? null : new StepOffset(progress, before, total);
+                var batchProgress = progress is null ? null : SyncProgress.Map<StepInfo, (int Done, int Total)>(progress, value => (before + value.Step, total));
                 parts.Add(Img2Img.Run(model.Denoise, scheduler, steps, strength, images.narrow(0, start, size), generator, batchProgress).clamp(-1, 1));
                 done += steps - Img2Img.StartStep(steps, strength);
             }
@@ -46,10 +46,5 @@ public static class Img2ImgEvaluation
             rows.Add(new Img2ImgRow(strength, steps - Img2Img.StartStep(steps, strength), distance, agreement));
         }
         return rows;
-    }
-
-    sealed class StepOffset(IProgress<(int Done, int Total)> inner, int done, int total) : IProgress<StepInfo>
-    {
-        public void Report(StepInfo value) => inner.Report((done + value.Step, total));
     }
 }

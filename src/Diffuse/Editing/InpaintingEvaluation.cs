@@ -42,7 +42,7 @@ public static class InpaintingEvaluation
         {
             long start = b * model.BatchSize, size = Math.Min(model.BatchSize, n - start);
             int done = (int)(b * perBatch);
-            var batchProgress = progress is null ? null : new Offset(progress, done, (int)(batches * perBatch));
+            var batchProgress = progress is null ? null : OffsetBy(progress, done, (int)(batches * perBatch));
             using var batchScope = NewDisposeScope();
             var filled = RePaint.Run(model.Denoise, schedule, config.PredictionType, images.narrow(0, start, size), mask, generator, options, batchProgress);
             parts.Add(filled.MoveToOuterDisposeScope());
@@ -58,8 +58,6 @@ public static class InpaintingEvaluation
         return new InpaintingReport((int)n, region, Agree(stored), Agree(images), Agree(meanFilled), identical, RePaint.Evaluations(options));
     }
 
-    sealed class Offset(IProgress<(int Done, int Total)> inner, int done, int total) : IProgress<(int Done, int Total)>
-    {
-        public void Report((int Done, int Total) value) => inner.Report((done + value.Done, total));
-    }
+    static IProgress<(int Done, int Total)> OffsetBy(IProgress<(int Done, int Total)> inner, int done, int total) =>
+        SyncProgress.Map<(int Done, int Total), (int Done, int Total)>(inner, value => (done + value.Done, total));
 }

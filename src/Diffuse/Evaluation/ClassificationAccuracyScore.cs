@@ -88,10 +88,5 @@ public static class ClassificationAccuracyScore
     }
 
     static IProgress<ClassifierProgress>? Reporter(string what, Action<string, ClassifierProgress>? progress) =>
-        progress is null ? null : new Relay(p => progress(what, p));
-
-    sealed class Relay(Action<ClassifierProgress> report) : IProgress<ClassifierProgress>
-    {
-        public void Report(ClassifierProgress value) => report(value);
-    }
+        progress is null ? null : new SyncProgress<ClassifierProgress>(p => progress(what, p));
 }

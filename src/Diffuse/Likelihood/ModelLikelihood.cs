@@ -46,7 +46,7 @@ public static class ModelLikelihood
         for (long start = 0, batch = 0; start < n; start += batchSize, batch++)
         {
             int done = (int)(batch * terms);
-            var batchProgress = progress is null ? null : new Progress(p => progress.Report(done + p));
+            var batchProgress = progress is null ? null : new SyncProgress<int>(p => progress.Report(done + p));
             var result = bound.Evaluate(network, x0.narrow(0, start, Math.Min(batchSize, n - start)), generator, batchProgress);
             total.Add(result.Total);
             prior.Add(result.Prior);
@@ -130,10 +130,5 @@ public static class ModelLikelihood
         {
             foreach (var v in values) v.Dispose();
         }
-    }
-
-    private sealed class Progress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
     }
 }

@@ -49,10 +49,5 @@ public sealed class Cascade
     }
 
     static IProgress<StepInfo>? Offset(IProgress<StepInfo>? inner, long done, long total) =>
-        inner is null ? null : new StageProgress(inner, (int)Math.Min(int.MaxValue, done), (int)Math.Min(int.MaxValue, total));
-
-    sealed class StageProgress(IProgress<StepInfo> inner, int done, int total) : IProgress<StepInfo>
-    {
-        public void Report(StepInfo value) => inner.Report(value with { Step = done + value.Step, TotalSteps = total });
-    }
+        inner is null ? null : StepInfo.Offset(inner, (int)Math.Min(int.MaxValue, done), (int)Math.Min(int.MaxValue, total));
 }

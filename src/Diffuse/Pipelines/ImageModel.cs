@@ -198,7 +198,7 @@ public sealed class ImageModel : IDiffusionModel
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
         var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (_, shape, batchProgress) =>
         {
-            var reporter = batchProgress is null ? null : new ScoreProgress(batchProgress);
+            var reporter = batchProgress is null ? null : StepInfo.FromScoreSampler(batchProgress);
             var result = ScoreSamplers.Run(view.Sde, view.Score, shape, generator, settings, reporter);
             evaluations = Math.Max(evaluations, result.FunctionEvaluations);
             return result.Samples;
@@ -219,7 +219,7 @@ public sealed class ImageModel : IDiffusionModel
             {
                 long size = Math.Min(BatchSize, n - b * BatchSize);
                 int done = (int)Math.Min(int.MaxValue, b * stepsPerBatch);
-                var batchProgress = progress is null ? null : new Offset(progress, done, total);
+                var batchProgress = progress is null ? null : StepInfo.Offset(progress, done, total);
                 using var scope = NewDisposeScope();
                 var x = draw(b * BatchSize, [size, Image.Channels, Image.Height, Image.Width], batchProgress);
                 parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
@@ -246,18 +246,6 @@ public sealed class ImageModel : IDiffusionModel
 
     Tensor Denoise(Tensor x, Tensor t, Tensor labels) =>
         Precision == ScalarType.Float32 ? Network.Forward(x, t, labels) : Network.Forward(x.to(Precision), t, labels).to(ScalarType.Float32);
-
-    sealed class Offset(IProgress<StepInfo> inner, int done, int total) : IProgress<StepInfo>
-    {
-        public void Report(StepInfo value) => inner.Report(value with { Step = done + value.Step, TotalSteps = total });
-    }
-
-    /// <summary>Turns a score sampler's reports into step reports.</summary>
-    internal sealed class ScoreProgress(IProgress<StepInfo> inner) : IProgress<(long Done, long Total, double Time)>
-    {
-        public void Report((long Done, long Total, double Time) value) =>
-            inner.Report(new StepInfo((int)Math.Min(int.MaxValue, value.Done), (int)Math.Min(int.MaxValue, value.Total), value.Time));
-    }
 
     public void Dispose() => Network.Dispose();
 }

@@ -55,7 +55,7 @@ public sealed class PointModel : IDiffusionModel
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         using var scope = NewDisposeScope();
         var result = ScoreSamplers.Run(view.Sde, view.Score, [n, Config.Data.Dim], generator, settings,
-            progress is null ? null : new ImageModel.ScoreProgress(progress));
+            progress is null ? null : StepInfo.FromScoreSampler(progress));
         var mean = tensor(Config.Data.Mean);
         return new ScoreSample((result.Samples * Config.Data.Scale + mean).MoveToOuterDisposeScope(), result.FunctionEvaluations);
     }

@@ -5,7 +5,17 @@ using static TorchSharp.torch;
 namespace Diffuse.Pipelines;
 
 /// <summary>One finished step of a sampling loop, for progress reports.</summary>
-public sealed record StepInfo(int Step, int TotalSteps, double Timestep);
+public sealed record StepInfo(int Step, int TotalSteps, double Timestep)
+{
+    /// <summary>Reports to <paramref name="inner"/> with <paramref name="done"/> steps added and the total <paramref name="total"/>: one batch or stage of a longer run.</summary>
+    public static IProgress<StepInfo> Offset(IProgress<StepInfo> inner, int done, int total) =>
+        SyncProgress.Map<StepInfo, StepInfo>(inner, value => value with { Step = done + value.Step, TotalSteps = total });
+
+    /// <summary>Turns a score sampler's (done, total, time) reports into step reports to <paramref name="inner"/>.</summary>
+    public static IProgress<(long Done, long Total, double Time)> FromScoreSampler(IProgress<StepInfo> inner) =>
+        SyncProgress.Map<(long Done, long Total, double Time), StepInfo>(inner,
+            value => new StepInfo((int)Math.Min(int.MaxValue, value.Done), (int)Math.Min(int.MaxValue, value.Total), value.Time));
+}
 
 /// <summary>
 /// The sampling loop of DESIGN.md, once: start from Gaussian noise scaled by the run's initial

@@ -128,7 +128,7 @@ public class EmaAndScheduleTests
         var before = Values(model);
         var reports = new List<TrainProgress>();
 
-        double loss = TinyTrainer(model, shadow, 4).Run((_, n, gen) => randn(new[] { n, 2L }, generator: gen), g, new Collect(reports));
+        double loss = TinyTrainer(model, shadow, 4).Run((_, n, gen) => randn(new[] { n, 2L }, generator: gen), g, new SyncProgress<TrainProgress>(reports.Add));
 
         Assert.True(double.IsFinite(loss) && loss > 0);
         Assert.Equal([1, 2, 3, 4], reports.Select(r => r.Step));
@@ -154,10 +154,5 @@ public class EmaAndScheduleTests
         Assert.Contains("loss", error.Message);
         var left = Directory.EnumerateFileSystemEntries(folder.Path, "*", SearchOption.AllDirectories).ToArray();
         Assert.True(left.Length == 0 || (left.Length == 1 && left[0] == outDir), $"left behind: {string.Join(", ", left)}");
-    }
-
-    sealed class Collect(List<TrainProgress> into) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => into.Add(value);
     }
 }

@@ -69,7 +69,7 @@ public class ImageTrainingTests
         ImageTraining.Run(Options(data, straight, 5));
 
         using var cancel = new CancellationTokenSource();
-        var progress = new OnStep(p => { if (p.Step == 2) cancel.Cancel(); });
+        var progress = new SyncProgress<TrainProgress>(p => { if (p.Step == 2) cancel.Cancel(); });
         var outcome = ImageTraining.Run(Options(data, interrupted, 5), progress, cancel: cancel.Token);
         Assert.True(outcome.Interrupted);
         Assert.Equal(2, outcome.EndStep);
@@ -185,11 +185,6 @@ public class ImageTrainingTests
         int? kept = TrainCheckpoint.StepOf(ImageTraining.CheckpointPath(dir));
         Assert.NotNull(kept);
         Assert.Contains($"(step {kept})", error.Message);
-    }
-
-    sealed class OnStep(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
     }
 }
 
