@@ -92,7 +92,7 @@ public static class CaptionStudy
         var medians = Medians(mnist, out _, out _);
         var (classifier, _) = ImageEvaluation.Classifier(mnist, Path.Combine(new ImageLoadOptions().ResolveCacheDir(), "classifiers"), Console.Error.WriteLine);
         using var _classifier = classifier.Classifier;
-        var scheduler = ((IDiffusionModel)model).CreateScheduler("dpmpp_2m", c => c);
+        var scheduler = model.CreateScheduler("dpmpp_2m", c => c);
         var table = new StringBuilder();
         table.AppendLine($"### Captions with digit and stroke: {modelDir}, {n} samples per prompt, guidance {scale}, dpmpp_2m {steps} steps, bf16, seed 0");
         table.AppendLine();

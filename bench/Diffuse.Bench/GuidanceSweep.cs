@@ -44,7 +44,7 @@ public static class GuidanceSweep
         // "NAME+karras": the sampler on Karras et al. 2022 sigmas.
         bool karras = sampler.EndsWith("+karras", StringComparison.Ordinal);
         // As 'sample' and 'eval' create it: x_0 kept in [-1, 1] by every scheduler that can (Schedulers.ForBoundedData).
-        var scheduler = ((IDiffusionModel)model).CreateScheduler(karras ? sampler[..^"+karras".Length] : sampler, c => c with { UseKarrasSigmas = karras || c.UseKarrasSigmas });
+        var scheduler = model.CreateScheduler(karras ? sampler[..^"+karras".Length] : sampler, c => c with { UseKarrasSigmas = karras || c.UseKarrasSigmas });
         int classes = model.ClassNames.Count;
 
         var table = new StringBuilder();

@@ -151,7 +151,7 @@ public static class InterleavedBench
                     Convolution.Force(route);
                     using var model = Pipelines.ImageModel.Load(directory);
                     if (bf16) model.UseBFloat16();
-                    var scheduler = ((Pipelines.IDiffusionModel)model).CreateScheduler("ddim");
+                    var scheduler = model.CreateScheduler("ddim");
                     using var g = new Generator(seed);
                     using var images = model.Sample(n, scheduler, steps, g);
                     return IO.PixelScale.ToBytes(images).to(ScalarType.Float32);

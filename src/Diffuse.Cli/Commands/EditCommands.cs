@@ -229,7 +229,7 @@ public sealed class Img2ImgCommand : ICommand
         using var model = EditInputs.LoadModel(a);
         int steps = a.Int("steps", 50, 1, model.Config.Scheduler.NumTrainTimesteps);
         using var image = EditInputs.Image(a, model);
-        var scheduler = ((IDiffusionModel)model).CreateScheduler(sampler);
+        var scheduler = model.CreateScheduler(sampler);
         using var generator = new torch.Generator((ulong)a.Long("seed", 0));
         using var batch = image.expand(n, -1, -1, -1).contiguous();
         int start = Img2Img.StartStep(steps, strength);

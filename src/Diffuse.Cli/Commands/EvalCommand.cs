@@ -278,7 +278,7 @@ public sealed class EvalCommand : ICommand
         var precision = ImageOptions.Precision(a);
         using var model = ImageOptions.Load(modelDir, a);
         int steps = a.Int("steps", 50, 1, config.Scheduler.NumTrainTimesteps);
-        var scheduler = ((IDiffusionModel)model).CreateScheduler(sampler);
+        var scheduler = model.CreateScheduler(sampler);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
         var (classifier, _) = ImageEvaluation.Classifier(data, Path.Combine(load.ResolveCacheDir(), "classifiers"), line => Console.Error.WriteLine(line));

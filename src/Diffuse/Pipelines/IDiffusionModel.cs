@@ -17,8 +17,12 @@ public interface IDiffusionModel : IDisposable
     /// A continuous-time SDE model (<see cref="ModelConfig.Sde"/>) has no discrete scheduler: that is a one-line <see cref="DiffuseException"/>.
     /// </summary>
     IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
-        Config.Sde is { } sde ? throw sde.DiscreteSchedulerRefusal(Directory, sampler) :
-        Schedulers.Create(sampler, Schedulers.ForBoundedData(sampler, configure is null ? Config.Scheduler : configure(Config.Scheduler)));
+        SchedulerFor(this, sampler, configure);
+
+    /// <summary>What <see cref="CreateScheduler"/> does, for the models that expose it as their own method.</summary>
+    internal static IScheduler SchedulerFor(IDiffusionModel model, string sampler, Func<SchedulerConfig, SchedulerConfig>? configure) =>
+        model.Config.Sde is { } sde ? throw sde.DiscreteSchedulerRefusal(model.Directory, sampler) :
+        Schedulers.Create(sampler, Schedulers.ForBoundedData(sampler, configure is null ? model.Config.Scheduler : configure(model.Config.Scheduler)));
 
     /// <summary>
     /// Draws <paramref name="n"/> samples in data space (points [n, dim]; images [n, C, H, W] in

@@ -68,6 +68,10 @@ public sealed class ImageModel : IDiffusionModel
     public static ImageModel FromNetwork(ModelConfig config, UNet2D network, string directory = "") =>
         new(directory, config, network);
 
+    /// <inheritdoc cref="IDiffusionModel.CreateScheduler"/>
+    public IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
+        IDiffusionModel.SchedulerFor(this, sampler, configure);
+
     public long StepsFor(long n, int steps) => Batches(n) * steps;
 
     long Batches(long n) => (n + BatchSize - 1) / BatchSize;

@@ -22,6 +22,11 @@ public sealed class PointModel : IDiffusionModel
 
     public string Directory { get; }
     public ModelConfig Config { get; }
+
+    /// <inheritdoc cref="IDiffusionModel.CreateScheduler"/>
+    public IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
+        IDiffusionModel.SchedulerFor(this, sampler, configure);
+
     public MlpDenoiser Network { get; }
 
     /// <summary>Loads and validates a model directory; every problem is a one-line <see cref="DiffuseException"/>.</summary>

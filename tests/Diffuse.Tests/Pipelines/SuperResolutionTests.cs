@@ -164,6 +164,19 @@ public class SuperResolutionTests
         return (x - abar.sqrt() * condition) / (1 - abar).sqrt();
     };
 
+    [Fact]
+    public void AnImageModelCreatesSchedulersWithoutACastFromItsOwnConfig()
+    {
+        var config = Config();
+        using var network = new UNet2D(config.Unet!);
+        var model = ImageModel.FromNetwork(config, network);
+        var scheduler = model.CreateScheduler("dpmpp_2m", c => c with { NumTrainTimesteps = 500 });
+        Assert.Equal("dpmpp_2m", scheduler.Name);
+        Assert.Equal(500, scheduler.Config.NumTrainTimesteps);
+        Assert.Equal(config.Scheduler.BetaSchedule, model.CreateScheduler("ddim").Config.BetaSchedule);
+        Assert.Throws<DiffuseException>(() => model.CreateScheduler("no-such-sampler"));
+    }
+
     [Theory]
     [InlineData("ddim")]
     [InlineData("dpmpp_2m")]

@@ -169,7 +169,7 @@ public class ScoreMatchingTests(ITestOutputHelper output)
         Assert.True(predictorOnly < 0.6 * baseline, $"{type}: SWD {predictorOnly:F4} against the fitted Gaussian's {baseline:F4}");
         Assert.True(withCorrector < 0.7 * priorSwd, $"{type}: SWD {withCorrector:F4} against the prior's {priorSwd:F4}");
         // A discrete scheduler is refused with a one-line message.
-        var e = Assert.Throws<DiffuseException>(() => ((IDiffusionModel)model).CreateScheduler("ddim"));
+        var e = Assert.Throws<DiffuseException>(() => model.CreateScheduler("ddim"));
         Assert.Equal($"'{dir}' is a continuous-time {(type == SdeType.Vp ? "VP" : "VE")} SDE model; discrete schedulers such as 'ddim' do not apply; use --sampler pc, ode or euler_maruyama", e.Message);
         Assert.Throws<DiffuseException>(() => model.Sample(4, Schedulers.Create("ddim", model.Config.Scheduler), 2, g));
     }

@@ -51,7 +51,7 @@ public class SdeImageTrainingTests
 
         using var model = ImageModel.Load(resumed);
         Assert.Equal(type, model.Config.Sde!.Type);
-        var e = Assert.Throws<DiffuseException>(() => ((IDiffusionModel)model).CreateScheduler("ddim"));
+        var e = Assert.Throws<DiffuseException>(() => model.CreateScheduler("ddim"));
         Assert.Contains("discrete schedulers such as 'ddim' do not apply", e.Message);
     }
 }
