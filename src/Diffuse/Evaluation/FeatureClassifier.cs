@@ -1,3 +1,4 @@
+using Diffuse.Models;
 using Diffuse.Models.Convolutions;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -37,7 +38,7 @@ public sealed class FeatureClassifier : nn.Module<Tensor, Tensor>
         feature = nn.Linear(c[2] * side * side, config.FeatureDim);
         head = nn.Linear(config.FeatureDim, config.Classes);
         RegisterComponents();
-        Reset(generator);
+        Initialization.Reset(this, generator); // PyTorch's defaults, drawn from the given generator
     }
 
     public int FeatureDim => Config.FeatureDim;
@@ -61,30 +62,4 @@ public sealed class FeatureClassifier : nn.Module<Tensor, Tensor>
         return head.forward(Features(x)).MoveToOuterDisposeScope();
     }
 
-    // PyTorch's defaults (Kaiming-uniform with a = sqrt 5: U(-1/sqrt(fan_in), 1/sqrt(fan_in))), drawn
-    // from the given generator instead of the global one.
-    void Reset(Generator generator)
-    {
-        using var _ = no_grad();
-        foreach (var (_, m) in named_modules())
-        {
-            switch (m)
-            {
-                case SafeConv2d conv:
-                    double convBound = 1.0 / Math.Sqrt(conv.Weight.shape[1] * conv.Weight.shape[2] * conv.Weight.shape[3]);
-                    conv.Weight.uniform_(-convBound, convBound, generator);
-                    conv.Bias?.uniform_(-convBound, convBound, generator);
-                    break;
-                case Linear linear:
-                    double bound = 1.0 / Math.Sqrt(linear.weight!.shape[1]);
-                    linear.weight.uniform_(-bound, bound, generator);
-                    linear.bias?.uniform_(-bound, bound, generator);
-                    break;
-                case BatchNorm2d norm:
-                    norm.weight?.fill_(1);
-                    norm.bias?.fill_(0);
-                    break;
-            }
-        }
-    }
 }

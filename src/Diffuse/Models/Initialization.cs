@@ -9,7 +9,7 @@ namespace Diffuse.Models;
 /// Re-draws a network's weights from an explicit generator, so that a seed fixes the initial
 /// weights without touching libtorch's global generator. Linear and Conv2d layers get PyTorch's default
 /// (Kaiming-uniform with a = sqrt 5, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias,
-/// fan_in = in / groups × kh × kw for a convolution); embeddings get N(0, 1); normalisation layers
+/// fan_in = in / groups × kh × kw for a convolution); embeddings get N(0, 1); normalisation layers (layer, group and batch norm)
 /// get ones and zeros. Modules are visited in <c>named_modules</c> order, so a seed fixes every weight.
 /// </summary>
 public static class Initialization
@@ -36,6 +36,10 @@ public static class Initialization
                     norm.bias?.fill_(0);
                     break;
                 case GroupNorm norm:
+                    norm.weight?.fill_(1);
+                    norm.bias?.fill_(0);
+                    break;
+                case BatchNorm2d norm:
                     norm.weight?.fill_(1);
                     norm.bias?.fill_(0);
                     break;
