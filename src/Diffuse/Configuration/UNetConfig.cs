@@ -192,7 +192,7 @@ public sealed record UNetConfig : NetworkConfig
         }
         else if (NoiseLevelEmbedding) throw new DiffuseException("noise_level_embedding applies to super-resolution models (super_res set) only");
         if (TextEncoder is { FromCaptionsFile: false } && image.ClassNames.Length == 0)
-            throw new DiffuseException("a text-conditional U-Net needs the class names its captions were made from ('class_names' under 'data.image') or a captions file ('captions' under 'unet.text_encoder')");
+            throw new DiffuseException("a text-conditional U-Net needs the class names its captions were made from ('class_names' under 'data.image') or a captions file ('captions' under 'network.text_encoder')");
         if (NumClasses is { } classes && classes != image.ClassNames.Length)
             throw new DiffuseException($"the U-Net has {classes} classes but the data names {image.ClassNames.Length}");
         // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).
