@@ -86,7 +86,7 @@ public static class ImageTraining
             if (!File.Exists(CheckpointPath(dir)))
                 throw new DiffuseException($"'{dir}' has no {StateFolder}/{CheckpointFile} to resume from; start a new run with another --out");
             config = ModelConfig.FromJson(ModelDirectory.ReadConfig(dir), Path.Combine(dir, ModelDirectory.ConfigFile));
-            if (config.Unet is null) throw new DiffuseException($"'{dir}' holds a model of 2-D points; --resume continues image runs");
+            if (config.Data.Image is null) throw new DiffuseException($"'{dir}' holds a model of 2-D points; --resume continues image runs");
             if (options.Steps is { } steps) config = config with { Training = config.Training with { Steps = steps } };
             var image = config.Data.Image!;
             dataset = ImageDatasets.Load(config.Data.Name, options.Load with { ImageSize = image.Height, Channels = image.Channels }, log);
@@ -94,7 +94,6 @@ public static class ImageTraining
         else
         {
             var template = options.Template ?? throw new ArgumentException("a fresh run needs a template config", nameof(options));
-            if (template.Unet is null) throw new ArgumentException("the template needs a U-Net config", nameof(options));
             template.Training.Validate();
             ModelDirectory.PrepareForWrite(dir, options.Force);
             // The data decide the size (native for MNIST-like data, 32 for image folders, or --image-size);
@@ -112,8 +111,8 @@ public static class ImageTraining
 
         if (!options.Resume)
         {
-            var unet = config.Unet!.ForImages(dataset.Channels, dataset.Height);
-            if (unet.TextEncoder is { } text)
+            var net = config.Network.ForImages(dataset.Channels, dataset.Height);
+            if (net.Text is { } text)
             {
                 // A text-conditional run (train --cond text): the tokenizer's vocabulary is the words of the captions, those
                 // of the folder's captions file when it has one, else the class names' templates.
@@ -121,18 +120,17 @@ public static class ImageTraining
                     throw new DiffuseException($"'{options.Data}' has no class labels and no {ImageDatasets.CaptionsFile}; --cond text builds its captions from class names (mnist, fashion-mnist, or a folder with one sub-folder per class) or reads them from a {ImageDatasets.CaptionsFile} beside the images");
                 if (dataset.IsCaptioned) text = text with { Captions = ImageDatasets.CaptionsFile };
                 var tokenizer = Text.WordTokenizer.Build(TrainingCaptions(text, dataset), text.MaxLength);
-                unet = unet with { TextEncoder = text with { Vocabulary = tokenizer.Vocabulary.ToArray() } };
+                net = net.WithText(text with { Vocabulary = tokenizer.Vocabulary.ToArray() });
             }
             else if (config.Training.CondDrop is not null)
             {
                 // A class-conditional run (train --cond class): one embedding row per class, plus the null label.
                 if (!dataset.IsLabelled)
                     throw new DiffuseException($"'{options.Data}' has no class labels; --cond class needs labelled data (mnist, fashion-mnist, or a folder with one sub-folder per class)");
-                unet = unet with { NumClasses = dataset.ClassNames.Count };
+                net = net.WithClasses(dataset.ClassNames.Count);
             }
             // SR3: the noisy image and the upsampled low-resolution one side by side; with augmentation, the level's embedding.
-            if (config.SuperRes is { } superRes)
-                unet = unet with { InChannels = 2 * dataset.Channels, NoiseLevelEmbedding = superRes.CondNoiseMax is not null };
+            if (config.SuperRes is { } superRes) net = net.ForSuperResolution(dataset.Channels, superRes.CondNoiseMax is not null);
             var image = new ImageSpec
             {
                 Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
@@ -140,8 +138,7 @@ public static class ImageTraining
             };
             config = config with
             {
-                Model = null,
-                Unet = unet,
+                Network = net,
                 Data = new DataSpec { Name = options.Data, Dim = image.Channels * image.Height * image.Width, Mean = [], Scale = 1.0, Image = image },
             };
             config.Validate();
@@ -159,8 +156,8 @@ public static class ImageTraining
         // Validation scores each held-out image's first caption: its class's, or its own from the captions file.
         using var validationCaptions = captions is { KeyedByImage: true } ? new Text.ImageCaptionTable(captions.Tokenizer, split.Validation.Captions!) : null;
         var gridPrompts = captions is null ? null : GridPrompts(config, split.Validation, train);
-        using var network = new UNet2D(config.Unet!);
-        using var shadow = new UNet2D(config.Unet!);
+        using var network = NetworkTypes.Build(config.Network);
+        using var shadow = NetworkTypes.Build(config.Network);
         using var generator = new Generator((ulong)spec.Seed);
         // Dropout gets a generator of its own, so that the run never touches libtorch's default one.
         using var dropoutGenerator = new Generator((ulong)(spec.Seed ^ 0x0d0d_0d0d));
@@ -170,7 +167,7 @@ public static class ImageTraining
         var ema = new Ema(network, shadow, spec.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
         // bf16 training runs the passes on a bfloat16 copy of the network (same dropout generator); network keeps the fp32 master weights.
-        using var working = spec.Precision == TrainingPrecision.Bf16 ? new UNet2D(config.Unet!) : null;
+        using var working = spec.Precision == TrainingPrecision.Bf16 ? NetworkTypes.Build(config.Network) : null;
         working?.SetDropoutGenerator(dropoutGenerator);
         using var trainer = new Trainer(network, ema, diffusion, spec, config.Sde, working);
         string fingerprint = config.Fingerprint();
@@ -186,49 +183,24 @@ public static class ImageTraining
 
         var order = new DataOrder(train.Count, spec.Seed);
         var augmentation = new ImageAugmentation { HorizontalFlip = spec.HorizontalFlip, CropPadding = spec.CropPadding };
-        BatchSource batches = (micro, size, g) =>
-        {
-            var batch = train.Batch(order.Batch(micro, size));
-            batch.Labels.Dispose();
-            if (augmentation.IsIdentity) return batch.Images;
-            using var images = batch.Images;
-            return augmentation.Apply(images, g);
-        };
-
-        // Label dropout draws from the run's generator (after the augmentation, before t and the noise), so a seed
-        // fixes it and a resume continues it.
-        LabelledBatchSource labelled = (micro, size, g) =>
-        {
-            var batch = train.Batch(order.Batch(micro, size));
-            var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
-            if (!augmentation.IsIdentity) batch.Images.Dispose();
-            using var labels = batch.Labels;
-            return (images, Guidance.LabelDropout.Apply(labels, config.Unet!.NumClasses!.Value, spec.CondDrop ?? 0, g));
-        };
-        bool conditional = config.Unet!.NumClasses is not null;
-        // Caption draws too come from the run's generator (after the augmentation, before t and the noise).
-        LabelledBatchSource captioned = (micro, size, g) =>
+        var conditioning = TrainingConditionings.For(config, diffusion, captions, validationCaptions);
+        // The augmentation draws first, then the conditioning's draws (label dropout, captions, SR augmentation), then the
+        // trainer's t and noise: all from the run's generator, so a seed fixes them and a resume continues them.
+        TrainingBatchSource batches = (micro, size, g) =>
         {
             var indices = order.Batch(micro, size);
             var batch = train.Batch(indices);
-            var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
-            if (!augmentation.IsIdentity) batch.Images.Dispose();
             using var labels = batch.Labels;
-            using var keys = captions!.KeyedByImage ? tensor(indices, ScalarType.Int64) : labels.alias();
-            return (images, captions.Draw(keys, spec.CondDrop ?? 0, g));
-        };
-        // A super-resolution model: the conditioning is computed from x_0 (after the augmentation), then its noise level and
-        // noise are drawn from the run's generator (before t and the diffusion noise).
-        ConditionedBatchSource? superResolution = config.SuperRes is { } sr
-            ? (micro, size, g) =>
+            var images = batch.Images;
+            if (!augmentation.IsIdentity)
             {
-                var x0 = batches(micro, size, g);
-                var (condition, levels) = SuperResolution.TrainingConditioning(x0, sr, diffusion, g);
-                return (x0, (net, x, t) => ((UNet2D)net).Forward(cat([x, condition.to(x.dtype)], 1), t, null, levels));
+                using var raw = images;
+                images = augmentation.Apply(raw, g);
             }
-            : null;
+            return new TrainingBatch(images, conditioning.Draw(images, labels, indices, g));
+        };
 
-        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log, validationCaptions ?? captions, gridPrompts);
+        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log, conditioning, captions is not null, gridPrompts);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
         int tailCount = 0, tailStart = end - Math.Max(1, (end - startStep) / 10);
@@ -242,9 +214,7 @@ public static class ImageTraining
                 double loss;
                 try
                 {
-                    loss = superResolution is not null ? trainer.TrainStep(superResolution, generator)
-                        : captions is not null ? trainer.TrainStep(captioned, generator, (net, x, t, tokens) => ((UNet2D)net).ForwardText(x, t, tokens))
-                        : conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
+                    loss = trainer.TrainStep(batches, generator);
                 }
                 catch (DiffuseException e)
                 {
@@ -278,7 +248,7 @@ public static class ImageTraining
     /// </summary>
     static Text.ICaptionTable? Captions(ModelConfig config, ImageDataset dataset, ImageDataset train)
     {
-        if (config.Unet!.TextEncoder is not { } text) return null;
+        if (config.Network.Text is not { } text) return null;
         if (text.FromCaptionsFile && !dataset.IsCaptioned)
             throw new DiffuseException($"the run learnt from '{config.Data.Name}'s {ImageDatasets.CaptionsFile}, which is no longer there; resume needs the same captions");
         var tokenizer = new Text.WordTokenizer(text.Vocabulary, text.MaxLength);
@@ -300,7 +270,7 @@ public static class ImageTraining
     /// </summary>
     internal static string[] GridPrompts(ModelConfig config, ImageDataset validation, ImageDataset train)
     {
-        var text = config.Unet!.TextEncoder!;
+        var text = config.Network.Text!;
         if (!text.FromCaptionsFile) return Text.CaptionTemplates.For(config.Data.Image!.ClassNames).Select(c => c[0]).ToArray();
         var prompts = validation.Captions!.Concat(train.Captions!).Where(c => c.Count > 0 && c[0].Length > 0).Select(c => c[0])
             .Distinct(StringComparer.Ordinal).Take(GridCaptionRows).ToArray();
@@ -320,7 +290,7 @@ public static class ImageTraining
 
     /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
     sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint,
-        ImageDataset validation, ImageTrainingOptions options, Action<string> log, Text.ICaptionTable? captions, string[]? gridPrompts) : IDisposable
+        ImageDataset validation, ImageTrainingOptions options, Action<string> log, ITrainingConditioning conditioning, bool prompted, string[]? gridPrompts) : IDisposable
     {
         private readonly TrainingSpec spec = config.Training;
         private TorchSharp.Modules.SummaryWriter? writer;
@@ -374,7 +344,7 @@ public static class ImageTraining
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var model = (nn.Module<Tensor, Tensor, Tensor>)trainer.Ema.Shadow;
+            var model = (DenoiserNetwork)trainer.Ema.Shadow;
             long n = Math.Min(validation.Count, options.ValidationImages);
             using var g = new Generator((ulong)(spec.Seed ^ 0x7a1d));
             double sum = 0;
@@ -383,19 +353,13 @@ public static class ImageTraining
             {
                 using var inner = NewDisposeScope();
                 long size = Math.Min(batchSize, n - start);
-                var indices = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
+                var indices = Enumerable.Range(0, (int)size).Select(i => start + (long)i).ToArray();
                 var batch = validation.Batch(indices);
                 var x0 = batch.Images;
                 // A class-conditional model is scored on its conditional prediction (no label dropout), a text-conditional
-                // model on each label's first caption, a super-resolution model on its clean conditioning (level 0).
-                Func<Tensor, Tensor, Tensor> forward = config.Unet!.NumClasses is not null ? (x, t) => ((UNet2D)model).Forward(x, t, batch.Labels)
-                    : captions is not null ? (x, t) => ((UNet2D)model).ForwardText(x, t, captions.Fixed(captions.KeyedByImage ? tensor(indices) : batch.Labels))
-                    : model.forward;
-                if (config.SuperRes is { } sr)
-                {
-                    var condition = LowResolution.Conditioning(x0, sr.Scale);
-                    forward = (x, t) => ((UNet2D)model).Forward(cat([x, condition], 1), t, null, null);
-                }
+                // model on each image's first caption, a super-resolution model on its clean conditioning (level 0).
+                var condition = conditioning.Fixed(x0, batch.Labels, indices);
+                Func<Tensor, Tensor, Tensor> forward = (x, t) => model.Forward(new DenoiserInput(x, t, condition));
                 var loss = trainer.Objective.EvaluationLoss(forward, x0, g).mean();
                 sum += loss.item<float>() * size;
             }
@@ -426,10 +390,10 @@ public static class ImageTraining
         /// <summary>DDIM samples; a class-conditional model draws one row per class (no guidance), the grid's columns.</summary>
         (Tensor Images, int? Columns) DdimGrid(Generator g)
         {
-            var model = ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir);
+            var model = ImageModel.FromNetwork(config, (DenoiserNetwork)trainer.Ema.Shadow, dir);
             var scheduler = Schedulers.Create("ddim", config.Scheduler);
             int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
-            if (captions is not null)
+            if (prompted)
             {
                 // A text-conditional model draws one row per prompt: each class's first caption, or captions of the file.
                 var prompts = gridPrompts!;
@@ -451,7 +415,7 @@ public static class ImageTraining
             var originals = source.Batch(Enumerable.Range(0, count).Select(i => (long)i).ToArray()).Images;
             int scale = config.SuperRes!.Scale;
             var low = LowResolution.Downsample(originals, scale);
-            var model = new SuperResolution(ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir));
+            var model = new SuperResolution(ImageModel.FromNetwork(config, (DenoiserNetwork)trainer.Ema.Shadow, dir));
             var scheduler = Schedulers.Create("ddim", config.Scheduler);
             var upscaled = model.Upscale(low, scheduler, Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps), g);
             return (cat([LowResolution.Upsample(low, scale), upscaled, originals], 0).MoveToOuterDisposeScope(), count);
@@ -460,7 +424,7 @@ public static class ImageTraining
         Tensor SdeGrid(SdeSpec sde, Generator g)
         {
             var image = config.Data.Image!;
-            var network = (UNet2D)trainer.Ema.Shadow;
+            var network = (DenoiserNetwork)trainer.Ema.Shadow;
             using var samples = SdeSampling.PredictorCorrector(sde, network.forward, [options.GridImages, image.Channels, image.Height, image.Width],
                 SdeSampling.GridSteps(sde), g);
             return samples.clamp(-1, 1);
