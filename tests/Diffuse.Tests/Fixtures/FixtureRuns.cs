@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Diffuse.Guidance;
+using Diffuse.Models;
 using Diffuse.Pipelines;
 using Diffuse.Process;
 using TorchSharp;
@@ -136,8 +137,8 @@ public static class FixtureRuns
         var (x, t) = (inputs["x_t"], inputs["t"]);
         return kind switch
         {
-            FixtureKind.Class => ((ImageModel)model).Network.Forward(x, t, inputs["labels"]),
-            FixtureKind.Text => ((ImageModel)model).Network.ForwardText(x, t, inputs["tokens"]),
+            FixtureKind.Class => Labelled((ImageModel)model, inputs["labels"])(x, t),
+            FixtureKind.Text => Prompted((ImageModel)model)(x, t, inputs["tokens"]),
             FixtureKind.SuperRes => SuperResNetwork((ImageModel)model, inputs["low"], inputs["levels"])(x, t),
             _ => model.Denoise(x, t),
         };
@@ -181,12 +182,12 @@ public static class FixtureRuns
         switch (kind)
         {
             case FixtureKind.Class: // ImageModel.Sample with a Conditioning
-                return ClassifierFreeGuidance.Wrap((x, t, labels) => image.Network.Forward(x, t, labels), inputs["labels"],
+                return ClassifierFreeGuidance.Wrap((x, t, labels) => Labelled(image, labels)(x, t), inputs["labels"],
                     image.Config.Unet!.NumClasses!.Value, w, phi, channels);
             case FixtureKind.Text: // ImageModel.SampleText: guidance against the empty prompt
                 var tokens = inputs["tokens"];
                 var empty = Tokens(image, Enumerable.Repeat("", (int)tokens.shape[0]).ToArray());
-                return ClassifierFreeGuidance.Wrap(image.Network.ForwardText, tokens, empty, w, phi, channels);
+                return ClassifierFreeGuidance.Wrap(Prompted(image), tokens, empty, w, phi, channels);
             case FixtureKind.SuperRes: // SuperResolution.Upscale at noise level 0: the conditioning unaugmented, the level told
                 return SuperResNetwork(image, inputs["low"], zeros_like(inputs["levels"]));
             default:
@@ -198,8 +199,17 @@ public static class FixtureRuns
     static Func<Tensor, Tensor, Tensor> SuperResNetwork(ImageModel model, Tensor low, Tensor levels)
     {
         var condition = LowResolution.Upsample(low, model.Config.SuperRes!.Scale);
-        return (x, t) => model.Network.Forward(cat([x, condition], 1), t, null, levels);
+        var given = new Condition { LowResolution = condition, NoiseLevels = levels };
+        return (x, t) => model.Denoise(new DenoiserInput(x, t, given));
     }
+
+    /// <summary>A class-conditional model's network for the given labels, as the model runs it (its precision, float32 out).</summary>
+    static Func<Tensor, Tensor, Tensor> Labelled(ImageModel model, Tensor labels) =>
+        (x, t) => model.Denoise(new DenoiserInput(x, t, new Condition { ClassLabels = labels }));
+
+    /// <summary>A text-conditional model's network as a function of (x_t, t, prompt tokens).</summary>
+    static Func<Tensor, Tensor, Tensor, Tensor> Prompted(ImageModel model) =>
+        (x, t, tokens) => model.Denoise(new DenoiserInput(x, t, new Condition { Tokens = tokens }));
 
     /// <summary>
     /// The probability-flow ODE of the model's SDE (the library's drift, <see cref="Sde.ReverseDrift"/>, on its score)
