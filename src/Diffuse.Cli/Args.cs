@@ -90,6 +90,3 @@ public sealed class Args
         return v;
     }
 }
-
-/// <summary>A command line that cannot be run as written (exit code 2).</summary>
-public sealed class UsageException(string message) : Exception(message);

@@ -38,7 +38,7 @@ public static class CasCommand
         }
         string data = a.Get("data") ?? config?.Data.Name ?? throw new UsageException("--cas needs --data NAME, the real dataset to test on (mnist, fashion-mnist or a folder), or --model DIR, the model that made the images");
         foreach (var name in (string[])["n", "projections", "precision", "batch-size", "grid", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale",
-                     "classifier", "classifier-scale", "sampler", "steps", "eta", "weights", "noise", "snr", "corrector-steps", "step-size", "rtol", "atol", .. NllOptions.ValueNames])
+                     "classifier", "classifier-scale", "sampler", "steps", "eta", "weights", "noise", "snr", "corrector-steps", "step-size", "rtol", "atol", .. NllSettings.ValueNames])
             if (!Allowed.Contains(name) && a.Get(name) is not null) throw new UsageException($"--{name} does not apply with --cas");
         if (a.Has("nll") || a.Has("karras")) throw new UsageException($"--{(a.Has("nll") ? "nll" : "karras")} does not apply with --cas");
         if (!Directory.Exists(synthetic)) throw new UsageException($"--synthetic '{synthetic}' is not a folder");

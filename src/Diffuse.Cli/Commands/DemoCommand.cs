@@ -58,7 +58,7 @@ public sealed class DemoCommand : ICommand
         int code = TrainCommand.TrainImages(options, output, out var outcome);
         if (code != Cli.Ok || outcome.Interrupted) return code;
 
-        var sampler = new SamplerOptions(SamplerOptions.DefaultImageSampler, null, null, seed, UseEma: true);
+        var sampler = new SamplerSettings(SamplerSettings.DefaultImageSampler, null, null, seed, UseEma: true);
         using var model = ImageModel.Load(outDir);
         model.UseBFloat16();
         string png = Path.Combine(outDir, "samples.png");
@@ -78,7 +78,7 @@ public sealed class DemoCommand : ICommand
         var template = TrainCommand.Template(a);
         TrainCommand.Train(data, outDir, template, a.Has("force"), output);
 
-        var options = new SamplerOptions(SamplerOptions.DefaultSampler, null, null, seed, UseEma: true);
+        var options = new SamplerSettings(SamplerSettings.DefaultSampler, null, null, seed, UseEma: true);
         using var model = PointModel.Load(outDir);
         string png = Path.Combine(outDir, "samples.png");
         using (var g = new torch.Generator((ulong)seed))

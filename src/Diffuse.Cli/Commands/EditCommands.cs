@@ -24,7 +24,7 @@ static class EditInputs
 
     public static ImageModel LoadModel(Args a)
     {
-        var model = ImageOptions.Load(a.Require("model"), a);
+        var model = ImageArgs.Load(a.Require("model"), a);
         if (model.Config.SuperRes is null) return model;
         model.Dispose();
         throw new UsageException($"'{model.Directory}' is a super-resolution model; it edits nothing but upscales: use 'diffuse upscale'");

@@ -43,14 +43,14 @@ public sealed class EvalCommand : ICommand
           --cache-dir DIR      images: dataset and classifier cache (default ~/.cache/diffuse)
           --data-dir DIR       images: an existing copy of mnist / fashion-mnist
           --projections K      points: random directions of the SWD (default 512)
-        {SamplerOptions.HelpText}
+        {SamplerSettings.HelpText}
           --guidance W         class-conditional models: the samples' labels cycle through the classes (balanced), drawn
                                with classifier-free guidance W (default 1, see 'diffuse sample'); the report adds the label
                                accuracy, the share of samples the classifier labels as the requested class
           --guidance-rescale R as for 'diffuse sample' (default 0)
-        {PromptOptions.EvalHelpText}
-        {ClassifierGuidanceOptions.HelpText}
-        {NllOptions.HelpText}
+        {Prompts.EvalHelpText}
+        {ClassifierGuidanceSettings.HelpText}
+        {NllSettings.HelpText}
           --inpaint REGION     inpainting instead: cut lower | upper | left | right | center out of --n held-out images,
                                complete them with RePaint (--steps, --jump-length, --resample as 'diffuse inpaint'),
                                and report how often the classifier still gives the original label, beside filling the
@@ -62,15 +62,15 @@ public sealed class EvalCommand : ICommand
                                by the model's scale, upscale them with the model (--sampler, --steps, --cond-noise) and
                                with bicubic interpolation, and report the PSNR against the originals and how often the
                                classifier gives the original's label, for both
-        {CascadeOptions.HelpText}
+        {LoadedCascade.HelpText}
         {CasCommand.HelpText}
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
         var a = Args.Parse(Name, argv,
-            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "prompts", "cascade", "cond-noise", "synthetic", .. ClassifierGuidanceOptions.ValueNames, .. SamplerOptions.ValueNames, .. NllOptions.ValueNames],
-            ["cas", "superres", .. SamplerOptions.FlagNames, .. NllOptions.FlagNames]);
+            ["model", "n", "projections", "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "inpaint", "jump-length", "resample", "img2img", "guidance", "guidance-rescale", "prompts", "cascade", "cond-noise", "synthetic", .. ClassifierGuidanceSettings.ValueNames, .. SamplerSettings.ValueNames, .. NllSettings.ValueNames],
+            ["cas", "superres", .. SamplerSettings.FlagNames, .. NllSettings.FlagNames]);
         if (a.Has("cas") || a.Get("synthetic") is not null) return CasCommand.Run(a, output);
         if (a.Get("cascade") is not null)
         {
@@ -79,7 +79,7 @@ public sealed class EvalCommand : ICommand
         }
         string modelDir = a.Require("model");
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
-        if (!config.IsImage && ClassifierGuidanceOptions.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } classifierOption)
+        if (!config.IsImage && ClassifierGuidanceSettings.ValueNames.FirstOrDefault(name => a.Get(name) is not null) is { } classifierOption)
             throw new UsageException($"--{classifierOption} applies to image models only");
         if (config.IsImage && a.Get("classifier") is not null && (a.Get("inpaint") is not null || a.Get("img2img") is not null || a.Has("nll")))
             throw new UsageException("--classifier applies to sampling evaluations, not to --inpaint, --img2img or --nll");
@@ -93,13 +93,13 @@ public sealed class EvalCommand : ICommand
         foreach (var name in new[] { "jump-length", "resample" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} applies with --inpaint only");
         if (a.Has("nll")) return EvalNll(a, modelDir, config, output);
-        NllOptions.RefuseWithoutNll(a);
+        NllSettings.RefuseWithoutNll(a);
         int n = a.Int("n", 10_000, 2, 10_000_000);
         if (config.IsImage) return EvalImages(a, modelDir, config, n, output);
         foreach (var name in new[] { "data", "precision", "batch-size", "grid", "cache-dir", "data-dir", "guidance", "guidance-rescale", "prompts" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} applies to image models only");
         int projections = a.Int("projections", 512, 1, 100_000);
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultSampler));
+        var options = SamplerSettings.From(a, SamplerSettings.DefaultFor(config, SamplerSettings.DefaultSampler));
         using var model = PointModel.Load(modelDir, options.UseEma);
         var scores = Score(model, options, n, projections);
         Outputs.PrintScores(output, scores, $"{options.Label(model)}", n);
@@ -111,13 +111,13 @@ public sealed class EvalCommand : ICommand
         if (a.Get("projections") is not null) throw new UsageException("--projections applies to models of 2-D points only");
         string? grid = a.Get("grid");
         if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid must end in .png, got '{grid}'");
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
-        var guidance = GuidanceOptions.From(a, allowClass: false);
-        var classifierGuidance = ClassifierGuidanceOptions.From(a);
-        var precision = ImageOptions.Precision(a);
-        using var model = ImageOptions.Load(modelDir, options, precision, a);
+        var options = SamplerSettings.From(a, SamplerSettings.DefaultFor(config, SamplerSettings.DefaultImageSampler));
+        var guidance = GuidanceSettings.From(a, allowClass: false);
+        var classifierGuidance = ClassifierGuidanceSettings.From(a);
+        var precision = ImageArgs.Precision(a);
+        using var model = ImageArgs.Load(modelDir, options, precision, a);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
-        PromptOptions.Check(a, model, "prompts");
+        Prompts.Check(a, model, "prompts");
         if (model.IsTextConditional)
         {
             if (classifierGuidance.Given) throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is text-conditional: use --prompts and --guidance");
@@ -139,10 +139,10 @@ public sealed class EvalCommand : ICommand
     /// A text-conditional model: ceil(n / P) samples of each of the P labelled prompts, the usual scores, and the label
     /// accuracy of each prompt and over all.
     /// </summary>
-    static int EvalText(Args a, ImageModel model, int n, SamplerOptions options, GuidanceOptions guidance, string precision,
+    static int EvalText(Args a, ImageModel model, int n, SamplerSettings options, GuidanceSettings guidance, string precision,
         ImageLoadOptions load, string? grid, TextWriter output)
     {
-        var prompts = PromptOptions.ForEval(a, model);
+        var prompts = Prompts.ForEval(a, model);
         int perPrompt = (n + prompts.Count - 1) / prompts.Count;
         var text = Guidance.TextConditioning.Rows(prompts.Select(p => p.Prompt).ToArray(), perPrompt, guidance.Scale, guidance.Rescale);
         var labels = prompts.SelectMany(p => Enumerable.Repeat((long)p.Label, perPrompt)).ToArray();
@@ -162,7 +162,7 @@ public sealed class EvalCommand : ICommand
         output.WriteLine($"label accuracy per prompt ({perPrompt} samples each; the classifier agrees with the prompt's class):");
         var names = model.Image.ClassNames;
         for (int i = 0; i < prompts.Count; i++)
-            output.WriteLine($"  {perPromptAccuracy[i],8:P1}   {names[prompts[i].Label]}\t\"{prompts[i].Prompt}\"{PromptOptions.Unknown(model.Tokenizer!, prompts[i].Prompt)}");
+            output.WriteLine($"  {perPromptAccuracy[i],8:P1}   {names[prompts[i].Label]}\t\"{prompts[i].Prompt}\"{Prompts.Unknown(model.Tokenizer!, prompts[i].Prompt)}");
         output.WriteLine($"  {report.LabelAccuracy,8:P2}   overall ({text.Prompts.Length} samples, {prompts.Count} prompts)");
         return Cli.Ok;
     }
@@ -175,7 +175,7 @@ public sealed class EvalCommand : ICommand
         if (config.Sde is { } sde && !a.Has("ode-only"))
             throw new UsageException($"the ELBO needs a discrete-time model; '{modelDir}' is a continuous-time {sde.DisplayName} SDE model: pass --ode-only");
         if (!config.IsImage) return EvalPointNll(a, modelDir, config, output);
-        var options = NllOptions.From(a, ImageModel.DefaultBatchSize);
+        var options = NllSettings.From(a, ImageModel.DefaultBatchSize);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         using var model = ImageModel.Load(modelDir, options.UseEma);
         using var heldOut = ImageTraining.HeldOut(config, load, line => Console.Error.WriteLine(line));
@@ -219,7 +219,7 @@ public sealed class EvalCommand : ICommand
     {
         foreach (var name in new[] { "precision", "cache-dir", "data-dir" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} applies to image models only");
-        var options = NllOptions.From(a, 1000, points: true);
+        var options = NllSettings.From(a, 1000, points: true);
         using var model = PointModel.Load(modelDir, options.UseEma);
         var data = config.Data;
         using var scope = torch.NewDisposeScope();
@@ -275,8 +275,8 @@ public sealed class EvalCommand : ICommand
         if (!Sampling.Schedulers.Names.Contains(sampler) || Sampling.Schedulers.Inverts(sampler))
             throw new UsageException($"--img2img takes a scheduler as --sampler, got '{sampler}'");
         int n = a.Int("n", 1000, 1, 10_000_000);
-        var precision = ImageOptions.Precision(a);
-        using var model = ImageOptions.Load(modelDir, a);
+        var precision = ImageArgs.Precision(a);
+        using var model = ImageArgs.Load(modelDir, a);
         int steps = a.Int("steps", 50, 1, config.Scheduler.NumTrainTimesteps);
         var scheduler = model.CreateScheduler(sampler);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
@@ -312,8 +312,8 @@ public sealed class EvalCommand : ICommand
         var options = new Editing.RePaintOptions { Steps = a.Int("steps", 250, 1), JumpLength = a.Int("jump-length", 10, 1), Resample = a.Int("resample", 10, 1) };
         try { options.Validate(config.Scheduler.NumTrainTimesteps); }
         catch (DiffuseException e) { throw new UsageException(e.Message); }
-        var precision = ImageOptions.Precision(a);
-        using var model = ImageOptions.Load(modelDir, a);
+        var precision = ImageArgs.Precision(a);
+        using var model = ImageArgs.Load(modelDir, a);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         using var data = ImageDatasets.Load(config.Data.Name, load with { ImageSize = model.Image.Height, Channels = model.Image.Channels }, line => Console.Error.WriteLine(line));
         string cacheDir = Path.Combine(load.ResolveCacheDir(), "classifiers");
@@ -353,8 +353,8 @@ public sealed class EvalCommand : ICommand
         int n = a.Int("n", 1000, 1, 10_000_000);
         int level = a.Int("cond-noise", 0, 0);
         var options = UpscaleCommand.SchedulerOptions(a);
-        var precision = ImageOptions.Precision(a);
-        using var model = ImageOptions.Load(modelDir, options, precision, a);
+        var precision = ImageArgs.Precision(a);
+        using var model = ImageArgs.Load(modelDir, options, precision, a);
         var superResolution = new SuperResolution(model);
         superResolution.CheckNoiseLevel(level);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
@@ -390,14 +390,14 @@ public sealed class EvalCommand : ICommand
         foreach (var name in new[] { "inpaint", "img2img", "projections", "jump-length", "resample" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} does not apply with --cascade");
         if (a.Has("nll") || a.Has("superres")) throw new UsageException($"--{(a.Has("nll") ? "nll" : "superres")} does not apply with --cascade");
-        NllOptions.RefuseWithoutNll(a);
+        NllSettings.RefuseWithoutNll(a);
         int n = a.Int("n", 10_000, 2, 10_000_000);
         string? grid = a.Get("grid");
         if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid must end in .png, got '{grid}'");
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultImageSampler);
-        var guidance = GuidanceOptions.From(a, allowClass: false);
-        var precision = ImageOptions.Precision(a);
-        using var cascade = CascadeOptions.Load(a, options, precision);
+        var options = SamplerSettings.From(a, SamplerSettings.DefaultImageSampler);
+        var guidance = GuidanceSettings.From(a, allowClass: false);
+        var precision = ImageArgs.Precision(a);
+        using var cascade = LoadedCascade.Load(a, options, precision);
         var conditioning = guidance.ForEval(cascade.Base, n);
         var load = new ImageLoadOptions { CacheDir = a.Get("cache-dir"), DataDir = a.Get("data-dir") };
         var target = cascade.SuperResolutionModel;
@@ -411,7 +411,7 @@ public sealed class EvalCommand : ICommand
     /// <summary>Samples and scores an image model (shared with <c>demo</c>).</summary>
     /// <param name="text">The prompts of a text-conditional model's samples (instead of <paramref name="conditioning"/>), with <paramref name="textLabels"/> the class each names.</param>
     /// <param name="inspect">Called with the classifier and the samples before they are released (per-prompt scores).</param>
-    public static ImageEvalReport Evaluate(ImageModel model, string dataName, int n, SamplerOptions options, ImageLoadOptions load, string? grid, TextWriter output,
+    public static ImageEvalReport Evaluate(ImageModel model, string dataName, int n, SamplerSettings options, ImageLoadOptions load, string? grid, TextWriter output,
         Guidance.Conditioning? conditioning = null, Guidance.TextConditioning? text = null, long[]? textLabels = null,
         Action<CachedClassifier, torch.Tensor>? inspect = null, GuidedLabels? guided = null)
     {
@@ -454,7 +454,7 @@ public sealed class EvalCommand : ICommand
         return report;
     }
 
-    static SwdScores Score(PointModel model, SamplerOptions options, int n, int projections)
+    static SwdScores Score(PointModel model, SamplerSettings options, int n, int projections)
     {
         using var sampleGenerator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, sampleGenerator);

@@ -22,7 +22,7 @@ public sealed class ExportCommand : ICommand
           --out DIR            a new or empty folder
           --batch-size N       images sampled together (default {ImageModel.DefaultBatchSize})
           --precision P        fp32 | bf16, the network's arithmetic (default bf16)
-        {SamplerOptions.HelpText}
+        {SamplerSettings.HelpText}
           --guidance W         classifier-free guidance (default 1, see 'diffuse sample')
           --guidance-rescale R as for 'diffuse sample' (default 0)
           --force              replace --out when it is not empty
@@ -30,8 +30,8 @@ public sealed class ExportCommand : ICommand
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "per-class", "out", "batch-size", "precision", "guidance", "guidance-rescale", .. SamplerOptions.ValueNames],
-            ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "per-class", "out", "batch-size", "precision", "guidance", "guidance-rescale", .. SamplerSettings.ValueNames],
+            ["force", .. SamplerSettings.FlagNames]);
         string modelDir = a.Require("model");
         string outDir = a.Require("out");
         int perClass = a.Int("per-class", 0, 1, 10_000_000);
@@ -48,10 +48,10 @@ public sealed class ExportCommand : ICommand
         if (!config.IsImage) throw new UsageException($"'{modelDir}' holds a model of 2-D points; export needs a class-conditional image model");
         if (config.Unet!.NumClasses is not int classes)
             throw new UsageException($"'{modelDir}' is unconditional; export needs a class-conditional model (train --cond class) to label its images");
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
-        var guidance = GuidanceOptions.From(a, allowClass: false);
-        var precision = ImageOptions.Precision(a);
-        using var model = ImageOptions.Load(modelDir, options, precision, a);
+        var options = SamplerSettings.From(a, SamplerSettings.DefaultFor(config, SamplerSettings.DefaultImageSampler));
+        var guidance = GuidanceSettings.From(a, allowClass: false);
+        var precision = ImageArgs.Precision(a);
+        using var model = ImageArgs.Load(modelDir, options, precision, a);
         long n = (long)perClass * classes;
         var conditioning = Guidance.Conditioning.ClassRows(n, classes, guidance.Scale, guidance.Rescale);
         using var generator = new torch.Generator((ulong)options.Seed);

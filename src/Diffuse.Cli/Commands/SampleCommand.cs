@@ -23,17 +23,17 @@ public sealed class SampleCommand : ICommand
           --out-dir DIR        images only: a new or empty folder for 000000.png, 000001.png, ...
           --batch-size N       images sampled together (default {ImageModel.DefaultBatchSize})
           --precision P        images: fp32 | bf16, the network's arithmetic (default bf16)
-        {SamplerOptions.HelpText}
-        {GuidanceOptions.HelpText}
-        {PromptOptions.SampleHelpText}
-        {CascadeOptions.HelpText}
-        {ClassifierGuidanceOptions.HelpText}
+        {SamplerSettings.HelpText}
+        {GuidanceSettings.HelpText}
+        {Prompts.SampleHelpText}
+        {LoadedCascade.HelpText}
+        {ClassifierGuidanceSettings.HelpText}
           --force              overwrite --out if it exists
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "cascade", "cond-noise", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames, .. ClassifierGuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "cascade", "cond-noise", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerSettings.ValueNames, .. GuidanceSettings.ValueNames, .. ClassifierGuidanceSettings.ValueNames], ["force", .. SamplerSettings.FlagNames]);
         if (a.Get("cascade") is not null) return SampleImages(a, null, null, output);
         if (a.Get("cond-noise") is not null) throw new UsageException("--cond-noise applies with --cascade (and to 'diffuse upscale')");
         string modelDir = a.Require("model");
@@ -56,14 +56,14 @@ public sealed class SampleCommand : ICommand
                 throw new UsageException($"--out-dir '{outDir}' is not empty; pass --force to write into it or choose another folder");
         }
         int n = a.Int("n", 64, 1, 10_000_000);
-        var options = SamplerOptions.From(a, config is null ? SamplerOptions.DefaultImageSampler : SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
-        var guidance = GuidanceOptions.From(a);
-        var classifierGuidance = ClassifierGuidanceOptions.From(a);
-        var precision = ImageOptions.Precision(a);
-        using var cascade = modelDir is null ? CascadeOptions.Load(a, options, precision) : null;
-        using var loaded = modelDir is null ? null : ImageOptions.Load(modelDir, options, precision, a);
+        var options = SamplerSettings.From(a, config is null ? SamplerSettings.DefaultImageSampler : SamplerSettings.DefaultFor(config, SamplerSettings.DefaultImageSampler));
+        var guidance = GuidanceSettings.From(a);
+        var classifierGuidance = ClassifierGuidanceSettings.From(a);
+        var precision = ImageArgs.Precision(a);
+        using var cascade = modelDir is null ? LoadedCascade.Load(a, options, precision) : null;
+        using var loaded = modelDir is null ? null : ImageArgs.Load(modelDir, options, precision, a);
         var model = cascade?.Base ?? loaded!;
-        PromptOptions.Check(a, model, "prompt");
+        Prompts.Check(a, model, "prompt");
         if (model.IsTextConditional)
         {
             if (cascade is not null) throw new UsageException("--cascade takes an unconditional or class-conditional base model, not a text-conditional one");
@@ -97,10 +97,10 @@ public sealed class SampleCommand : ICommand
         return WriteImages(images, outFile, outDir, columns, $"{label}, {precision}{what}", output);
     }
 
-    static int SampleText(Args a, ImageModel model, int n, SamplerOptions options, GuidanceOptions guidance, string precision,
+    static int SampleText(Args a, ImageModel model, int n, SamplerSettings options, GuidanceSettings guidance, string precision,
         string? outFile, string? outDir, TextWriter output)
     {
-        var (text, columns, what) = PromptOptions.ForSample(a, model, n, guidance);
+        var (text, columns, what) = Prompts.ForSample(a, model, n, guidance);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var images = options.SampleText(model, text.Prompts.Length, generator, text);
         return WriteImages(images, outFile, outDir, columns, $"{options.Label(model)}, {precision}{what}", output);
@@ -123,8 +123,8 @@ public sealed class SampleCommand : ICommand
     }
 
     /// <summary>Attaches classifier guidance to --class of the classifier, or to ceil(n / K) of each class (one grid row per class).</summary>
-    static ClassifierGuidanceOptions.Attached ClassifierGuided(ImageModel model, SamplerOptions options, GuidanceOptions guidance,
-        ClassifierGuidanceOptions classifierGuidance, ref int n, ref int? columns, ref string what)
+    static ClassifierGuidanceSettings.Attached ClassifierGuided(ImageModel model, SamplerSettings options, GuidanceSettings guidance,
+        ClassifierGuidanceSettings classifierGuidance, ref int n, ref int? columns, ref string what)
     {
         long count = n;
         var attached = classifierGuidance.Attach(model, options, guidance, names => guidance.Class is { } chosen
@@ -149,12 +149,12 @@ public sealed class SampleCommand : ICommand
         if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
         if (a.Get("prompt") is not null) throw new UsageException("--prompt needs a text-conditional image model (train --cond text); this is a model of 2-D points");
-        if (GuidanceOptions.ValueNames.Concat(ClassifierGuidanceOptions.ValueNames).FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
+        if (GuidanceSettings.ValueNames.Concat(ClassifierGuidanceSettings.ValueNames).FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
             throw new UsageException($"--{guidance} applies to {(guidance.StartsWith("classifier", StringComparison.Ordinal) ? "" : "class-conditional ")}image models only");
         string outFile = a.Require("out");
         CheckOutFile(outFile, [".png", ".csv"], a.Has("force"));
         int n = a.Int("n", 2000, 1, 10_000_000);
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultSampler));
+        var options = SamplerSettings.From(a, SamplerSettings.DefaultFor(config, SamplerSettings.DefaultSampler));
         using var model = PointModel.Load(modelDir, options.UseEma);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, generator);

@@ -24,19 +24,19 @@ public sealed class UpscaleCommand : ICommand
           --precision P        fp32 | bf16, the network's arithmetic (default bf16)
           --batch-size N       images upscaled together (default {ImageModel.DefaultBatchSize})
           --force              overwrite --out if it exists
-        {SamplerOptions.HelpText}
+        {SamplerSettings.HelpText}
         """;
 
     public int Run(string[] argv, TextWriter output)
     {
-        var a = Args.Parse(Name, argv, ["model", "image", "out", "n", "cond-noise", "precision", "batch-size", .. SamplerOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
+        var a = Args.Parse(Name, argv, ["model", "image", "out", "n", "cond-noise", "precision", "batch-size", .. SamplerSettings.ValueNames], ["force", .. SamplerSettings.FlagNames]);
         string outFile = EditInputs.OutFile(a);
         int n = a.Int("n", 1, 1, 10_000);
         int level = a.Int("cond-noise", 0, 0);
         var options = SchedulerOptions(a);
-        var precision = ImageOptions.Precision(a);
+        var precision = ImageArgs.Precision(a);
         string path = a.Require("image");
-        using var model = ImageOptions.Load(a.Require("model"), options, precision, a);
+        using var model = ImageArgs.Load(a.Require("model"), options, precision, a);
         var superResolution = new SuperResolution(model);
         superResolution.CheckNoiseLevel(level);
         using var pixels = ImageFile.Read(path);
@@ -50,16 +50,16 @@ public sealed class UpscaleCommand : ICommand
     }
 
     /// <summary>The sampler options of a super-resolution stage: a scheduler (the score samplers draw unconditionally).</summary>
-    public static SamplerOptions SchedulerOptions(Args a)
+    public static SamplerSettings SchedulerOptions(Args a)
     {
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultImageSampler);
+        var options = SamplerSettings.From(a, SamplerSettings.DefaultImageSampler);
         if (options.Score is not null)
             throw new UsageException($"super-resolution runs with the schedulers (ddim, ddpm, dpmpp_2m, ...), not the score sampler '{options.Sampler}'");
         return options;
     }
 
     /// <summary>Upscales with a progress bar.</summary>
-    public static torch.Tensor Upscale(SuperResolution superResolution, torch.Tensor low, SamplerOptions options, torch.Generator generator, int level)
+    public static torch.Tensor Upscale(SuperResolution superResolution, torch.Tensor low, SamplerSettings options, torch.Generator generator, int level)
     {
         var model = superResolution.Model;
         var scheduler = options.CreateScheduler(model);

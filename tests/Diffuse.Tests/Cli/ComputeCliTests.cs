@@ -69,8 +69,10 @@ public class ComputeCliTests(TrainedImageModel trained)
         Assert.DoesNotContain('\n', tooMany.TrimEnd());
         Assert.Contains($"at most {most}", Fails(2, "sample", "--model", trained.Model, "--threads", (most + 1).ToString()).Stderr);
         Assert.Contains("whole number", Fails(2, "sample", "--model", trained.Model, "--threads", "two").Stderr);
-        Assert.Contains("given twice", Fails(2, "info", "--threads", "1", "--threads", "2").Stderr);
-        Assert.Contains("needs a value", Fails(2, "info", "--threads").Stderr);
+        // System.CommandLine's wording: "Option '--threads' expects a single argument but 2 were provided."
+        Assert.Contains("'--threads' expects a single argument", Fails(2, "info", "--threads", "1", "--threads", "2").Stderr);
+        // "Required argument missing for option: '--threads'."
+        Assert.Contains("argument missing for option: '--threads'", Fails(2, "info", "--threads").Stderr);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using Diffuse.ScoreSampling;
 namespace Diffuse.Cli;
 
 /// <summary>The sampling options shared by <c>sample</c> and <c>eval</c>.</summary>
-public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool Karras = false,
+public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool Karras = false,
     NoiseSampler Noise = NoiseSampler.Gaussian, ScoreSamplerSettings? Score = null)
 {
     /// <summary>
@@ -53,7 +53,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
     /// <summary>The default sampler of a model: pc for a continuous-time SDE model (no scheduler applies), else <paramref name="discrete"/>.</summary>
     public static string DefaultFor(ModelConfig config, string discrete) => config.Sde is null ? discrete : ScoreSamplers.PredictorCorrector;
 
-    public static SamplerOptions From(Args a, string defaultSampler = DefaultSampler)
+    public static SamplerSettings From(Args a, string defaultSampler = DefaultSampler)
     {
         string weights = a.Get("weights") ?? "ema";
         if (weights is not ("ema" or "model")) throw new UsageException($"--weights must be 'ema' or 'model', got '{weights}'");
@@ -75,10 +75,10 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
             "brownian" or "brownian_tree" => NoiseSampler.BrownianTree,
             var other => throw new UsageException($"--noise must be 'gaussian' or 'brownian', got '{other}'"),
         };
-        return new SamplerOptions(sampler, steps, eta, a.Long("seed", 0), weights == "ema", karras, noise);
+        return new SamplerSettings(sampler, steps, eta, a.Long("seed", 0), weights == "ema", karras, noise);
     }
 
-    static SamplerOptions FromScore(Args a, string sampler, string weights)
+    static SamplerSettings FromScore(Args a, string sampler, string weights)
     {
         foreach (var name in new[] { "eta", "noise" })
             if (a.Get(name) is not null) throw new UsageException($"--{name} does not apply to the score sampler '{sampler}'");
@@ -107,7 +107,7 @@ public sealed record SamplerOptions(string Sampler, int? RequestedSteps, double?
         {
             throw new UsageException(e.Message);
         }
-        return new SamplerOptions(sampler, steps, null, a.Long("seed", 0), weights == "ema", Score: settings);
+        return new SamplerSettings(sampler, steps, null, a.Long("seed", 0), weights == "ema", Score: settings);
     }
 
     /// <summary>The default N of the chain samplers: the SDE model's own N, or a discrete model's training timesteps.</summary>

@@ -6,7 +6,7 @@ using Diffuse.Pipelines;
 namespace Diffuse.Cli;
 
 /// <summary>The classifier-guidance options of <c>sample</c> and <c>eval</c> (<see cref="ClassifierGuidance"/>).</summary>
-public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
+public sealed record ClassifierGuidanceSettings(string? Directory, double Scale)
 {
     public static readonly string[] ValueNames = ["classifier", "classifier-scale"];
 
@@ -20,20 +20,20 @@ public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
 
     public bool Given => Directory is not null;
 
-    public static ClassifierGuidanceOptions From(Args a)
+    public static ClassifierGuidanceSettings From(Args a)
     {
         string? directory = a.Get("classifier");
         if (directory is null && a.Get("classifier-scale") is not null)
             throw new UsageException("--classifier-scale needs --classifier DIR (a classifier from 'diffuse train-classifier')");
         if (directory is { Length: 0 }) throw new UsageException("--classifier must not be empty");
-        return new ClassifierGuidanceOptions(directory, a.Double("classifier-scale", 1.0, 0));
+        return new ClassifierGuidanceSettings(directory, a.Double("classifier-scale", 1.0, 0));
     }
 
     /// <summary>
     /// Loads the classifier, checks that it can guide <paramref name="model"/> with <paramref name="sampler"/>, and
     /// attaches the guidance for <paramref name="labels"/> (built from the classifier's class names) to the model.
     /// </summary>
-    public Attached Attach(ImageModel model, SamplerOptions sampler, GuidanceOptions guidance, Func<IReadOnlyList<string>, long[]> labels)
+    public Attached Attach(ImageModel model, SamplerSettings sampler, GuidanceSettings guidance, Func<IReadOnlyList<string>, long[]> labels)
     {
         if (guidance.FirstGiven is { } other && other != "class")
             throw new UsageException($"--{other} is classifier-free guidance of class-conditional models; with --classifier use --classifier-scale");
@@ -52,7 +52,7 @@ public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
             var classNames = config.Image.ClassNames;
             var chosen = labels(classNames);
             var scheduler = model.Config.Scheduler;
-            // The model's x_0 clip moves before the guidance (the scheduler then runs unclipped: SamplerOptions.UnclippedScheduler).
+            // The model's x_0 clip moves before the guidance (the scheduler then runs unclipped: SamplerSettings.UnclippedScheduler).
             var guide = ClassifierGuidance.For(network, Schedules.NoiseSchedule.FromConfig(scheduler), scheduler.PredictionType, chosen, Scale, model.Image.Channels);
             if (scheduler.ClipSample == true && Scale > 0) guide.ClipRange = scheduler.ClipSampleRange;
             model.ClassifierGuidance = guide;

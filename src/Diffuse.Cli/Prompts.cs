@@ -6,7 +6,7 @@ using Diffuse.Text;
 namespace Diffuse.Cli;
 
 /// <summary>The prompts of a text-conditional model: <c>sample --prompt</c> and <c>eval --prompts</c>.</summary>
-public static class PromptOptions
+public static class Prompts
 {
     public const string SampleHelpText = """
           --prompt TEXT        text-conditional models (train --cond text): draw TEXT, e.g. "a handwritten 3"; words the
@@ -41,7 +41,7 @@ public static class PromptOptions
     /// What <c>sample</c> draws from a text-conditional model: n images of --prompt, or without it ceil(n / K) images of
     /// each class's first training caption (one grid row per class). Notes unknown and cut words on standard error.
     /// </summary>
-    public static (TextConditioning Text, int? Columns, string What) ForSample(Args a, ImageModel model, long n, GuidanceOptions guidance)
+    public static (TextConditioning Text, int? Columns, string What) ForSample(Args a, ImageModel model, long n, GuidanceSettings guidance)
     {
         string what = guidance.Rescale > 0 ? $", guidance {guidance.Scale:0.###}, rescale {guidance.Rescale:0.###}" : $", guidance {guidance.Scale:0.###}";
         if (a.Get("prompt") is { } prompt)

@@ -4,7 +4,7 @@ using Diffuse.Ode;
 namespace Diffuse.Cli;
 
 /// <summary>The options of <c>eval --nll</c>: which estimates, on how many held-out images, and the ODE solver's settings.</summary>
-public sealed record NllOptions(int Images, bool Elbo, bool Ode, ProbabilityFlowOptions Flow, int BatchSize, long Seed, bool UseEma)
+public sealed record NllSettings(int Images, bool Elbo, bool Ode, ProbabilityFlowOptions Flow, int BatchSize, long Seed, bool UseEma)
 {
     public static readonly string[] ValueNames = ["nll-images", "nll-points", "probes", "estimator"];
     public static readonly string[] FlagNames = ["nll", "elbo-only", "ode-only"];
@@ -36,7 +36,7 @@ public sealed record NllOptions(int Images, bool Elbo, bool Ode, ProbabilityFlow
     }
 
     /// <param name="points">Scoring 2-D points: --nll-points instead of --nll-images, and the exact trace by default.</param>
-    public static NllOptions From(Args a, int defaultBatchSize, bool points = false)
+    public static NllSettings From(Args a, int defaultBatchSize, bool points = false)
     {
         if (points && a.Get("nll-images") is not null) throw new UsageException("--nll-images applies to image models; give --nll-points for points");
         if (!points && a.Get("nll-points") is not null) throw new UsageException("--nll-points applies to models of 2-D points; give --nll-images for images");
@@ -62,7 +62,7 @@ public sealed record NllOptions(int Images, bool Elbo, bool Ode, ProbabilityFlow
             Probes = a.Int("probes", 1, 1, 1000),
         };
         int count = points ? a.Int("nll-points", DefaultPoints, 1, 10_000_000) : a.Int("nll-images", DefaultImages, 1, 1_000_000);
-        return new NllOptions(count, !a.Has("ode-only"), !a.Has("elbo-only"), flow,
+        return new NllSettings(count, !a.Has("ode-only"), !a.Has("elbo-only"), flow,
             a.Int("batch-size", defaultBatchSize, 1, 100_000), a.Long("seed", 0), weights == "ema");
     }
 }

@@ -4,7 +4,7 @@ using Diffuse.Pipelines;
 namespace Diffuse.Cli;
 
 /// <summary>The class and classifier-free guidance options of <c>sample</c> (and, without --class, of <c>eval</c>).</summary>
-public sealed record GuidanceOptions(string? Class, double Scale, double Rescale, string? FirstGiven)
+public sealed record GuidanceSettings(string? Class, double Scale, double Rescale, string? FirstGiven)
 {
     public static readonly string[] ValueNames = ["class", "guidance", "guidance-rescale"];
 
@@ -19,14 +19,14 @@ public sealed record GuidanceOptions(string? Class, double Scale, double Rescale
         """;
 
     /// <summary>Reads the options; <paramref name="allowClass"/> is false where --class has no meaning (eval draws every class).</summary>
-    public static GuidanceOptions From(Args a, bool allowClass = true)
+    public static GuidanceSettings From(Args a, bool allowClass = true)
     {
         if (!allowClass && a.Get("class") is not null) throw new UsageException("--class does not apply here");
         string? given = ValueNames.FirstOrDefault(n => a.Get(n) is not null);
         double scale = a.Get("guidance") is null ? 1.0 : a.Double("guidance", 1.0, 0);
         double rescale = a.Get("guidance-rescale") is null ? 0.0 : a.Double("guidance-rescale", 0.0, 0);
         if (rescale > 1) throw new UsageException($"--guidance-rescale must be in [0, 1], got {rescale}");
-        return new GuidanceOptions(a.Get("class"), scale, rescale, given);
+        return new GuidanceSettings(a.Get("class"), scale, rescale, given);
     }
 
     /// <summary>Refuses the options for a model without class conditioning.</summary>

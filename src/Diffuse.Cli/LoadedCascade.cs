@@ -6,7 +6,7 @@ namespace Diffuse.Cli;
 /// <c>--cascade BASE,SR</c> and <c>--cond-noise S</c> of <c>sample</c> and <c>eval</c>: a base model and a super-resolution
 /// model run one after the other (<see cref="Cascade"/>), both with the same sampler settings.
 /// </summary>
-public sealed class CascadeOptions : IDisposable
+public sealed class LoadedCascade : IDisposable
 {
     public const string HelpText = """
           --cascade BASE,SR    a cascade instead of --model: BASE (a model folder) samples low-resolution images, SR (a
@@ -17,7 +17,7 @@ public sealed class CascadeOptions : IDisposable
                                default 0)
         """;
 
-    private CascadeOptions(ImageModel baseModel, ImageModel superResolution, Cascade cascade, int level)
+    private LoadedCascade(ImageModel baseModel, ImageModel superResolution, Cascade cascade, int level)
     {
         Base = baseModel;
         SuperResolutionModel = superResolution;
@@ -31,7 +31,7 @@ public sealed class CascadeOptions : IDisposable
     public int NoiseLevel { get; }
 
     /// <summary>Loads both stages of <c>--cascade</c> with the weights, precision and batch size asked for; every mismatch is a one-line error.</summary>
-    public static CascadeOptions Load(Args a, SamplerOptions options, string precision)
+    public static LoadedCascade Load(Args a, SamplerSettings options, string precision)
     {
         var dirs = a.Require("cascade").Split(',', StringSplitOptions.TrimEntries);
         if (dirs.Length != 2 || dirs.Any(string.IsNullOrEmpty))
@@ -40,16 +40,16 @@ public sealed class CascadeOptions : IDisposable
         if (options.Score is not null)
             throw new UsageException($"a cascade runs with the schedulers (ddim, ddpm, dpmpp_2m, ...), not the score sampler '{options.Sampler}'");
         int level = a.Int("cond-noise", 0, 0);
-        var baseModel = ImageOptions.Load(dirs[0], options, precision, a);
+        var baseModel = ImageArgs.Load(dirs[0], options, precision, a);
         ImageModel? superResolution = null;
         try
         {
-            superResolution = ImageOptions.Load(dirs[1], options, precision, a);
+            superResolution = ImageArgs.Load(dirs[1], options, precision, a);
             if (superResolution.Config.SuperRes is null)
                 throw new DiffuseException($"the second stage of a cascade must be a super-resolution model (train --task superres), but '{dirs[1]}' is not one");
             var cascade = new Cascade(baseModel, new SuperResolution(superResolution));
             cascade.SuperResolution.CheckNoiseLevel(level);
-            return new CascadeOptions(baseModel, superResolution, cascade, level);
+            return new LoadedCascade(baseModel, superResolution, cascade, level);
         }
         catch
         {
@@ -60,7 +60,7 @@ public sealed class CascadeOptions : IDisposable
     }
 
     /// <summary>Samples the cascade with one progress bar over both stages.</summary>
-    public TorchSharp.torch.Tensor Sample(SamplerOptions options, long n, TorchSharp.torch.Generator generator, Guidance.Conditioning? conditioning = null)
+    public TorchSharp.torch.Tensor Sample(SamplerSettings options, long n, TorchSharp.torch.Generator generator, Guidance.Conditioning? conditioning = null)
     {
         int Steps(ImageModel model)
         {
@@ -77,7 +77,7 @@ public sealed class CascadeOptions : IDisposable
     }
 
     /// <summary>How the cascade was run, for reports.</summary>
-    public string Label(SamplerOptions options) =>
+    public string Label(SamplerSettings options) =>
         $"cascade {Base.Image.Width}x{Base.Image.Height} -> {SuperResolutionModel.Image.Width}x{SuperResolutionModel.Image.Height}, {options.Label(SuperResolutionModel)} a stage" +
         (NoiseLevel > 0 ? $", conditioning noise level {NoiseLevel}" : "");
 

@@ -3,7 +3,7 @@ using Diffuse.Pipelines;
 namespace Diffuse.Cli;
 
 /// <summary>The options of image sampling shared by <c>sample</c>, <c>eval</c> and <c>demo</c>.</summary>
-public static class ImageOptions
+public static class ImageArgs
 {
     public const string DefaultPrecision = "bf16";
 
@@ -28,7 +28,7 @@ public static class ImageOptions
     }
 
     /// <summary>Loads an image model with the requested weights, precision and batch size.</summary>
-    public static ImageModel Load(string dir, SamplerOptions options, string precision, Args a)
+    public static ImageModel Load(string dir, SamplerSettings options, string precision, Args a)
     {
         int batchSize = a.Int("batch-size", ImageModel.DefaultBatchSize, 1, 100_000);
         var model = ImageModel.Load(dir, options.UseEma);
