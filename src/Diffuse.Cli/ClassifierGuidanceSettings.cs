@@ -65,6 +65,30 @@ public sealed record ClassifierGuidanceSettings(string? Directory, double Scale)
         }
     }
 
+    /// <summary>
+    /// Attaches guidance to <paramref name="guidance"/>'s --class of the classifier, or to ceil(n / K) of each class (one grid row
+    /// per class): <paramref name="n"/> becomes the number drawn, <paramref name="columns"/> and <paramref name="what"/> the grid and report.
+    /// </summary>
+    public Attached AttachForSample(ImageModel model, SamplerSettings options, GuidanceSettings guidance, ref int n, ref int? columns, ref string what)
+    {
+        long count = n;
+        var attached = Attach(model, options, guidance, names => guidance.Class is { } chosen
+            ? Conditioning.Single(count, ClassLabels.Resolve(chosen, names)).Labels
+            : Conditioning.ClassRows(count, names.Count).Labels);
+        n = attached.Labels.Length;
+        if (guidance.Class is null)
+        {
+            columns = (int)Conditioning.PerClass(count, attached.ClassNames.Count);
+            what = $", one row per class ({columns} each)";
+        }
+        else
+        {
+            what = $", class {attached.Labels[0]} '{attached.ClassNames[(int)attached.Labels[0]]}'";
+        }
+        what += $", classifier scale {Scale:0.###}";
+        return attached;
+    }
+
     /// <summary>The attached classifier (disposed with this), its class names and the labels it guides to.</summary>
     public sealed record Attached(NoisyClassifier Network, IReadOnlyList<string> ClassNames, long[] Labels) : IDisposable
     {

@@ -20,19 +20,19 @@ public static class CommandTree
         root.Options.Add(compute.Device);
         foreach (var option in root.Options)
         {
-            if (option is HelpOption { Action: HelpAction help }) help.MaxWidth = HelpWidth;
+            if (option is HelpOption { Action: HelpAction help } helpOption) helpOption.Action = new Help(help);
             if (option is VersionOption version) version.Action = new VersionAction();
         }
-        ICommand[] old =
+        Command[] commands =
         [
-            new DemoCommand(), new TrainCommand(), new SampleCommand(), new EvalCommand(), new ExportCommand(), new TrainClassifierCommand(),
+            Wrap(new DemoCommand()), new TrainCommand(), new SampleCommand(), Wrap(new EvalCommand()), new ExportCommand(), new TrainClassifierCommand(),
             new InpaintCommand(), new OutpaintCommand(), new Img2ImgCommand(), new UpscaleCommand(), new SamplersCommand(), new InfoCommand(),
         ];
-        foreach (var command in old) root.Subcommands.Add(Wrap(command));
+        foreach (var command in commands) root.Subcommands.Add(command);
         // No command: the overview, and the usage exit code.
         root.SetAction(result =>
         {
-            new HelpAction { MaxWidth = HelpWidth }.Invoke(result);
+            Help.Overview(root, result.InvocationConfiguration.Output);
             return Cli.Usage;
         });
         return root;
@@ -72,6 +72,45 @@ public static class CommandTree
         if (result.CommandResult.Command is RootCommand root && result.UnmatchedTokens is [var first, ..] && !first.StartsWith('-'))
             return $"unknown command '{first}'; commands: {string.Join(", ", root.Subcommands.Select(c => c.Name))}";
         return result.Errors[0].Message.ReplaceLineEndings(" ");
+    }
+
+    /// <summary>
+    /// <c>--help</c>: System.CommandLine's help of a command, wrapped to a fixed width; for the tool itself an overview that lists
+    /// each command by its summary line.
+    /// </summary>
+    public sealed class Help(HelpAction help) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            if (parseResult.CommandResult.Command is RootCommand root)
+            {
+                Overview(root, parseResult.InvocationConfiguration.Output);
+                return Cli.Ok;
+            }
+            help.MaxWidth = HelpWidth;
+            return help.Invoke(parseResult);
+        }
+
+        public static void Overview(RootCommand root, TextWriter output)
+        {
+            output.WriteLine(root.Description);
+            output.WriteLine();
+            output.WriteLine("Usage: diffuse <command> [options]      (diffuse <command> --help: its options)");
+            output.WriteLine();
+            output.WriteLine("Commands:");
+            foreach (var command in root.Subcommands)
+                output.WriteLine($"  {command.Name,-17} {command.Description?.Split('\n')[0]}");
+            output.WriteLine();
+            output.WriteLine("Options of every command:");
+            foreach (var option in root.Options)
+            {
+                string name = string.Join(", ", option.Aliases.Where(a => a.StartsWith('-')).Order().Append(option.Name).Distinct());
+                string value = option.HelpName is { } help ? $" <{help}>" : "";
+                output.WriteLine($"  {name + value,-26} {option.Description}");
+            }
+        }
     }
 
     /// <summary><c>--version</c>: the tool's version (the entry assembly is not ours under a test host).</summary>

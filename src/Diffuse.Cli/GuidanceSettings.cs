@@ -48,6 +48,15 @@ public sealed record GuidanceSettings(string? Class, double Scale, double Rescal
         return Conditioning.ClassRows(n, model.ClassNames.Count, Scale, Rescale);
     }
 
+    /// <summary>How many <paramref name="c"/> draws, its grid's columns (one row per class without --class) and its words in the report.</summary>
+    public (int N, int? Columns, string What) Describe(ImageModel model, Conditioning c)
+    {
+        int n = c.Labels.Length;
+        int? columns = Class is null ? n / model.ClassNames.Count : null;
+        string what = Class is null ? $", one row per class ({columns} each)" : $", class {c.Labels[0]} '{model.ClassNames[(int)c.Labels[0]]}'";
+        return (n, columns, what + $", guidance {Scale:0.###}" + (Rescale > 0 ? $", rescale {Rescale:0.###}" : ""));
+    }
+
     /// <summary>What <c>eval</c> draws: n images with labels cycling through the classes (balanced); null for an unconditional model.</summary>
     public Conditioning? ForEval(ImageModel model, long n)
     {

@@ -37,14 +37,19 @@ public sealed class LoadedCascade : IDisposable
         if (dirs.Length != 2 || dirs.Any(string.IsNullOrEmpty))
             throw new UsageException($"--cascade takes two model folders separated by a comma, BASE,SR; got '{a.Get("cascade")}'");
         if (a.Get("model") is not null) throw new UsageException("--model and --cascade exclude each other: --cascade names both models");
+        return Load(dirs, options, dir => ImageArgs.Load(dir, options, precision, a), a.Int("cond-noise", 0, 0));
+    }
+
+    /// <summary>Loads the base model <c>dirs[0]</c> and the super-resolution model <c>dirs[1]</c> by <paramref name="load"/>; every mismatch is a one-line error.</summary>
+    public static LoadedCascade Load(IReadOnlyList<string> dirs, SamplerSettings options, Func<string, ImageModel> load, int level)
+    {
         if (options.Score is not null)
             throw new UsageException($"a cascade runs with the schedulers (ddim, ddpm, dpmpp_2m, ...), not the score sampler '{options.Sampler}'");
-        int level = a.Int("cond-noise", 0, 0);
-        var baseModel = ImageArgs.Load(dirs[0], options, precision, a);
+        var baseModel = load(dirs[0]);
         ImageModel? superResolution = null;
         try
         {
-            superResolution = ImageArgs.Load(dirs[1], options, precision, a);
+            superResolution = load(dirs[1]);
             if (superResolution.Config.SuperRes is null)
                 throw new DiffuseException($"the second stage of a cascade must be a super-resolution model (train --task superres), but '{dirs[1]}' is not one");
             var cascade = new Cascade(baseModel, new SuperResolution(superResolution));

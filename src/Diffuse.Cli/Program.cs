@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Diffuse;
 using Diffuse.Cli;
@@ -18,6 +17,10 @@ namespace Diffuse.Cli
 
         static readonly ParserConfiguration Parser = new() { ResponseFileTokenReplacer = null };
 
+        /// <summary>Output to the given writers; exceptions reach <see cref="Run"/> (one line each); Ctrl-C is the commands' own.</summary>
+        static InvocationConfiguration Invocation(TextWriter output, TextWriter errors) =>
+            new() { Output = output, Error = errors, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+
         public static int Run(string[] argv, TextWriter? stdout = null, TextWriter? stderr = null)
         {
             var output = stdout ?? Console.Out;
@@ -25,7 +28,7 @@ namespace Diffuse.Cli
             var compute = new ComputeOptions();
             var root = CommandTree.Build(compute);
             var result = root.Parse(CommandTree.Normalize(argv), Parser);
-            if (result.Errors.Count > 0 && result.Action is not HelpAction)
+            if (result.Errors.Count > 0 && result.Action is not CommandTree.Help)
             {
                 errors.WriteLine($"error: {CommandTree.Describe(result)}");
                 return Usage;
@@ -33,9 +36,11 @@ namespace Diffuse.Cli
             int? previousThreads = null;
             try
             {
-                if (result.Action is not (HelpAction or CommandTree.VersionAction)) previousThreads = compute.Apply(result);
-                var invocation = new InvocationConfiguration { Output = output, Error = errors, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
-                return result.Invoke(invocation);
+                if (result.Action is CommandTree.Help or CommandTree.VersionAction) return result.Invoke(Invocation(output, errors));
+                // Checks of option combinations run on the finished parse, before the command starts any work.
+                if (result.CommandResult.Command is DiffuseCommand command) command.Check(result);
+                previousThreads = compute.Apply(result);
+                return result.Invoke(Invocation(output, errors));
             }
             catch (UsageException e)
             {

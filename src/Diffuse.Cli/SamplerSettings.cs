@@ -119,6 +119,15 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
         Score is not null ? RequestedSteps ?? DefaultScoreSteps(model, Sampler)
         : RequestedSteps ?? (Sampler == "ddpm" ? model.Config.Scheduler.NumTrainTimesteps : Math.Min(DefaultFewSteps, model.Config.Scheduler.NumTrainTimesteps));
 
+    /// <summary>The steps of a scheduler's run for <paramref name="model"/>, refused when they exceed its training timesteps.</summary>
+    public int CheckedSteps(IDiffusionModel model)
+    {
+        int steps = StepsFor(model);
+        if (steps > model.Config.Scheduler.NumTrainTimesteps)
+            throw new UsageException($"--steps {steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
+        return steps;
+    }
+
     /// <summary>The score sampler's settings for <paramref name="model"/>; null for a scheduler.</summary>
     public ScoreSamplerSettings? ScoreSettingsFor(IDiffusionModel model) => Score is null ? null : Score with { Steps = StepsFor(model) };
 
@@ -179,9 +188,7 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
             return result.Samples;
         }
         var scheduler = CreateScheduler(model);
-        int steps = StepsFor(model);
-        if (steps > model.Config.Scheduler.NumTrainTimesteps)
-            throw new UsageException($"--steps {steps} exceeds the model's {model.Config.Scheduler.NumTrainTimesteps} training timesteps");
+        int steps = CheckedSteps(model);
         int total = (int)Math.Min(int.MaxValue, model.StepsFor(n, steps));
         return ProgressDisplay.Run($"sample {Sampler}", total, report =>
             draw(scheduler, steps, new SyncProgress<StepInfo>(s => report(s.Step, $"t={s.Timestep:0.##}"))));

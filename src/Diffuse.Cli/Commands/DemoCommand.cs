@@ -51,11 +51,10 @@ public sealed class DemoCommand : ICommand
 
     static int ImageDemo(Args a, string data, string outDir, long seed, TextWriter output)
     {
-        var template = TrainCommand.ImageTemplate(a);
-        template = template with { Training = template.Training with { Steps = a.Int("steps", ImageDemoSteps, 1), Seed = seed } };
+        var template = TrainTemplate.Images(a.Int("steps", ImageDemoSteps, 1), seed);
         var load = new ImageLoadOptions { DataDir = a.Get("data-dir"), CacheDir = a.Get("cache-dir") };
         var options = new ImageTrainingOptions { Data = data, OutDir = outDir, Template = template, Force = a.Has("force"), Load = load };
-        int code = TrainCommand.TrainImages(options, output, out var outcome);
+        int code = TrainingRuns.Images(options, output, out var outcome);
         if (code != Cli.Ok || outcome.Interrupted) return code;
 
         var sampler = new SamplerSettings(SamplerSettings.DefaultImageSampler, null, null, seed, UseEma: true);
@@ -75,8 +74,7 @@ public sealed class DemoCommand : ICommand
 
     static int PointDemo(Args a, string data, string outDir, long seed, TextWriter output)
     {
-        var template = TrainCommand.Template(a);
-        TrainCommand.Train(data, outDir, template, a.Has("force"), output);
+        TrainingRuns.Points(data, outDir, TrainTemplate.Points(seed), a.Has("force"), output);
 
         var options = new SamplerSettings(SamplerSettings.DefaultSampler, null, null, seed, UseEma: true);
         using var model = PointModel.Load(outDir);

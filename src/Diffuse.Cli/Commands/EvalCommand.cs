@@ -352,7 +352,9 @@ public sealed class EvalCommand : ICommand
         if (a.Has("nll")) throw new UsageException("--superres and --nll exclude each other");
         int n = a.Int("n", 1000, 1, 10_000_000);
         int level = a.Int("cond-noise", 0, 0);
-        var options = UpscaleCommand.SchedulerOptions(a);
+        var options = SamplerSettings.From(a, SamplerSettings.DefaultImageSampler);
+        if (options.Score is not null)
+            throw new UsageException($"super-resolution runs with the schedulers (ddim, ddpm, dpmpp_2m, ...), not the score sampler '{options.Sampler}'");
         var precision = ImageArgs.Precision(a);
         using var model = ImageArgs.Load(modelDir, options, precision, a);
         var superResolution = new SuperResolution(model);

@@ -93,7 +93,7 @@ public static class Opt
     {
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
             throw new UsageException($"{name} must be a number, got '{text}'");
-        if (bounds.Check(v) is { } problem) throw new UsageException($"{name} must be {problem}, got {text}");
+        if (bounds.Check(v) is { } problem) throw new UsageException($"{name} must {problem}, got {text}");
         return v;
     }
 }
@@ -105,13 +105,13 @@ public readonly record struct Bounds(double Min = double.NegativeInfinity, bool 
     public static Bounds Above(double min) => new(min, MinExclusive: true);
     public static Bounds Within(double min, double max) => new(min, false, max);
 
-    /// <summary>What the value must be when it lies outside, e.g. "greater than 0" or "in [0, 1]"; null when inside.</summary>
+    /// <summary>What the value must be when it lies outside, e.g. "be greater than 0" or "lie in [0, 1]"; null when inside.</summary>
     public string? Check(double v)
     {
         bool low = MinExclusive ? v <= Min : v < Min, high = MaxExclusive ? v >= Max : v > Max;
         if (!low && !high) return null;
         string F(double x) => x.ToString(CultureInfo.InvariantCulture);
-        if (double.IsPositiveInfinity(Max)) return MinExclusive ? $"greater than {F(Min)}" : $"at least {F(Min)}";
-        return $"in {(MinExclusive ? "(" : "[")}{F(Min)}, {F(Max)}{(MaxExclusive ? ")" : "]")}";
+        if (double.IsPositiveInfinity(Max)) return MinExclusive ? $"be greater than {F(Min)}" : $"be at least {F(Min)}";
+        return $"lie in {(MinExclusive ? "(" : "[")}{F(Min)}, {F(Max)}{(MaxExclusive ? ")" : "]")}";
     }
 }
