@@ -25,7 +25,7 @@ public static class CommandTree
         }
         Command[] commands =
         [
-            Wrap(new DemoCommand()), new TrainCommand(), new SampleCommand(), Wrap(new EvalCommand()), new ExportCommand(), new TrainClassifierCommand(),
+            Wrap(new DemoCommand()), new TrainCommand(), new SampleCommand(), Eval(), new ExportCommand(), new TrainClassifierCommand(),
             new InpaintCommand(), new OutpaintCommand(), new Img2ImgCommand(), new UpscaleCommand(), new SamplersCommand(), new InfoCommand(),
         ];
         foreach (var command in commands) root.Subcommands.Add(command);
@@ -36,6 +36,15 @@ public static class CommandTree
             return Cli.Usage;
         });
         return root;
+    }
+
+    /// <summary><c>eval</c>: the quality scores itself, and each other evaluation as a subcommand.</summary>
+    static Command Eval()
+    {
+        var eval = new QualityCommand("eval");
+        Command[] evaluations = [new QualityCommand("quality"), new NllCommand(), new InpaintEvalCommand(), new Img2ImgEvalCommand(), new SuperResEvalCommand(), new CascadeEvalCommand(), new CasEvalCommand()];
+        foreach (var evaluation in evaluations) eval.Subcommands.Add(evaluation);
+        return eval;
     }
 
     /// <summary>A command of the old parser: its tokens pass through to it (until it is ported).</summary>

@@ -67,7 +67,7 @@ public sealed class DemoCommand : ICommand
         output.WriteLine($"wrote 64 generated images to {png}");
 
         int n = a.Int("n", ImageDemoSamples, 2, 1_000_000);
-        var report = EvalCommand.Evaluate(model, data, n, sampler, load, null, output);
+        var report = QualityScoring.Evaluate(model, data, n, sampler, load, null, output);
         Outputs.PrintImageScores(output, report, $"{sampler.Label(model)}, bf16");
         return Cli.Ok;
     }
