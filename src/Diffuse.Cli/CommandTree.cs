@@ -25,7 +25,7 @@ public static class CommandTree
         }
         Command[] commands =
         [
-            Wrap(new DemoCommand()), new TrainCommand(), new SampleCommand(), Eval(), new ExportCommand(), new TrainClassifierCommand(),
+            new DemoCommand(), new TrainCommand(), new SampleCommand(), Eval(), new ExportCommand(), new TrainClassifierCommand(),
             new InpaintCommand(), new OutpaintCommand(), new Img2ImgCommand(), new UpscaleCommand(), new SamplersCommand(), new InfoCommand(),
         ];
         foreach (var command in commands) root.Subcommands.Add(command);
@@ -45,14 +45,6 @@ public static class CommandTree
         Command[] evaluations = [new QualityCommand("quality"), new NllCommand(), new InpaintEvalCommand(), new Img2ImgEvalCommand(), new SuperResEvalCommand(), new CascadeEvalCommand(), new CasEvalCommand()];
         foreach (var evaluation in evaluations) eval.Subcommands.Add(evaluation);
         return eval;
-    }
-
-    /// <summary>A command of the old parser: its tokens pass through to it (until it is ported).</summary>
-    static Command Wrap(ICommand old)
-    {
-        var command = new Command(old.Name, $"{old.Summary}\n\n{old.Help}") { TreatUnmatchedTokensAsErrors = false };
-        command.SetAction(result => old.Run([.. result.UnmatchedTokens], result.InvocationConfiguration.Output));
-        return command;
     }
 
     /// <summary>
