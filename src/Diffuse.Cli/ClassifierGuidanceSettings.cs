@@ -8,26 +8,7 @@ namespace Diffuse.Cli;
 /// <summary>The classifier-guidance options of <c>sample</c> and <c>eval</c> (<see cref="ClassifierGuidance"/>).</summary>
 public sealed record ClassifierGuidanceSettings(string? Directory, double Scale)
 {
-    public static readonly string[] ValueNames = ["classifier", "classifier-scale"];
-
-    public const string HelpText = """
-          --classifier DIR     unconditional models: classifier guidance (Dhariwal & Nichol 2021) by a noise-aware classifier
-                               from 'diffuse train-classifier' (same image size, channels and noise schedule as the model):
-                               eps - sqrt(1 - abar_t) S grad log p(y | x_t), with --class C (sample) or labels cycling
-                               through the classes (eval, which then reports the label accuracy); any scheduler
-          --classifier-scale S the guidance scale S >= 0 (default 1; 0 is the unguided model)
-        """;
-
     public bool Given => Directory is not null;
-
-    public static ClassifierGuidanceSettings From(Args a)
-    {
-        string? directory = a.Get("classifier");
-        if (directory is null && a.Get("classifier-scale") is not null)
-            throw new UsageException("--classifier-scale needs --classifier DIR (a classifier from 'diffuse train-classifier')");
-        if (directory is { Length: 0 }) throw new UsageException("--classifier must not be empty");
-        return new ClassifierGuidanceSettings(directory, a.Double("classifier-scale", 1.0, 0));
-    }
 
     /// <summary>
     /// Loads the classifier, checks that it can guide <paramref name="model"/> with <paramref name="sampler"/>, and

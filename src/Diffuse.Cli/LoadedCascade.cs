@@ -8,15 +8,6 @@ namespace Diffuse.Cli;
 /// </summary>
 public sealed class LoadedCascade : IDisposable
 {
-    public const string HelpText = """
-          --cascade BASE,SR    a cascade instead of --model: BASE (a model folder) samples low-resolution images, SR (a
-                               model of 'train --task superres' whose size is BASE's x its scale) upscales them; both
-                               with --sampler and --steps (Ho et al. 2021)
-          --cond-noise S       with --cascade: noise the base's samples to level s of the forward process before the
-                               upscaling (noise-conditioning augmentation; SR models trained with --cond-noise-max;
-                               default 0)
-        """;
-
     private LoadedCascade(ImageModel baseModel, ImageModel superResolution, Cascade cascade, int level)
     {
         Base = baseModel;
@@ -29,16 +20,6 @@ public sealed class LoadedCascade : IDisposable
     public ImageModel SuperResolutionModel { get; }
     public Cascade Cascade { get; }
     public int NoiseLevel { get; }
-
-    /// <summary>Loads both stages of <c>--cascade</c> with the weights, precision and batch size asked for; every mismatch is a one-line error.</summary>
-    public static LoadedCascade Load(Args a, SamplerSettings options, string precision)
-    {
-        var dirs = a.Require("cascade").Split(',', StringSplitOptions.TrimEntries);
-        if (dirs.Length != 2 || dirs.Any(string.IsNullOrEmpty))
-            throw new UsageException($"--cascade takes two model folders separated by a comma, BASE,SR; got '{a.Get("cascade")}'");
-        if (a.Get("model") is not null) throw new UsageException("--model and --cascade exclude each other: --cascade names both models");
-        return Load(dirs, options, dir => ImageArgs.Load(dir, options, precision, a), a.Int("cond-noise", 0, 0));
-    }
 
     /// <summary>Loads the base model <c>dirs[0]</c> and the super-resolution model <c>dirs[1]</c> by <paramref name="load"/>; every mismatch is a one-line error.</summary>
     public static LoadedCascade Load(IReadOnlyList<string> dirs, SamplerSettings options, Func<string, ImageModel> load, int level)

@@ -8,25 +8,7 @@ namespace Diffuse.Cli;
 /// <summary>The prompts of a text-conditional model: <c>sample --prompt</c> and <c>eval --prompts</c>.</summary>
 public static class Prompts
 {
-    public const string SampleHelpText = """
-          --prompt TEXT        text-conditional models (train --cond text): draw TEXT, e.g. "a handwritten 3"; words the
-                               model never saw become [UNK] (listed in the report), "" is the unconditional model;
-                               without --prompt, ceil(N / K) images of each class's first training caption, one grid
-                               row per class (a model trained on a captions.tsv needs --prompt). --guidance W guides against the empty prompt (one doubled forward pass).
-                               --class is refused for these models.
-        """;
-
-    public const string EvalHelpText = """
-          --prompts FILE       text-conditional models: lines 'label<TAB>prompt' (label: class index or name; blank lines
-                               and lines starting with # are skipped), --n split evenly over the prompts; without it, a
-                               built-in set of wordings no training caption uses, one per class (a model trained on a
-                               captions.tsv needs --prompts). The report adds the label
-                               accuracy of each prompt and over all
-        """;
-
     /// <summary>Refuses --prompt / --prompts for a model without text conditioning, and --class for one with it.</summary>
-    public static void Check(Args a, ImageModel model, string option) => Check(model, a.Get("class") is not null, a.Get(option) is not null ? option : null);
-
     /// <param name="classGiven">Whether --class was given.</param>
     /// <param name="promptOption">The prompt option given (prompt or prompts, without dashes), or null.</param>
     public static void Check(ImageModel model, bool classGiven, string? promptOption)
@@ -45,9 +27,6 @@ public static class Prompts
     /// What <c>sample</c> draws from a text-conditional model: n images of --prompt, or without it ceil(n / K) images of
     /// each class's first training caption (one grid row per class). Notes unknown and cut words on standard error.
     /// </summary>
-    public static (TextConditioning Text, int? Columns, string What) ForSample(Args a, ImageModel model, long n, GuidanceSettings guidance) =>
-        ForSample(a.Get("prompt"), model, n, guidance);
-
     public static (TextConditioning Text, int? Columns, string What) ForSample(string? given, ImageModel model, long n, GuidanceSettings guidance)
     {
         string what = guidance.Rescale > 0 ? $", guidance {guidance.Scale:0.###}, rescale {guidance.Rescale:0.###}" : $", guidance {guidance.Scale:0.###}";
@@ -64,8 +43,6 @@ public static class Prompts
     }
 
     /// <summary>The labelled prompts of <c>eval</c>: --prompts FILE, or the built-in held-out wordings.</summary>
-    public static IReadOnlyList<(int Label, string Prompt)> ForEval(Args a, ImageModel model) => ForEval(a.Get("prompts"), model);
-
     public static IReadOnlyList<(int Label, string Prompt)> ForEval(string? file, ImageModel model)
     {
         var classNames = model.Image.ClassNames;
