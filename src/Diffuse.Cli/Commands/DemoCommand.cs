@@ -22,7 +22,7 @@ public sealed class DemoCommand : DiffuseCommand
 
     readonly Option<string> data = Opt.Choice("--data", "the dataset", "mnist", [.. ImageDatasets.Names, .. Toy2D.Names]);
     readonly Option<string?> outDir = Common.Out("model folder (default runs/demo-NAME; refused if it holds a model, unless --force)", required: false, helpName: "DIR");
-    readonly Option<int> steps = Opt.Int("--steps", "image training steps", ImageDemoSteps, 1);
+    readonly Option<int?> steps = Common.TrainingSteps($"image training steps (default {ImageDemoSteps})");
     readonly Option<int> count = Common.Count($"images scored ('diffuse eval' scores {QualityCommand.DefaultSamples})", ImageDemoSamples, 2, 1_000_000);
     readonly Option<long> seed = Common.Seed("seed of training and sampling");
     readonly Option<string?> dataDir = Common.DataDir();
@@ -62,7 +62,7 @@ public sealed class DemoCommand : DiffuseCommand
         var load = new ImageLoadOptions { DataDir = result.GetValue(dataDir), CacheDir = result.GetValue(cacheDir) };
         var options = new ImageTrainingOptions
         {
-            Data = name, OutDir = dir, Template = TrainTemplate.Images(result.GetValue(steps), seedValue), Force = result.GetValue(force), Load = load,
+            Data = name, OutDir = dir, Template = TrainTemplate.Images(result.GetValue(steps) ?? ImageDemoSteps, seedValue), Force = result.GetValue(force), Load = load,
         };
         int code = TrainingRuns.Images(options, output, out var outcome);
         if (code != Cli.Ok || outcome.Interrupted) return code;
