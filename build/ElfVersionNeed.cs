@@ -187,15 +187,19 @@ namespace Diffuse.Build
     }
 
 #if !DIFFUSE_TESTS
-    /// <summary>MSBuild task: weakens the version need in each given library when the system needs it.</summary>
+    /// <summary>
+    /// MSBuild task: weakens the version need in each given library when the system needs it, or
+    /// whatever the system has when <see cref="Always"/> is set (libraries bound for other machines).
+    /// </summary>
     public sealed class WeakenVersionNeed : Microsoft.Build.Utilities.Task
     {
         [Microsoft.Build.Framework.Required] public Microsoft.Build.Framework.ITaskItem[] Libraries { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
         [Microsoft.Build.Framework.Required] public string VersionName { get; set; } = "";
+        public bool Always { get; set; }
 
         public override bool Execute()
         {
-            string? system = ElfVersionNeed.FindSystemLibStdCxx();
+            string? system = Always ? null : ElfVersionNeed.FindSystemLibStdCxx();
             foreach (var item in Libraries)
             {
                 try
@@ -203,7 +207,8 @@ namespace Diffuse.Build
                     var outcome = ElfVersionNeed.PatchFile(item.ItemSpec, VersionName, system);
                     if (outcome == PatchOutcome.Patched)
                         Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High,
-                            $"Diffuse: marked the {VersionName} need of {item.ItemSpec} weak (system libstdc++ {system ?? "not found"} lacks it)");
+                            Always ? $"Diffuse: marked the {VersionName} need of {item.ItemSpec} weak (a copy for other machines)"
+                                   : $"Diffuse: marked the {VersionName} need of {item.ItemSpec} weak (system libstdc++ {system ?? "not found"} lacks it)");
                 }
                 catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
                 {

@@ -52,7 +52,7 @@ public static class UNetThroughput
         private readonly UNet2D model, shadow;
         private readonly UNet2D? working;
         private readonly Trainer trainer;
-        private readonly BatchSource batches;
+        private readonly TrainingBatchSource batches;
 
         public TrainingBench(UNetConfig config, int batch, TrainingPrecision precision)
         {

@@ -17,12 +17,41 @@ public sealed record ModelConfig
 
     public string Format { get; init; } = FormatName;
     public int Version { get; init; } = CurrentVersion;
-    /// <summary>The MLP denoiser of point data; null for an image model.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public MlpConfig? Model { get; init; } = new();
-    /// <summary>The U-Net of an image model; null for a point model.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public UNetConfig? Unet { get; init; }
+    /// <summary>
+    /// The network, by its <c>"type"</c> (<see cref="NetworkConfig"/>: mlp, unet, or a registered type). Config files
+    /// written before the "network" section held it under "model" (the MLP) or "unet"; both are still read.
+    /// </summary>
+    public NetworkConfig Network
+    {
+        get => network;
+        init => network = value ?? throw new DiffuseException("a model config needs a network ('network' with a 'type')");
+    }
+
+    private NetworkConfig network = new MlpConfig();
+
+    /// <summary>The network when it is an MLP of points; null otherwise. Setting it sets <see cref="Network"/> (null is ignored).</summary>
+    [JsonIgnore]
+    public MlpConfig? Model
+    {
+        get => network as MlpConfig;
+        init { if (value is not null) network = value; }
+    }
+
+    /// <summary>The network when it is a U-Net; null otherwise. Setting it sets <see cref="Network"/> (null is ignored).</summary>
+    [JsonIgnore]
+    public UNetConfig? Unet
+    {
+        get => network as UNetConfig;
+        init { if (value is not null) network = value; }
+    }
+
+    // The pre-"network" keys of config.json, read and never written.
+    [JsonInclude, JsonPropertyName("model"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private MlpConfig? LegacyModel { get => null; init { if (value is not null) network = value; } }
+
+    [JsonInclude, JsonPropertyName("unet"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private UNetConfig? LegacyUnet { get => null; init { if (value is not null) network = value; } }
+
     public SchedulerConfig Scheduler { get; init; } = new();
     public DataSpec Data { get; init; } = new();
     public TrainingSpec Training { get; init; } = new();
@@ -45,14 +74,13 @@ public sealed record ModelConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, Json.Options);
 
-    /// <summary>True for a U-Net on images, false for an MLP on points.</summary>
+    /// <summary>True for a model of images, false for one of points.</summary>
     [JsonIgnore]
-    public bool IsImage => Unet is not null;
+    public bool IsImage => Data.Image is not null;
 
-    /// <summary>Checks that exactly one network is described and that it fits the data.</summary>
+    /// <summary>Checks each section, then that the network fits the data, the noise process and the conditioning.</summary>
     public void Validate()
     {
-        if ((Model is null) == (Unet is null)) throw new DiffuseException("a model config needs exactly one of 'model' (MLP) and 'unet'");
         Data.Validate();
         Training.Validate();
         bool learned = Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
@@ -63,47 +91,16 @@ public sealed record ModelConfig
             throw new DiffuseException($"the hybrid loss trains learned_range variances, but variance_type is {Json.Name(Scheduler.VarianceType)}");
         if (Scheduler.VarianceType == VarianceType.LearnedRange && Training.Loss != LossWeighting.Hybrid)
             throw new DiffuseException($"learned_range variances are trained by the hybrid loss, not {Json.Name(Training.Loss)}");
-        if (Model is not null)
+        Network.Validate();
+        if (SuperRes is not null)
         {
-            Model.Validate();
-            if (Data.Image is not null) throw new DiffuseException("an MLP model cannot be trained on image data");
-            if (learned) throw new DiffuseException($"variance_type {Json.Name(Scheduler.VarianceType)} needs a U-Net with twice the image channels; the MLP of points predicts no variance");
-            if (Model.InputDim != Data.Dim)
-                throw new DiffuseException($"model input_dim {Model.InputDim} does not match data dim {Data.Dim}");
+            var image = Data.Image ?? throw new DiffuseException("super_res applies to image models ('image' under 'data')");
+            SuperRes.Validate(Scheduler.NumTrainTimesteps, image.Height);
+            if (Sde is not null) throw new DiffuseException("super-resolution is not supported for continuous-time SDE models; train a discrete-time model");
         }
-        else
-        {
-            Unet!.Validate();
-            var image = Data.Image ?? throw new DiffuseException("a U-Net model needs image data ('image' under 'data')");
-            // A super-resolution U-Net takes the noisy image and the upsampled low-resolution one, channel by channel.
-            int inChannels = SuperRes is null ? image.Channels : 2 * image.Channels;
-            if (Unet.InChannels != inChannels || Unet.ImageSize != image.Height || Unet.ImageSize != image.Width)
-                throw new DiffuseException($"the U-Net takes {Unet.InChannels}x{Unet.ImageSize}x{Unet.ImageSize} inputs but the data{(SuperRes is null ? "" : " and its low-resolution copy")} make {inChannels}x{image.Height}x{image.Width}");
-            if (SuperRes is not null) ValidateSuperRes(image);
-            else if (Unet.NoiseLevelEmbedding) throw new DiffuseException("noise_level_embedding applies to super-resolution models (super_res set) only");
-            if (Training.CondDrop is not null && Unet.NumClasses is null && Unet.TextEncoder is null)
-                throw new DiffuseException("cond_drop applies to class-conditional models (num_classes set) only");
-            if (Unet.TextEncoder is { FromCaptionsFile: false } && image.ClassNames.Length == 0)
-                throw new DiffuseException("a text-conditional U-Net needs the class names its captions were made from ('class_names' under 'data.image') or a captions file ('captions' under 'unet.text_encoder')");
-            if (Unet.NumClasses is { } classes && classes != image.ClassNames.Length)
-                throw new DiffuseException($"the U-Net has {classes} classes but the data names {image.ClassNames.Length}");
-            // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).
-            int outChannels = learned ? 2 * image.Channels : image.Channels;
-            if (Unet.OutChannels != outChannels)
-                throw new DiffuseException($"the U-Net outputs {Unet.OutChannels} channels but variance_type {Json.Name(Scheduler.VarianceType)} of {image.Channels}-channel images needs {outChannels}");
-        }
-    }
-
-    void ValidateSuperRes(ImageSpec image)
-    {
-        SuperRes!.Validate(Scheduler.NumTrainTimesteps, image.Height);
-        if (Sde is not null) throw new DiffuseException("super-resolution is not supported for continuous-time SDE models; train a discrete-time model");
-        if (Unet!.NumClasses is not null) throw new DiffuseException("a super-resolution model is conditioned on its low-resolution input, not on class labels");
-        if (Unet.TextEncoder is not null) throw new DiffuseException("a super-resolution model is conditioned on its low-resolution input, not on text");
-        if (Unet.NoiseLevelEmbedding != (SuperRes.CondNoiseMax is not null))
-            throw new DiffuseException(SuperRes.CondNoiseMax is null
-                ? "noise_level_embedding needs super_res cond_noise_max (noise-conditioning augmentation)"
-                : "super_res cond_noise_max needs a U-Net with noise_level_embedding, which is told the augmentation's level");
+        Network.CheckFits(this);
+        if (Training.CondDrop is not null && Network.ClassCount is null && Network.Text is null)
+            throw new DiffuseException("cond_drop applies to class-conditional models (num_classes set) only");
     }
 
     /// <summary>A score model predicts the noise at continuous times: no learned variances, no bound terms, no timestep table.</summary>
@@ -111,9 +108,9 @@ public sealed record ModelConfig
     {
         Sde!.Validate();
         if (learned) throw new DiffuseException($"an SDE model learns no variances; variance_type {Json.Name(Scheduler.VarianceType)} does not apply");
-        if (Unet?.NumClasses is not null)
+        if (Network.ClassCount is not null)
             throw new DiffuseException("class conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond class");
-        if (Unet?.TextEncoder is not null)
+        if (Network.Text is not null)
             throw new DiffuseException("text conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond text");
         if (Training.Loss == LossWeighting.Hybrid) throw new DiffuseException("an SDE model is trained by score matching; the hybrid loss does not apply");
         if (Training.TimestepSampler == TimestepSampling.LossAware)
@@ -122,20 +119,37 @@ public sealed record ModelConfig
             throw new DiffuseException($"an SDE model's network predicts the noise (epsilon), not {Json.Name(Scheduler.PredictionType)}");
     }
 
-    static bool HasKey(string json, string key)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(key, out _);
-    }
-
     /// <summary>
     /// A digest of everything that shapes a training run except its length, so that a checkpoint is
     /// only resumed by a run with the same settings (the step count may grow).
     /// </summary>
+    /// <remarks>
+    /// An mlp or unet network is hashed under its pre-"network" key ("model" / "unet"), as config.json held it when the
+    /// fingerprint was introduced, so that runs begun before the "network" section resume.
+    /// </remarks>
     public string Fingerprint()
     {
         var json = (this with { Training = Training with { Steps = 0 } }).ToJson();
+        if (Network.LegacyKey is { } legacy)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+            var renamed = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (key, value) in node.ToArray())
+            {
+                node.Remove(key);
+                renamed[key == "network" ? legacy : key] = value;
+            }
+            json = renamed.ToJsonString(Json.Options);
+        }
         return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
+    }
+
+    static readonly string[] NetworkKeys = ["network", "model", "unet"];
+
+    static bool HasKey(string json, string key)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(key, out _);
     }
 
     /// <summary>Parses and validates config.json; <paramref name="source"/> names the file in errors.</summary>
@@ -151,8 +165,10 @@ public sealed record ModelConfig
             throw new DiffuseException($"{source} is not a valid model config: {e.Message.Split('\n')[0]}");
         }
         if (config is null) throw new DiffuseException($"{source} is not a valid model config: it is JSON null");
-        // An image config has no "model" key; the record's default MLP must not stand in for it.
-        if (config.Unet is not null && !HasKey(json, "model")) config = config with { Model = null };
+        // Exactly one network section: a missing one must not be filled by the record's default MLP.
+        int sections = NetworkKeys.Count(key => HasKey(json, key));
+        if (sections != 1)
+            throw new DiffuseException($"{source} needs exactly one network section, 'network' with a 'type' (files written before it: 'model' or 'unet'); it has {sections}");
         if (config.Format != FormatName) throw new DiffuseException($"{source} is not a Diffuse model config (format '{config.Format}', expected '{FormatName}')");
         if (config.Version != CurrentVersion) throw new DiffuseException($"{source} has config version {config.Version}; this Diffuse reads version {CurrentVersion}");
         if (config.Scheduler.UnknownKeys is { Count: > 0 }) throw new DiffuseException($"{source} has an unknown scheduler key '{config.Scheduler.UnknownKeys.Keys.First()}'");

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Diffuse.Configuration;
 
 /// <summary>
-/// The text encoder of a text-conditional U-Net ("text_encoder" under "unet" in config.json): a small pre-norm transformer
+/// The text encoder of a text-conditional U-Net ("text_encoder" of the "network" section of config.json): a small pre-norm transformer
 /// (Vaswani et al. 2017, with the pre-LayerNorm of Xiong et al. 2020, arXiv:2002.04745) over the word ids of
 /// <c>Text.WordTokenizer</c>, trained from scratch with the denoiser. The vocabulary is the tokenizer's, in id order
 /// (special tokens first), so a model folder carries its tokenizer.

@@ -9,10 +9,10 @@ namespace Diffuse.Configuration;
 /// <see cref="AttentionResolutions"/> with <c>SequenceEqual</c>.
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record UNetConfig
+public sealed record UNetConfig : NetworkConfig
 {
     /// <summary>Always "unet": the model type written to config.json.</summary>
-    public string Type { get; init; } = "unet";
+    public override string Type { get; init; } = "unet";
     public int InChannels { get; init; } = 1;
     public int OutChannels { get; init; } = 1;
     /// <summary>Height and width of the (square) input images.</summary>
@@ -97,7 +97,7 @@ public sealed record UNetConfig
     /// attention stays at the same levels (a preset's attention at 7x7 for 28x28 images moves to
     /// 8x8 for 32x32 ones). Fails with a one-line message when the levels do not divide the size.
     /// </summary>
-    public UNetConfig ForImages(int channels, int size)
+    public override UNetConfig ForImages(int channels, int size)
     {
         int levels = ChannelMult.Length;
         var attentionLevels = Enumerable.Range(0, levels).Where(l => (AttentionResolutions ?? []).Contains(LevelResolution(l)));
@@ -122,7 +122,7 @@ public sealed record UNetConfig
     public int LevelResolution(int level) => ImageSize >> level;
 
     /// <summary>Throws a one-line error for values no network can be built from.</summary>
-    public void Validate()
+    public override void Validate()
     {
         if (Type != "unet") throw new DiffuseException($"model type '{Type}' is not a U-Net");
         if (InChannels < 1) throw new DiffuseException($"model in_channels must be at least 1, got {InChannels}");
@@ -154,5 +154,51 @@ public sealed record UNetConfig
         foreach (int c in attended.Select(LevelChannels).Distinct())
             if (c % NumHeads != 0)
                 throw new DiffuseException($"model num_heads {NumHeads} must divide the channels of every attention block, but not {c}");
+    }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override int? ClassCount => NumClasses;
+
+    public override UNetConfig WithClasses(int classes) => this with { NumClasses = classes };
+
+    public override UNetConfig WithText(TextEncoderConfig text) => this with { TextEncoder = text };
+
+    public override UNetConfig ForSuperResolution(int channels, bool noiseLevels) =>
+        this with { InChannels = 2 * channels, NoiseLevelEmbedding = noiseLevels };
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override TextEncoderConfig? Text => TextEncoder;
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override string? LegacyKey => "unet";
+
+    /// <summary>A U-Net takes square images of its channels (twice them beside a super-resolution model's low-resolution copy).</summary>
+    public override void CheckFits(ModelConfig config)
+    {
+        var image = config.Data.Image ?? throw new DiffuseException("a U-Net model needs image data ('image' under 'data')");
+        var superRes = config.SuperRes;
+        // A super-resolution U-Net takes the noisy image and the upsampled low-resolution one, channel by channel.
+        int inChannels = superRes is null ? image.Channels : 2 * image.Channels;
+        if (InChannels != inChannels || ImageSize != image.Height || ImageSize != image.Width)
+            throw new DiffuseException($"the U-Net takes {InChannels}x{ImageSize}x{ImageSize} inputs but the data{(superRes is null ? "" : " and its low-resolution copy")} make {inChannels}x{image.Height}x{image.Width}");
+        if (superRes is not null)
+        {
+            if (NumClasses is not null) throw new DiffuseException("a super-resolution model is conditioned on its low-resolution input, not on class labels");
+            if (TextEncoder is not null) throw new DiffuseException("a super-resolution model is conditioned on its low-resolution input, not on text");
+            if (NoiseLevelEmbedding != (superRes.CondNoiseMax is not null))
+                throw new DiffuseException(superRes.CondNoiseMax is null
+                    ? "noise_level_embedding needs super_res cond_noise_max (noise-conditioning augmentation)"
+                    : "super_res cond_noise_max needs a U-Net with noise_level_embedding, which is told the augmentation's level");
+        }
+        else if (NoiseLevelEmbedding) throw new DiffuseException("noise_level_embedding applies to super-resolution models (super_res set) only");
+        if (TextEncoder is { FromCaptionsFile: false } && image.ClassNames.Length == 0)
+            throw new DiffuseException("a text-conditional U-Net needs the class names its captions were made from ('class_names' under 'data.image') or a captions file ('captions' under 'network.text_encoder')");
+        if (NumClasses is { } classes && classes != image.ClassNames.Length)
+            throw new DiffuseException($"the U-Net has {classes} classes but the data names {image.ClassNames.Length}");
+        // A learned variance doubles the output: the prediction's C channels, then the variance's (Nichol & Dhariwal 2021, Sec. 3.1).
+        bool learned = config.Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
+        int outChannels = learned ? 2 * image.Channels : image.Channels;
+        if (OutChannels != outChannels)
+            throw new DiffuseException($"the U-Net outputs {OutChannels} channels but variance_type {IO.Json.Name(config.Scheduler.VarianceType)} of {image.Channels}-channel images needs {outChannels}");
     }
 }

@@ -10,7 +10,7 @@ namespace Diffuse.Models;
 /// (noise, x_0 or v, depending on the model's prediction type). The timestep passes through a
 /// sinusoidal embedding and a two-layer MLP, then conditions every residual block.
 /// </summary>
-public sealed class MlpDenoiser : nn.Module<Tensor, Tensor, Tensor>
+public sealed class MlpDenoiser : DenoiserNetwork
 {
     private readonly SinusoidalEmbedding time_proj;
     private readonly Sequential time_embedding;
@@ -20,6 +20,8 @@ public sealed class MlpDenoiser : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear output_proj;
 
     public MlpConfig Config { get; }
+
+    public override NetworkConfig NetworkConfig => Config;
 
     public MlpDenoiser(MlpConfig config) : base(nameof(MlpDenoiser))
     {
@@ -36,8 +38,11 @@ public sealed class MlpDenoiser : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor t)
+    /// <summary>The output for points x [B, D] and timesteps t [B]; an MLP of points takes no condition.</summary>
+    public override Tensor Forward(DenoiserInput input)
     {
+        if (!input.Condition.IsEmpty) throw Refuses("conditions (class labels, prompts or low-resolution images)");
+        var (x, t) = (input.X, input.T);
         if (x.dim() != 2 || x.shape[1] != Config.InputDim)
             throw new DiffuseException($"MLP denoiser expects input of shape [B, {Config.InputDim}], got [{string.Join(", ", x.shape)}]");
         using var scope = NewDisposeScope();
@@ -46,7 +51,4 @@ public sealed class MlpDenoiser : nn.Module<Tensor, Tensor, Tensor>
         foreach (var block in blocks) h = block.forward(h, temb);
         return output_proj.forward(nn.functional.silu(norm_out.forward(h))).MoveToOuterDisposeScope();
     }
-
-    /// <summary>The number of trainable parameters.</summary>
-    public long ParameterCount() => parameters().Sum(p => p.numel());
 }

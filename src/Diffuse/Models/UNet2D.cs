@@ -16,7 +16,7 @@ namespace Diffuse.Models;
 /// prompt token ids with its <see cref="TextEncoder"/>: the token states feed a <see cref="CrossAttentionBlock"/> after
 /// each self-attention block, and the [CLS] state, projected, joins the timestep embedding.
 /// </summary>
-public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditional
+public sealed class UNet2D : DenoiserNetwork
 {
     private readonly SinusoidalEmbedding time_proj;
     private readonly Sequential time_embedding;
@@ -32,6 +32,8 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     private readonly SafeConv2d conv_out;
 
     public UNetConfig Config { get; }
+
+    public override NetworkConfig NetworkConfig => Config;
 
     public int? NumClasses => Config.NumClasses;
 
@@ -75,32 +77,27 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         Initialization.Zero(conv_out);
     }
 
-    /// <summary>The unconditional output (the null label when the model has classes, the empty prompt when it has text).</summary>
-    public override Tensor forward(Tensor x, Tensor t) => Forward(x, t, null);
-
     /// <summary>True when the U-Net takes prompt token ids (<see cref="UNetConfig.TextEncoder"/> set).</summary>
     public bool IsTextConditional => text_encoder is not null;
 
     /// <summary>
-    /// The output for class labels [B] (int64 in [0, NumClasses]; NumClasses is the null label);
-    /// null labels mean the null label, and labels are an error for an unconditional model.
+    /// The output for x_t [B, InChannels, S, S] (with a low-resolution image, x_t and it side by side make InChannels) and
+    /// t [B]. Class labels (int64 in [0, NumClasses]; NumClasses is the null label) need a class-conditional U-Net, prompt
+    /// tokens a text-conditional one, noise levels a super-resolution U-Net with the noise-level embedding; an empty slot
+    /// means the null label, the empty prompt, level 0.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels) => Run(x, t, classLabels, null, null);
-
-    /// <summary>
-    /// As <see cref="Forward(Tensor, Tensor, Tensor?)"/>, with the noise levels [B] (timesteps of the forward process) of a
-    /// super-resolution model's augmented conditioning (<see cref="UNetConfig.NoiseLevelEmbedding"/>); null means level 0.
-    /// </summary>
-    public Tensor Forward(Tensor x, Tensor t, Tensor? classLabels, Tensor? noiseLevels) => Run(x, t, classLabels, null, noiseLevels);
-
-    /// <summary>
-    /// The output of a text-conditional U-Net for prompt token ids [B, L] (int64, from <c>Text.WordTokenizer</c>:
-    /// [CLS], words, [PAD]s); null tokens mean the empty prompt (the unconditional branch).
-    /// </summary>
-    public Tensor ForwardText(Tensor x, Tensor t, Tensor? tokens)
+    public override Tensor Forward(DenoiserInput input)
     {
-        if (text_encoder is null) throw new DiffuseException("prompt tokens were given, but the U-Net has no text encoder (train --cond text)");
-        return Run(x, t, null, tokens, null);
+        var condition = input.Condition;
+        if (condition.Tokens is not null && text_encoder is null)
+            throw new DiffuseException("prompt tokens were given, but the U-Net has no text encoder (train --cond text)");
+        if (condition.LowResolution is { } low)
+        {
+            using var scope = NewDisposeScope();
+            var joined = cat([input.X, low.to(input.X.dtype)], 1);
+            return Run(joined, input.T, condition.ClassLabels, condition.Tokens, condition.NoiseLevels).MoveToOuterDisposeScope();
+        }
+        return Run(input.X, input.T, condition.ClassLabels, condition.Tokens, condition.NoiseLevels);
     }
 
     Tensor Run(Tensor x, Tensor t, Tensor? classLabels, Tensor? tokens, Tensor? noiseLevels)
@@ -180,9 +177,9 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
     /// zeroes the layers the architecture starts at zero: each residual block's conv2, each attention
     /// block's proj_out and conv_out. Equal seeds give bitwise-equal weights.
     /// </summary>
-    public void ResetParameters(Generator generator)
+    public override void ResetParameters(Generator generator)
     {
-        Initialization.Reset(this, generator);
+        base.ResetParameters(generator);
         foreach (var m in modules())
         {
             if (m is ResBlock res) res.ZeroOutput();
@@ -191,14 +188,4 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor>, IClassConditiona
         }
         Initialization.Zero(conv_out);
     }
-
-    /// <summary>Makes every dropout layer draw its masks from <paramref name="generator"/> (null: libtorch's default generator).</summary>
-    public void SetDropoutGenerator(Generator? generator)
-    {
-        foreach (var (_, module) in named_modules())
-            if (module is GeneratorDropout dropout) dropout.Generator = generator;
-    }
-
-    /// <summary>The number of trainable parameters.</summary>
-    public long ParameterCount() => parameters().Sum(p => p.numel());
 }

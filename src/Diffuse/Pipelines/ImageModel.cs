@@ -20,7 +20,7 @@ public sealed class ImageModel : IDiffusionModel
     /// <summary>Images sampled together; bounds memory and keeps the per-image cost near its minimum on a CPU.</summary>
     public const int DefaultBatchSize = 250;
 
-    private ImageModel(string directory, ModelConfig config, UNet2D network)
+    private ImageModel(string directory, ModelConfig config, DenoiserNetwork network)
     {
         Directory = directory;
         Config = config;
@@ -30,7 +30,8 @@ public sealed class ImageModel : IDiffusionModel
 
     public string Directory { get; }
     public ModelConfig Config { get; }
-    public UNet2D Network { get; }
+    /// <summary>The network (a U-Net, or any registered type of <see cref="NetworkTypes"/>).</summary>
+    public DenoiserNetwork Network { get; }
     public ImageSpec Image { get; }
     /// <summary>Images sampled together (at least 1).</summary>
     public int BatchSize
@@ -45,9 +46,9 @@ public sealed class ImageModel : IDiffusionModel
     public static ImageModel Load(string directory, bool useEma = true)
     {
         var config = ModelLoading.ReadConfig(directory);
-        if (config.Unet is null)
+        if (config.Data.Image is null)
             throw new DiffuseException($"'{directory}' holds a model of 2-D points; this command needs an image model");
-        var network = ModelLoading.LoadNetwork(directory, useEma, () => new UNet2D(config.Unet));
+        var network = ModelLoading.LoadNetwork(directory, useEma, () => NetworkTypes.Build(config.Network));
         return new ImageModel(directory, config, network);
     }
 
@@ -65,7 +66,7 @@ public sealed class ImageModel : IDiffusionModel
     public ScalarType Precision { get; private set; } = ScalarType.Float32;
 
     /// <summary>Wraps a network in memory (for sample grids during training).</summary>
-    public static ImageModel FromNetwork(ModelConfig config, UNet2D network, string directory = "") =>
+    public static ImageModel FromNetwork(ModelConfig config, DenoiserNetwork network, string directory = "") =>
         new(directory, config, network);
 
     /// <inheritdoc cref="IDiffusionModel.CreateScheduler"/>
@@ -93,7 +94,7 @@ public sealed class ImageModel : IDiffusionModel
     public ClassifierGuidance? ClassifierGuidance { get; set; }
 
     /// <summary>True when the U-Net takes class labels (trained with <c>--cond class</c>).</summary>
-    public bool IsConditional => Config.Unet!.NumClasses is not null;
+    public bool IsConditional => Config.Network.ClassCount is not null;
 
     /// <summary>
     /// As <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>, for a class-conditional model
@@ -107,7 +108,7 @@ public sealed class ImageModel : IDiffusionModel
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         if (conditioning is not null)
         {
-            if (Config.Unet!.NumClasses is not int classes)
+            if (Config.Network.ClassCount is not int classes)
                 throw new DiffuseException("the model is unconditional; class labels and guidance need a model trained with --cond class");
             conditioning.Validate(classes, n);
         }
@@ -121,7 +122,7 @@ public sealed class ImageModel : IDiffusionModel
             if (conditioning is not null)
             {
                 var labels = tensor(conditioning.Labels.AsSpan((int)start, (int)size).ToArray(), ScalarType.Int64);
-                denoise = ClassifierFreeGuidance.Wrap(Denoise, labels, Config.Unet!.NumClasses!.Value,
+                denoise = ClassifierFreeGuidance.Wrap(DenoiseLabelled, labels, Config.Network.ClassCount!.Value,
                     conditioning.GuidanceScale, conditioning.GuidanceRescale, Image.Channels);
             }
             if (ClassifierGuidance is { } guide) denoise = guide.Wrap(denoise, start, size);
@@ -140,7 +141,7 @@ public sealed class ImageModel : IDiffusionModel
     {
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
-        bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
+        bool dropVariance = HasLearnedVariance && !scheduler.TakesVarianceChannels;
         return InBatches(n, steps, progress, (start, shape, batchProgress) =>
         {
             var denoise = denoiser(start, shape[0]);
@@ -150,10 +151,10 @@ public sealed class ImageModel : IDiffusionModel
     }
 
     /// <summary>True when the U-Net takes prompts (trained with <c>--cond text</c>).</summary>
-    public bool IsTextConditional => Config.Unet!.TextEncoder is not null;
+    public bool IsTextConditional => Config.Network.Text is not null;
 
     /// <summary>The tokenizer of a text-conditional model (its vocabulary is in config.json); null for other models.</summary>
-    public Text.WordTokenizer? Tokenizer => tokenizer ??= Config.Unet!.TextEncoder is { } text ? new Text.WordTokenizer(text.Vocabulary, text.MaxLength) : null;
+    public Text.WordTokenizer? Tokenizer => tokenizer ??= Config.Network.Text is { } text ? new Text.WordTokenizer(text.Vocabulary, text.MaxLength) : null;
 
     private Text.WordTokenizer? tokenizer;
 
@@ -168,7 +169,7 @@ public sealed class ImageModel : IDiffusionModel
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         var words = Tokenizer ?? throw new DiffuseException($"'{Directory}' has no text conditioning; prompts need a model trained with --cond text");
         text.Validate(n);
-        bool dropVariance = Config.Unet!.OutChannels == 2 * Image.Channels && !scheduler.TakesVarianceChannels;
+        bool dropVariance = HasLearnedVariance && !scheduler.TakesVarianceChannels;
         return InBatches(n, steps, progress, (start, shape, batchProgress) =>
         {
             long size = shape[0];
@@ -182,8 +183,12 @@ public sealed class ImageModel : IDiffusionModel
         });
     }
 
-    Tensor DenoiseText(Tensor x, Tensor t, Tensor tokens) =>
-        Precision == ScalarType.Float32 ? Network.ForwardText(x, t, tokens) : Network.ForwardText(x.to(Precision), t, tokens).to(ScalarType.Float32);
+    Tensor DenoiseText(Tensor x, Tensor t, Tensor tokens) => Denoise(new DenoiserInput(x, t, new Condition { Tokens = tokens }));
+
+    Tensor DenoiseLabelled(Tensor x, Tensor t, Tensor labels) => Denoise(new DenoiserInput(x, t, new Condition { ClassLabels = labels }));
+
+    /// <summary>True when the network's last C channels are a learned variance (variance_type learned or learned_range).</summary>
+    bool HasLearnedVariance => Config.Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
 
     public long ScoreStepsFor(long n, ScoreSamplerSettings settings) => Batches(n) * (ScoreSamplers.PlannedEvaluations(settings) ?? 1000);
 
@@ -236,20 +241,21 @@ public sealed class ImageModel : IDiffusionModel
         }
     }
 
-    /// <summary>The U-Net in its precision, float32 in and out; a learned variance's channels included.</summary>
-    public Tensor Denoise(Tensor x, Tensor t) =>
-        Precision == ScalarType.Float32 ? Network.forward(x, t) : Network.forward(x.to(Precision), t).to(ScalarType.Float32);
+    /// <summary>The unconditional network in its precision, float32 in and out; a learned variance's channels included.</summary>
+    public Tensor Denoise(Tensor x, Tensor t) => Denoise(new DenoiserInput(x, t));
 
-    /// <summary>A super-resolution U-Net on x_t beside its (upsampled, perhaps augmented) conditioning, in its precision, float32 in and out.</summary>
-    internal Tensor Denoise(Tensor x, Tensor t, Tensor conditioning, Tensor? noiseLevels)
+    /// <summary>The network on <paramref name="input"/> in its precision (x_t and the low-resolution image converted), float32 out.</summary>
+    public Tensor Denoise(DenoiserInput input)
     {
-        var input = cat([x, conditioning], 1);
-        return Precision == ScalarType.Float32 ? Network.Forward(input, t, null, noiseLevels)
-            : Network.Forward(input.to(Precision), t, null, noiseLevels).to(ScalarType.Float32);
+        if (Precision == ScalarType.Float32) return Network.Forward(input);
+        var low = input.Condition.LowResolution;
+        var converted = input with
+        {
+            X = input.X.to(Precision),
+            Condition = low is null ? input.Condition : input.Condition with { LowResolution = low.to(Precision) },
+        };
+        return Network.Forward(converted).to(ScalarType.Float32);
     }
-
-    Tensor Denoise(Tensor x, Tensor t, Tensor labels) =>
-        Precision == ScalarType.Float32 ? Network.Forward(x, t, labels) : Network.Forward(x.to(Precision), t, labels).to(ScalarType.Float32);
 
     public void Dispose() => Network.Dispose();
 }

@@ -13,7 +13,7 @@ namespace Diffuse.Pipelines;
 /// </summary>
 public sealed class PointModel : IDiffusionModel
 {
-    private PointModel(string directory, ModelConfig config, MlpDenoiser network)
+    private PointModel(string directory, ModelConfig config, DenoiserNetwork network)
     {
         Directory = directory;
         Config = config;
@@ -27,15 +27,16 @@ public sealed class PointModel : IDiffusionModel
     public IScheduler CreateScheduler(string sampler, Func<SchedulerConfig, SchedulerConfig>? configure = null) =>
         IDiffusionModel.SchedulerFor(this, sampler, configure);
 
-    public MlpDenoiser Network { get; }
+    /// <summary>The network (an MLP, or any registered type of <see cref="NetworkTypes"/> that takes points).</summary>
+    public DenoiserNetwork Network { get; }
 
     /// <summary>Loads and validates a model directory; every problem is a one-line <see cref="DiffuseException"/>.</summary>
     public static PointModel Load(string directory, bool useEma = true)
     {
         var config = ModelLoading.ReadConfig(directory);
-        if (config.Model is null)
+        if (config.Data.Image is not null)
             throw new DiffuseException($"'{directory}' holds an image model; this command needs a model of 2-D points");
-        var network = ModelLoading.LoadNetwork(directory, useEma, () => new MlpDenoiser(config.Model));
+        var network = ModelLoading.LoadNetwork(directory, useEma, () => NetworkTypes.Build(config.Network));
         return new PointModel(directory, config, network);
     }
 

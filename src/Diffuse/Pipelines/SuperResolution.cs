@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Models;
 using Diffuse.Process;
 using Diffuse.Sampling;
 using TorchSharp;
@@ -15,12 +16,12 @@ namespace Diffuse.Pipelines;
 /// </summary>
 public sealed class SuperResolution
 {
-    private readonly Func<Tensor, Tensor, Tensor, Tensor?, Tensor> denoise;
+    private readonly Func<DenoiserInput, Tensor> denoise;
 
     public SuperResolution(ImageModel model) : this(model, null) { }
 
-    /// <param name="denoise">Stands in for the model's network, (x_t, t, conditioning, levels) to its output (tests); null: the model's U-Net.</param>
-    internal SuperResolution(ImageModel model, Func<Tensor, Tensor, Tensor, Tensor?, Tensor>? denoise)
+    /// <param name="denoise">Stands in for the model's network (tests); null: the model's network.</param>
+    internal SuperResolution(ImageModel model, Func<DenoiserInput, Tensor>? denoise)
     {
         ArgumentNullException.ThrowIfNull(model);
         Spec = model.Config.SuperRes
@@ -92,7 +93,8 @@ public sealed class SuperResolution
                 levels = full([size], (long)noiseLevel, ScalarType.Int64);
                 if (noiseLevel > 0) condition = LowResolution.Augment(condition, levels, diffusion, generator);
             }
-            return (x, t) => denoise(x, t, condition, levels);
+            var given = new Condition { LowResolution = condition, NoiseLevels = levels };
+            return (x, t) => denoise(new DenoiserInput(x, t, given));
         }, progress);
     }
 

@@ -78,73 +78,16 @@ public static class ImageTraining
         log ??= _ => { };
         var clock = Stopwatch.StartNew();
         string dir = options.OutDir;
-        ModelConfig config;
-        ImageDataset dataset;
-        if (options.Resume)
-        {
-            ModelDirectory.RequireModel(dir);
-            if (!File.Exists(CheckpointPath(dir)))
-                throw new DiffuseException($"'{dir}' has no {StateFolder}/{CheckpointFile} to resume from; start a new run with another --out");
-            config = ModelConfig.FromJson(ModelDirectory.ReadConfig(dir), Path.Combine(dir, ModelDirectory.ConfigFile));
-            if (config.Unet is null) throw new DiffuseException($"'{dir}' holds a model of 2-D points; --resume continues image runs");
-            if (options.Steps is { } steps) config = config with { Training = config.Training with { Steps = steps } };
-            var image = config.Data.Image!;
-            dataset = ImageDatasets.Load(config.Data.Name, options.Load with { ImageSize = image.Height, Channels = image.Channels }, log);
-        }
-        else
-        {
-            var template = options.Template ?? throw new ArgumentException("a fresh run needs a template config", nameof(options));
-            if (template.Unet is null) throw new ArgumentException("the template needs a U-Net config", nameof(options));
-            template.Training.Validate();
-            ModelDirectory.PrepareForWrite(dir, options.Force);
-            // The data decide the size (native for MNIST-like data, 32 for image folders, or --image-size);
-            // the U-Net follows them.
-            dataset = ImageDatasets.Load(options.Data, options.Load, log);
-            config = template;
-        }
-
+        var (config, dataset) = options.Resume ? OpenToResume(options, log) : OpenFresh(options, log);
         using var _dataset = dataset;
         RemoveStaleTemporaries(dir);
         if (dataset.Height != dataset.Width) throw new DiffuseException($"images must be square, got {dataset.Height}x{dataset.Width}");
         using var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
         var train = split.Train;
         if (train.Count < 1) throw new DiffuseException($"'{dataset.Name}' leaves no training images after the validation split");
-
         if (!options.Resume)
         {
-            var unet = config.Unet!.ForImages(dataset.Channels, dataset.Height);
-            if (unet.TextEncoder is { } text)
-            {
-                // A text-conditional run (train --cond text): the tokenizer's vocabulary is the words of the captions, those
-                // of the folder's captions file when it has one, else the class names' templates.
-                if (!dataset.IsLabelled && !dataset.IsCaptioned)
-                    throw new DiffuseException($"'{options.Data}' has no class labels and no {ImageDatasets.CaptionsFile}; --cond text builds its captions from class names (mnist, fashion-mnist, or a folder with one sub-folder per class) or reads them from a {ImageDatasets.CaptionsFile} beside the images");
-                if (dataset.IsCaptioned) text = text with { Captions = ImageDatasets.CaptionsFile };
-                var tokenizer = Text.WordTokenizer.Build(TrainingCaptions(text, dataset), text.MaxLength);
-                unet = unet with { TextEncoder = text with { Vocabulary = tokenizer.Vocabulary.ToArray() } };
-            }
-            else if (config.Training.CondDrop is not null)
-            {
-                // A class-conditional run (train --cond class): one embedding row per class, plus the null label.
-                if (!dataset.IsLabelled)
-                    throw new DiffuseException($"'{options.Data}' has no class labels; --cond class needs labelled data (mnist, fashion-mnist, or a folder with one sub-folder per class)");
-                unet = unet with { NumClasses = dataset.ClassNames.Count };
-            }
-            // SR3: the noisy image and the upsampled low-resolution one side by side; with augmentation, the level's embedding.
-            if (config.SuperRes is { } superRes)
-                unet = unet with { InChannels = 2 * dataset.Channels, NoiseLevelEmbedding = superRes.CondNoiseMax is not null };
-            var image = new ImageSpec
-            {
-                Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
-                ClassNames = dataset.ClassNames.ToArray(), TrainCount = train.Count,
-            };
-            config = config with
-            {
-                Model = null,
-                Unet = unet,
-                Data = new DataSpec { Name = options.Data, Dim = image.Channels * image.Height * image.Width, Mean = [], Scale = 1.0, Image = image },
-            };
-            config.Validate();
+            config = FitToData(config, options.Data, dataset, train.Count);
             var stale = CheckpointPath(dir);
             if (File.Exists(stale)) File.Delete(stale); // --force: the old run's state must not be resumed into the new one
             ModelDirectory.WriteConfig(dir, config.ToJson());
@@ -159,92 +102,128 @@ public static class ImageTraining
         // Validation scores each held-out image's first caption: its class's, or its own from the captions file.
         using var validationCaptions = captions is { KeyedByImage: true } ? new Text.ImageCaptionTable(captions.Tokenizer, split.Validation.Captions!) : null;
         var gridPrompts = captions is null ? null : GridPrompts(config, split.Validation, train);
-        using var network = new UNet2D(config.Unet!);
-        using var shadow = new UNet2D(config.Unet!);
-        using var generator = new Generator((ulong)spec.Seed);
-        // Dropout gets a generator of its own, so that the run never touches libtorch's default one.
-        using var dropoutGenerator = new Generator((ulong)(spec.Seed ^ 0x0d0d_0d0d));
-        var generators = new Dictionary<string, Generator> { ["run"] = generator, ["dropout"] = dropoutGenerator };
-        network.ResetParameters(generator);
-        network.SetDropoutGenerator(dropoutGenerator);
-        var ema = new Ema(network, shadow, spec.EmaDecay);
-        var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
-        // bf16 training runs the passes on a bfloat16 copy of the network (same dropout generator); network keeps the fp32 master weights.
-        using var working = spec.Precision == TrainingPrecision.Bf16 ? new UNet2D(config.Unet!) : null;
-        working?.SetDropoutGenerator(dropoutGenerator);
-        using var trainer = new Trainer(network, ema, diffusion, spec, config.Sde, working);
+        using var run = new RunNetworks(config);
         string fingerprint = config.Fingerprint();
         if (options.Resume)
         {
-            TrainCheckpoint.Load(CheckpointPath(dir), trainer, generators, fingerprint);
-            if (trainer.Step >= spec.Steps)
-                throw new DiffuseException($"'{dir}' has already trained {trainer.Step} of {spec.Steps} steps; pass --steps N (more than {trainer.Step}) to train longer");
+            TrainCheckpoint.Load(CheckpointPath(dir), run.Trainer, run.Generators, fingerprint);
+            if (run.Trainer.Step >= spec.Steps)
+                throw new DiffuseException($"'{dir}' has already trained {run.Trainer.Step} of {spec.Steps} steps; pass --steps N (more than {run.Trainer.Step}) to train longer");
             if (options.Steps is not null && spec.LrSchedule == LrSchedule.Cosine)
-                log($"note: the cosine learning-rate schedule now spans {spec.Steps} steps, so the rate changes from step {trainer.Step} on");
-            log($"resuming at step {trainer.Step} of {spec.Steps}");
+                log($"note: the cosine learning-rate schedule now spans {spec.Steps} steps, so the rate changes from step {run.Trainer.Step} on");
+            log($"resuming at step {run.Trainer.Step} of {spec.Steps}");
         }
+        var conditioning = TrainingConditionings.For(config, run.Diffusion, captions, validationCaptions);
+        using var callbacks = new ImageRunCallbacks(dir, config, run.Trainer, run.Generators, fingerprint, split.Validation, options, log, conditioning,
+            captions is not null, gridPrompts);
+        return TrainLoop(run, Batches(train, spec, conditioning), callbacks, options, split.Validation.Count > 0, clock, progress, cancel);
+    }
 
+    /// <summary>A run to resume: its folder's config (with a grown step count) and its data, loaded at the run's size.</summary>
+    static (ModelConfig, ImageDataset) OpenToResume(ImageTrainingOptions options, Action<string> log)
+    {
+        string dir = options.OutDir;
+        ModelDirectory.RequireModel(dir);
+        if (!File.Exists(CheckpointPath(dir)))
+            throw new DiffuseException($"'{dir}' has no {StateFolder}/{CheckpointFile} to resume from; start a new run with another --out");
+        var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(dir), Path.Combine(dir, ModelDirectory.ConfigFile));
+        var image = config.Data.Image ?? throw new DiffuseException($"'{dir}' holds a model of 2-D points; --resume continues image runs");
+        if (options.Steps is { } steps) config = config with { Training = config.Training with { Steps = steps } };
+        return (config, ImageDatasets.Load(config.Data.Name, options.Load with { ImageSize = image.Height, Channels = image.Channels }, log));
+    }
+
+    /// <summary>A fresh run: the folder made ready (a model there needs --force) and the data loaded at their own size.</summary>
+    static (ModelConfig, ImageDataset) OpenFresh(ImageTrainingOptions options, Action<string> log)
+    {
+        var template = options.Template ?? throw new ArgumentException("a fresh run needs a template config", nameof(options));
+        template.Training.Validate();
+        ModelDirectory.PrepareForWrite(options.OutDir, options.Force);
+        // The data decide the size (native for MNIST-like data, 32 for image folders, or --image-size); the network follows them.
+        return (template, ImageDatasets.Load(options.Data, options.Load, log));
+    }
+
+    /// <summary>
+    /// The template's network sized for the data and given the conditioning the run asks for (a text run's vocabulary from
+    /// its captions, a class run's classes, a super-resolution run's low-resolution input), and the data's spec.
+    /// </summary>
+    static ModelConfig FitToData(ModelConfig config, string dataName, ImageDataset dataset, long trainCount)
+    {
+        var net = config.Network.ForImages(dataset.Channels, dataset.Height);
+        if (net.Text is { } text)
+        {
+            // A text-conditional run (train --cond text): the tokenizer's vocabulary is the words of the captions, those
+            // of the folder's captions file when it has one, else the class names' templates.
+            if (!dataset.IsLabelled && !dataset.IsCaptioned)
+                throw new DiffuseException($"'{dataName}' has no class labels and no {ImageDatasets.CaptionsFile}; --cond text builds its captions from class names (mnist, fashion-mnist, or a folder with one sub-folder per class) or reads them from a {ImageDatasets.CaptionsFile} beside the images");
+            if (dataset.IsCaptioned) text = text with { Captions = ImageDatasets.CaptionsFile };
+            var tokenizer = Text.WordTokenizer.Build(TrainingCaptions(text, dataset), text.MaxLength);
+            net = net.WithText(text with { Vocabulary = tokenizer.Vocabulary.ToArray() });
+        }
+        else if (config.Training.CondDrop is not null)
+        {
+            // A class-conditional run (train --cond class): one embedding row per class, plus the null label.
+            if (!dataset.IsLabelled)
+                throw new DiffuseException($"'{dataName}' has no class labels; --cond class needs labelled data (mnist, fashion-mnist, or a folder with one sub-folder per class)");
+            net = net.WithClasses(dataset.ClassNames.Count);
+        }
+        // SR3: the noisy image and the upsampled low-resolution one side by side; with augmentation, the level's embedding.
+        if (config.SuperRes is { } superRes) net = net.ForSuperResolution(dataset.Channels, superRes.CondNoiseMax is not null);
+        var image = new ImageSpec
+        {
+            Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
+            ClassNames = dataset.ClassNames.ToArray(), TrainCount = trainCount,
+        };
+        config = config with
+        {
+            Network = net,
+            Data = new DataSpec { Name = dataName, Dim = image.Channels * image.Height * image.Width, Mean = [], Scale = 1.0, Image = image },
+        };
+        config.Validate();
+        return config;
+    }
+
+    /// <summary>
+    /// The run's micro-batches: the data order's images, augmented, with the conditioning's draws. The augmentation draws
+    /// first, then the conditioning (label dropout, captions, SR augmentation), then the trainer's t and noise: all from the
+    /// run's generator, so a seed fixes them and a resume continues them.
+    /// </summary>
+    static TrainingBatchSource Batches(ImageDataset train, TrainingSpec spec, ITrainingConditioning conditioning)
+    {
         var order = new DataOrder(train.Count, spec.Seed);
         var augmentation = new ImageAugmentation { HorizontalFlip = spec.HorizontalFlip, CropPadding = spec.CropPadding };
-        BatchSource batches = (micro, size, g) =>
-        {
-            var batch = train.Batch(order.Batch(micro, size));
-            batch.Labels.Dispose();
-            if (augmentation.IsIdentity) return batch.Images;
-            using var images = batch.Images;
-            return augmentation.Apply(images, g);
-        };
-
-        // Label dropout draws from the run's generator (after the augmentation, before t and the noise), so a seed
-        // fixes it and a resume continues it.
-        LabelledBatchSource labelled = (micro, size, g) =>
-        {
-            var batch = train.Batch(order.Batch(micro, size));
-            var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
-            if (!augmentation.IsIdentity) batch.Images.Dispose();
-            using var labels = batch.Labels;
-            return (images, Guidance.LabelDropout.Apply(labels, config.Unet!.NumClasses!.Value, spec.CondDrop ?? 0, g));
-        };
-        bool conditional = config.Unet!.NumClasses is not null;
-        // Caption draws too come from the run's generator (after the augmentation, before t and the noise).
-        LabelledBatchSource captioned = (micro, size, g) =>
+        return (micro, size, g) =>
         {
             var indices = order.Batch(micro, size);
             var batch = train.Batch(indices);
-            var images = augmentation.IsIdentity ? batch.Images : augmentation.Apply(batch.Images, g);
-            if (!augmentation.IsIdentity) batch.Images.Dispose();
             using var labels = batch.Labels;
-            using var keys = captions!.KeyedByImage ? tensor(indices, ScalarType.Int64) : labels.alias();
-            return (images, captions.Draw(keys, spec.CondDrop ?? 0, g));
-        };
-        // A super-resolution model: the conditioning is computed from x_0 (after the augmentation), then its noise level and
-        // noise are drawn from the run's generator (before t and the diffusion noise).
-        ConditionedBatchSource? superResolution = config.SuperRes is { } sr
-            ? (micro, size, g) =>
+            var images = batch.Images;
+            if (!augmentation.IsIdentity)
             {
-                var x0 = batches(micro, size, g);
-                var (condition, levels) = SuperResolution.TrainingConditioning(x0, sr, diffusion, g);
-                return (x0, (net, x, t) => ((UNet2D)net).Forward(cat([x, condition.to(x.dtype)], 1), t, null, levels));
+                using var raw = images;
+                images = augmentation.Apply(raw, g);
             }
-            : null;
+            return new TrainingBatch(images, conditioning.Draw(images, labels, indices, g));
+        };
+    }
 
-        var callbacks = new RunCallbacks(dir, config, trainer, generators, fingerprint, split.Validation, options, log, validationCaptions ?? captions, gridPrompts);
+    /// <summary>Steps until the end (or Ctrl-C, or <see cref="ImageTrainingOptions.StopAtStep"/>), then the last checkpoint and validation.</summary>
+    static ImageTrainOutcome TrainLoop(RunNetworks run, TrainingBatchSource batches, ImageRunCallbacks callbacks, ImageTrainingOptions options,
+        bool validates, Stopwatch clock, IProgress<TrainProgress>? progress, CancellationToken cancel)
+    {
+        var (trainer, spec, dir) = (run.Trainer, run.Trainer.Spec, options.OutDir);
         int startStep = trainer.Step, end = Math.Min(spec.Steps, options.StopAtStep ?? spec.Steps);
         double smoothed = double.NaN, tailSum = 0;
         int tailCount = 0, tailStart = end - Math.Max(1, (end - startStep) / 10);
         bool interrupted = false;
         try
         {
-            using var tensorboard = callbacks;
             while (trainer.Step < end)
             {
                 if (cancel.IsCancellationRequested) { interrupted = true; break; }
                 double loss;
                 try
                 {
-                    loss = superResolution is not null ? trainer.TrainStep(superResolution, generator)
-                        : captions is not null ? trainer.TrainStep(captioned, generator, (net, x, t, tokens) => ((UNet2D)net).ForwardText(x, t, tokens))
-                        : conditional ? trainer.TrainStep(labelled, generator) : trainer.TrainStep(batches, generator);
+                    loss = trainer.TrainStep(batches, run.Generator);
                 }
                 catch (DiffuseException e)
                 {
@@ -259,15 +238,56 @@ public static class ImageTraining
             }
             callbacks.Checkpoint();
             double? validation = callbacks.LastValidationLoss;
-            if (!interrupted && trainer.Step == spec.Steps && split.Validation.Count > 0) validation = callbacks.Validate();
+            if (!interrupted && trainer.Step == spec.Steps && validates) validation = callbacks.Validate();
             double seconds = clock.Elapsed.TotalSeconds;
             int trained = trainer.Step - startStep;
             return new ImageTrainOutcome(dir, startStep, trainer.Step, spec.Steps, tailCount > 0 ? tailSum / tailCount : double.NaN, validation,
-                network.ParameterCount(), clock.Elapsed, trained * (double)spec.BatchSize / Math.Max(1e-9, seconds), interrupted);
+                run.Network.ParameterCount(), clock.Elapsed, trained * (double)spec.BatchSize / Math.Max(1e-9, seconds), interrupted);
         }
         finally
         {
-            network.eval();
+            run.Network.eval();
+        }
+    }
+
+    /// <summary>
+    /// A run's networks and generators: the network (fp32 master weights) initialised from the run's generator, its EMA
+    /// shadow, in bf16 training a bfloat16 working copy, dropout on a generator of its own (so the run never touches
+    /// libtorch's default one), and the trainer over them.
+    /// </summary>
+    sealed class RunNetworks : IDisposable
+    {
+        public readonly DenoiserNetwork Network, Shadow;
+        public readonly DenoiserNetwork? Working;
+        public readonly Generator Generator, DropoutGenerator;
+        public readonly GaussianDiffusion Diffusion;
+        public readonly Trainer Trainer;
+        public IReadOnlyDictionary<string, Generator> Generators => new Dictionary<string, Generator> { ["run"] = Generator, ["dropout"] = DropoutGenerator };
+
+        public RunNetworks(ModelConfig config)
+        {
+            var spec = config.Training;
+            Network = NetworkTypes.Build(config.Network);
+            Shadow = NetworkTypes.Build(config.Network);
+            Generator = new Generator((ulong)spec.Seed);
+            DropoutGenerator = new Generator((ulong)(spec.Seed ^ 0x0d0d_0d0d));
+            Network.ResetParameters(Generator);
+            Network.SetDropoutGenerator(DropoutGenerator);
+            var ema = new Ema(Network, Shadow, spec.EmaDecay);
+            Diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
+            Working = spec.Precision == TrainingPrecision.Bf16 ? NetworkTypes.Build(config.Network) : null;
+            Working?.SetDropoutGenerator(DropoutGenerator);
+            Trainer = new Trainer(Network, ema, Diffusion, spec, config.Sde, Working);
+        }
+
+        public void Dispose()
+        {
+            Trainer.Dispose();
+            Working?.Dispose();
+            Shadow.Dispose();
+            Network.Dispose();
+            DropoutGenerator.Dispose();
+            Generator.Dispose();
         }
     }
 
@@ -278,7 +298,7 @@ public static class ImageTraining
     /// </summary>
     static Text.ICaptionTable? Captions(ModelConfig config, ImageDataset dataset, ImageDataset train)
     {
-        if (config.Unet!.TextEncoder is not { } text) return null;
+        if (config.Network.Text is not { } text) return null;
         if (text.FromCaptionsFile && !dataset.IsCaptioned)
             throw new DiffuseException($"the run learnt from '{config.Data.Name}'s {ImageDatasets.CaptionsFile}, which is no longer there; resume needs the same captions");
         var tokenizer = new Text.WordTokenizer(text.Vocabulary, text.MaxLength);
@@ -300,7 +320,7 @@ public static class ImageTraining
     /// </summary>
     internal static string[] GridPrompts(ModelConfig config, ImageDataset validation, ImageDataset train)
     {
-        var text = config.Unet!.TextEncoder!;
+        var text = config.Network.Text!;
         if (!text.FromCaptionsFile) return Text.CaptionTemplates.For(config.Data.Image!.ClassNames).Select(c => c[0]).ToArray();
         var prompts = validation.Captions!.Concat(train.Captions!).Where(c => c.Count > 0 && c[0].Length > 0).Select(c => c[0])
             .Distinct(StringComparer.Ordinal).Take(GridCaptionRows).ToArray();
@@ -316,157 +336,5 @@ public static class ImageTraining
         foreach (var folder in new[] { dir, Path.Combine(dir, StateFolder) }.Where(Directory.Exists))
             foreach (var file in Directory.EnumerateFiles(folder, ".*.tmp-*"))
                 try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    /// <summary>The periodic work of a run: checkpoints, validation, sample grids, TensorBoard.</summary>
-    sealed class RunCallbacks(string dir, ModelConfig config, Trainer trainer, IReadOnlyDictionary<string, Generator> generators, string fingerprint,
-        ImageDataset validation, ImageTrainingOptions options, Action<string> log, Text.ICaptionTable? captions, string[]? gridPrompts) : IDisposable
-    {
-        private readonly TrainingSpec spec = config.Training;
-        private TorchSharp.Modules.SummaryWriter? writer;
-        private double lossSum;
-        private int lossCount;
-
-        public double? LastValidationLoss { get; private set; }
-
-        TorchSharp.Modules.SummaryWriter Writer => writer ??= torch.utils.tensorboard.SummaryWriter(Path.Combine(dir, TensorBoardFolder));
-
-        public void AfterStep(double loss)
-        {
-            int step = trainer.Step;
-            lossSum += loss;
-            lossCount++;
-            if (options.LogEvery > 0 && step % options.LogEvery == 0)
-            {
-                Writer.add_scalar("train/loss", (float)(lossSum / lossCount), step);
-                Writer.add_scalar("train/lr", (float)LearningRate.At(spec.LrSchedule, step - 1, spec.Steps, spec.WarmupSteps, spec.LearningRate), step);
-                lossSum = 0;
-                lossCount = 0;
-            }
-            if (spec.CheckpointEvery > 0 && step % spec.CheckpointEvery == 0 && step < spec.Steps) Checkpoint();
-            if (spec.ValidateEvery > 0 && step % spec.ValidateEvery == 0 && validation.Count > 0)
-            {
-                log($"step {step}: validation loss {Validate():F5}");
-                NativeMemory.ReleaseFreed();
-            }
-            if (spec.SampleEvery > 0 && step % spec.SampleEvery == 0)
-            {
-                log($"step {step}: samples in {WriteGrid()}");
-                NativeMemory.ReleaseFreed();
-            }
-        }
-
-        /// <summary>Exports the weights and writes the resume state, each file atomically.</summary>
-        public void Checkpoint()
-        {
-            ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.ModelFile), trainer.Model);
-            ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.EmaFile), trainer.Ema.Shadow);
-            Directory.CreateDirectory(Path.Combine(dir, StateFolder));
-            TrainCheckpoint.Save(CheckpointPath(dir), trainer, generators, fingerprint);
-            NativeMemory.ReleaseFreed();
-        }
-
-        /// <summary>
-        /// The loss of the EMA weights on the same validation images, timesteps and noise every time
-        /// (drawn from a generator of their own), so that successive values compare.
-        /// </summary>
-        public double Validate()
-        {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var model = (nn.Module<Tensor, Tensor, Tensor>)trainer.Ema.Shadow;
-            long n = Math.Min(validation.Count, options.ValidationImages);
-            using var g = new Generator((ulong)(spec.Seed ^ 0x7a1d));
-            double sum = 0;
-            const int batchSize = 100;
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var inner = NewDisposeScope();
-                long size = Math.Min(batchSize, n - start);
-                var indices = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
-                var batch = validation.Batch(indices);
-                var x0 = batch.Images;
-                // A class-conditional model is scored on its conditional prediction (no label dropout), a text-conditional
-                // model on each label's first caption, a super-resolution model on its clean conditioning (level 0).
-                Func<Tensor, Tensor, Tensor> forward = config.Unet!.NumClasses is not null ? (x, t) => ((UNet2D)model).Forward(x, t, batch.Labels)
-                    : captions is not null ? (x, t) => ((UNet2D)model).ForwardText(x, t, captions.Fixed(captions.KeyedByImage ? tensor(indices) : batch.Labels))
-                    : model.forward;
-                if (config.SuperRes is { } sr)
-                {
-                    var condition = LowResolution.Conditioning(x0, sr.Scale);
-                    forward = (x, t) => ((UNet2D)model).Forward(cat([x, condition], 1), t, null, null);
-                }
-                var loss = trainer.Objective.EvaluationLoss(forward, x0, g).mean();
-                sum += loss.item<float>() * size;
-            }
-            LastValidationLoss = sum / n;
-            Writer.add_scalar("val/loss", (float)LastValidationLoss.Value, trainer.Step);
-            return LastValidationLoss.Value;
-        }
-
-        /// <summary>
-        /// A grid of EMA samples (fixed seed, so grids of successive steps compare): DDIM for a discrete-time model, the
-        /// predictor-corrector sampler for an SDE model (<see cref="SdeSampling.GridSteps"/> steps).
-        /// </summary>
-        public string WriteGrid()
-        {
-            using var g = new Generator((ulong)spec.Seed);
-            int? columns = null;
-            Tensor images;
-            if (config.Sde is { } sde) images = SdeGrid(sde, g);
-            else if (config.SuperRes is not null) (images, columns) = SuperResolutionGrid(g);
-            else (images, columns) = DdimGrid(g);
-            using var _ = images;
-            string path = Path.Combine(dir, SamplesFolder, $"step-{trainer.Step:D6}.png");
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            ImageGrid.WritePng(path, images, columns);
-            return path;
-        }
-
-        /// <summary>DDIM samples; a class-conditional model draws one row per class (no guidance), the grid's columns.</summary>
-        (Tensor Images, int? Columns) DdimGrid(Generator g)
-        {
-            var model = ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir);
-            var scheduler = Schedulers.Create("ddim", config.Scheduler);
-            int steps = Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps);
-            if (captions is not null)
-            {
-                // A text-conditional model draws one row per prompt: each class's first caption, or captions of the file.
-                var prompts = gridPrompts!;
-                int perClass = (int)Guidance.Conditioning.PerClass(options.GridImages, prompts.Length);
-                return (model.SampleText(perClass * prompts.Length, scheduler, steps, g, Guidance.TextConditioning.Rows(prompts, perClass)), perClass);
-            }
-            var conditioning = model.IsConditional ? Guidance.Conditioning.ClassRows(options.GridImages, model.ClassNames.Count) : null;
-            int? columns = conditioning is null ? null : (int)Guidance.Conditioning.PerClass(options.GridImages, model.ClassNames.Count);
-            return (model.Sample(conditioning?.Labels.Length ?? options.GridImages, scheduler, steps, g, conditioning), columns);
-        }
-
-        /// <summary>A super-resolution model's grid: rows of validation images' bicubic upsampling, then the model's upscaling (DDIM), then the originals.</summary>
-        (Tensor Images, int? Columns) SuperResolutionGrid(Generator g)
-        {
-            using var scope = NewDisposeScope();
-            var source = validation.Count > 0 ? validation : null;
-            if (source is null) return (zeros(1, config.Data.Image!.Channels, config.Data.Image.Height, config.Data.Image.Width), null);
-            int count = (int)Math.Min(8, source.Count);
-            var originals = source.Batch(Enumerable.Range(0, count).Select(i => (long)i).ToArray()).Images;
-            int scale = config.SuperRes!.Scale;
-            var low = LowResolution.Downsample(originals, scale);
-            var model = new SuperResolution(ImageModel.FromNetwork(config, (UNet2D)trainer.Ema.Shadow, dir));
-            var scheduler = Schedulers.Create("ddim", config.Scheduler);
-            var upscaled = model.Upscale(low, scheduler, Math.Min(options.GridSteps, config.Scheduler.NumTrainTimesteps), g);
-            return (cat([LowResolution.Upsample(low, scale), upscaled, originals], 0).MoveToOuterDisposeScope(), count);
-        }
-
-        Tensor SdeGrid(SdeSpec sde, Generator g)
-        {
-            var image = config.Data.Image!;
-            var network = (UNet2D)trainer.Ema.Shadow;
-            using var samples = SdeSampling.PredictorCorrector(sde, network.forward, [options.GridImages, image.Channels, image.Height, image.Width],
-                SdeSampling.GridSteps(sde), g);
-            return samples.clamp(-1, 1);
-        }
-
-        // SummaryWriter appends each scalar to its event file as it comes; there is nothing to close.
-        public void Dispose() => writer = null;
     }
 }

@@ -27,8 +27,7 @@ public static class PointTraining
     {
         Toy2D.Validate(dataName);
         template.Training.Validate();
-        var mlpTemplate = template.Model ?? throw new DiffuseException("point training needs an MLP model config");
-        mlpTemplate.Validate();
+        template.Network.Validate();
         ModelDirectory.PrepareForWrite(outDir, force);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long seed = template.Training.Seed;
@@ -42,14 +41,13 @@ public static class PointTraining
         {
             data = new DataSpec { Name = dataName, Dim = 2, Mean = mean.data<float>().ToArray(), Scale = std.item<float>() };
         }
-        var config = template with { Data = data, Model = mlpTemplate with { InputDim = data.Dim } };
+        var config = template with { Data = data, Network = template.Network.ForPoints(data.Dim) };
         config.Validate();
-        var mlp = config.Model!;
 
-        using var network = new MlpDenoiser(mlp);
-        using var shadow = new MlpDenoiser(mlp);
+        using var network = NetworkTypes.Build(config.Network);
+        using var shadow = NetworkTypes.Build(config.Network);
         using var generator = new Generator((ulong)seed);
-        Initialization.Reset(network, generator);
+        network.ResetParameters(generator);
         var ema = new Ema(network, shadow, config.Training.EmaDecay);
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(config.Scheduler), config.Scheduler.PredictionType);
         using var trainer = new Trainer(network, ema, diffusion, config.Training, config.Sde);

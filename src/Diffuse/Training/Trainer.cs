@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Models;
 using Diffuse.Process;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,23 +7,21 @@ using static TorchSharp.torch;
 namespace Diffuse.Training;
 
 /// <summary>
-/// Supplies the micro-batch with 0-based index <paramref name="microBatch"/> (counted over the whole
-/// run, so a resumed run asks for the same batches): <paramref name="size"/> normalised examples,
-/// with any random augmentation drawn from <paramref name="generator"/>.
+/// One micro-batch: the normalised examples x_0 and what the network is told beside x_t and t (class labels, prompt
+/// tokens, a super-resolution model's low-resolution images; <see cref="Condition.None"/> for an unconditional model).
+/// A tensor converts to an unconditional batch.
 /// </summary>
-public delegate Tensor BatchSource(long microBatch, int size, Generator generator);
+public sealed record TrainingBatch(Tensor X0, Condition Condition)
+{
+    public static implicit operator TrainingBatch(Tensor x0) => new(x0, Condition.None);
+}
 
 /// <summary>
-/// A <see cref="BatchSource"/> for a class-conditional model: the images and their labels [B] (int64 in
-/// [0, NumClasses], the null label included), with any label dropout already drawn from <paramref name="generator"/>.
+/// Supplies the micro-batch with 0-based index <paramref name="microBatch"/> (counted over the whole run, so a resumed run
+/// asks for the same batches): <paramref name="size"/> examples, with any random augmentation or conditioning draws
+/// (label dropout, captions, noise-conditioning augmentation) taken from <paramref name="generator"/>.
 /// </summary>
-public delegate (Tensor Images, Tensor Labels) LabelledBatchSource(long microBatch, int size, Generator generator);
-
-/// <summary>
-/// A micro-batch of a model that sees more than x_t and t (a super-resolution model's conditioning): x_0 and the
-/// network as a function of (the network that runs the pass, x_t, t) for this batch, any random draws of the conditioning taken from <paramref name="generator"/>.
-/// </summary>
-public delegate (Tensor X0, Func<nn.Module<Tensor, Tensor, Tensor>, Tensor, Tensor, Tensor> Model) ConditionedBatchSource(long microBatch, int size, Generator generator);
+public delegate TrainingBatch TrainingBatchSource(long microBatch, int size, Generator generator);
 
 /// <summary>
 /// Trains a denoiser by the denoising objective of Ho et al. 2020 (Algorithm 1): draw x_0 from the
@@ -34,12 +33,12 @@ public delegate (Tensor X0, Func<nn.Module<Tensor, Tensor, Tensor>, Tensor, Tens
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    private readonly nn.Module<Tensor, Tensor, Tensor> model;
+    private readonly DenoiserNetwork model;
     private readonly TrainingSpec spec;
     private readonly TorchSharp.Modules.Parameter[] parameters;
     private readonly TorchSharp.Modules.AdamW optimizer;
     // bf16 training: the working copy that runs the forward and backward passes, and its parameters (aligned with parameters).
-    private readonly nn.Module<Tensor, Tensor, Tensor>? working;
+    private readonly DenoiserNetwork? working;
     private readonly TorchSharp.Modules.Parameter[] workingParameters = [];
 
     /// <param name="sde">The forward SDE of a continuous-time score model (trained by denoising score matching); null for a discrete-time model.</param>
@@ -48,8 +47,8 @@ public sealed class Trainer : IDisposable
     /// <paramref name="model"/>, which the trainer converts to bfloat16 and uses for the forward and backward passes
     /// (see <see cref="TrainingPrecision.Bf16"/>); <paramref name="model"/> keeps the float32 master weights. The caller disposes it.
     /// </param>
-    public Trainer(nn.Module<Tensor, Tensor, Tensor> model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec, SdeSpec? sde = null,
-        nn.Module<Tensor, Tensor, Tensor>? workingCopy = null)
+    public Trainer(DenoiserNetwork model, Ema ema, GaussianDiffusion diffusion, TrainingSpec spec, SdeSpec? sde = null,
+        DenoiserNetwork? workingCopy = null)
     {
         spec.Validate();
         this.model = model;
@@ -74,7 +73,7 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Optimizer steps completed.</summary>
     public int Step { get; internal set; }
-    public nn.Module<Tensor, Tensor, Tensor> Model => model;
+    public DenoiserNetwork Model => model;
     public Ema Ema { get; }
     public TrainingSpec Spec => spec;
     /// <summary>The loss and the timestep draws (with a loss-aware sampler's state).</summary>
@@ -82,62 +81,24 @@ public sealed class Trainer : IDisposable
     internal TorchSharp.Modules.AdamW Optimizer => optimizer;
 
     /// <summary>
-    /// One optimizer step over <see cref="TrainingSpec.GradientAccumulation"/> micro-batches; returns
-    /// the mean loss. A non-finite loss throws a <see cref="DiffuseException"/> before the weights change.
+    /// One optimizer step over <see cref="TrainingSpec.GradientAccumulation"/> micro-batches of <paramref name="nextBatch"/>;
+    /// returns the mean loss. The network sees each micro-batch's condition. A non-finite loss throws a
+    /// <see cref="DiffuseException"/> before the weights change.
     /// </summary>
-    public double TrainStep(BatchSource nextBatch, Generator generator)
-    {
-        var forward = InPrecision((working ?? model).forward);
-        return TrainStep(micro => Objective.Loss(forward, nextBatch(micro, spec.MicroBatchSize, generator), generator));
-    }
-
-    /// <summary>
-    /// One optimizer step of a class-conditional model (the trainer's model must be <see cref="Models.IClassConditional"/>):
-    /// the network sees each micro-batch's labels; otherwise as <see cref="TrainStep(BatchSource, Generator)"/>.
-    /// </summary>
-    public double TrainStep(LabelledBatchSource nextBatch, Generator generator)
-    {
-        var conditional = (working ?? model) as Models.IClassConditional;
-        if (conditional?.NumClasses is null) throw new DiffuseException("labelled batches need a class-conditional network (num_classes set)");
-        return TrainStep(micro =>
-        {
-            var (x0, labels) = nextBatch(micro, spec.MicroBatchSize, generator);
-            return Objective.Loss(InPrecision((x, t) => conditional.Forward(x, t, labels)), x0, generator);
-        });
-    }
-
-    /// <summary>
-    /// One optimizer step of a conditional model whose batches carry a condition beside the images (class labels, or a
-    /// text model's prompt tokens): <paramref name="network"/> (x_t, t, condition) is the trainer's model seen with it.
-    /// </summary>
-    /// <remarks>
-    /// <paramref name="network"/> is called with the network that runs the pass: the model itself, or in bf16 training its
-    /// working copy (x_t then arrives in bfloat16 and the output is taken back to float32).
-    /// </remarks>
-    public double TrainStep(LabelledBatchSource nextBatch, Generator generator,
-        Func<nn.Module<Tensor, Tensor, Tensor>, Tensor, Tensor, Tensor, Tensor> network) =>
+    public double TrainStep(TrainingBatchSource nextBatch, Generator generator) =>
         TrainStep(micro =>
         {
-            var (x0, condition) = nextBatch(micro, spec.MicroBatchSize, generator);
-            var net = working ?? model;
-            return Objective.Loss(InPrecision((x, t) => network(net, x, t, condition)), x0, generator);
+            var batch = nextBatch(micro, spec.MicroBatchSize, generator);
+            return Objective.Loss(ForwardOf(working ?? model, batch.Condition), batch.X0, generator);
         });
 
     /// <summary>
-    /// One optimizer step where each micro-batch brings its own view of the network (a super-resolution model conditioned
-    /// on the batch's low-resolution images); otherwise as <see cref="TrainStep(BatchSource, Generator)"/>.
+    /// <paramref name="network"/> as a function of (x_t, t) with <paramref name="condition"/>; in bf16 training (the working
+    /// copy) x_t is fed in bfloat16 and the output read back in float32.
     /// </summary>
-    public double TrainStep(ConditionedBatchSource nextBatch, Generator generator) =>
-        TrainStep(micro =>
-        {
-            var (x0, conditioned) = nextBatch(micro, spec.MicroBatchSize, generator);
-            var net = working ?? model;
-            return Objective.Loss(InPrecision((x, t) => conditioned(net, x, t)), x0, generator);
-        });
-
-    /// <summary>bf16 training: a forward of the working copy, fed x_t in bfloat16 and read back in float32.</summary>
-    Func<Tensor, Tensor, Tensor> InPrecision(Func<Tensor, Tensor, Tensor> forward) =>
-        working is null ? forward : (x, t) => forward(x.to(ScalarType.BFloat16), t).to(ScalarType.Float32);
+    Func<Tensor, Tensor, Tensor> ForwardOf(DenoiserNetwork network, Condition condition) =>
+        working is null ? (x, t) => network.Forward(new DenoiserInput(x, t, condition))
+            : (x, t) => network.Forward(new DenoiserInput(x.to(ScalarType.BFloat16), t, condition)).to(ScalarType.Float32);
 
     // lossOf(micro) runs inside the micro-batch's dispose scope.
     double TrainStep(Func<long, Tensor> lossOf)
@@ -204,7 +165,7 @@ public sealed class Trainer : IDisposable
     /// Trains from the current step up to <paramref name="untilStep"/> (default: all of
     /// <see cref="TrainingSpec.Steps"/>). Returns the mean loss of the last 10% of the steps run.
     /// </summary>
-    public double Run(BatchSource nextBatch, Generator generator, IProgress<TrainProgress>? progress = null,
+    public double Run(TrainingBatchSource nextBatch, Generator generator, IProgress<TrainProgress>? progress = null,
         CancellationToken cancel = default, int? untilStep = null)
     {
         int end = untilStep ?? spec.Steps;

@@ -236,7 +236,7 @@ public class BadInputTests(TrainedModel trained)
     public void AConfigThatDoesNotMatchTheWeights()
     {
         var model = trained.CopyModel();
-        EditConfig(model, c => c["model"]!["hidden_dim"] = 24);
+        EditConfig(model, c => c["network"]!["hidden_dim"] = 24);
         var result = SampleFails(model);
         Assert.Contains("does not match", result.Stderr);
         Assert.Contains("[24", result.Stderr);
@@ -257,7 +257,7 @@ public class BadInputTests(TrainedModel trained)
 
     [Theory]
     [InlineData("", "colour")]
-    [InlineData("model", "depth")]
+    [InlineData("network", "depth")]
     [InlineData("scheduler", "karras")]
     [InlineData("data", "labels")]
     [InlineData("training", "momentum")]
@@ -271,8 +271,9 @@ public class BadInputTests(TrainedModel trained)
     }
 
     [Theory]
-    [InlineData("model", "hidden_dim", "0")]
-    [InlineData("model", "type", "\"unet\"")]
+    [InlineData("network", "hidden_dim", "0")]
+    [InlineData("network", "type", "\"unet\"")]
+    [InlineData("network", "type", "\"transformer9\"")]
     [InlineData("data", "scale", "-1")]
     [InlineData("data", "dim", "3")]
     [InlineData("scheduler", "beta_schedule", "\"zigzag\"")]

@@ -41,7 +41,7 @@ public class CaptionsFileCliTests(TrainedImageModel trained)
         RunOk(["train", "--data", data, "--out", run, .. WithOverrides(Text, "--sample-every", "3", "--validate-every", "3")]);
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, ModelDirectory.ConfigFile))))
         {
-            var text = config.RootElement.GetProperty("unet").GetProperty("text_encoder");
+            var text = config.RootElement.GetProperty("network").GetProperty("text_encoder");
             Assert.Equal(ImageDatasets.CaptionsFile, text.GetProperty("captions").GetString());
             var vocabulary = text.GetProperty("vocabulary").EnumerateArray().Select(e => e.GetString()).ToList();
             Assert.Equal(["[PAD]", "[UNK]", "[CLS]", "a", "at", "black", "blob", "bright", "coal", "night", "snow", "square", "white"], vocabulary);

@@ -30,7 +30,7 @@ public class ConditionalCliTests(TrainedImageModel trained)
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, ModelDirectory.ConfigFile))))
         {
             var root = config.RootElement;
-            Assert.Equal(4, root.GetProperty("unet").GetProperty("num_classes").GetInt32());
+            Assert.Equal(4, root.GetProperty("network").GetProperty("num_classes").GetInt32());
             Assert.Equal(0.25, root.GetProperty("training").GetProperty("cond_drop").GetDouble());
             Assert.Equal(["0", "1", "2", "3"], root.GetProperty("data").GetProperty("image").GetProperty("class_names").EnumerateArray().Select(e => e.GetString()));
         }

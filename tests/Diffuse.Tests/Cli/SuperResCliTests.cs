@@ -67,16 +67,16 @@ public class SuperResCliTests(TrainedSuperResModels models)
         var root = document.RootElement;
         Assert.Equal(2, root.GetProperty("super_res").GetProperty("scale").GetInt32());
         Assert.Equal(5, root.GetProperty("super_res").GetProperty("cond_noise_max").GetInt32());
-        Assert.Equal(2, root.GetProperty("unet").GetProperty("in_channels").GetInt32());
-        Assert.Equal(1, root.GetProperty("unet").GetProperty("out_channels").GetInt32());
-        Assert.True(root.GetProperty("unet").GetProperty("noise_level_embedding").GetBoolean());
+        Assert.Equal(2, root.GetProperty("network").GetProperty("in_channels").GetInt32());
+        Assert.Equal(1, root.GetProperty("network").GetProperty("out_channels").GetInt32());
+        Assert.True(root.GetProperty("network").GetProperty("noise_level_embedding").GetBoolean());
         // A model that generates keeps the keys it always had.
         var plain = File.ReadAllText(Path.Combine(models.Full, "config.json"));
         Assert.DoesNotContain("super_res", plain);
         Assert.DoesNotContain("noise_level_embedding", plain);
         using var baseConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(models.Base, "config.json")));
-        Assert.Equal(14, baseConfig.RootElement.GetProperty("unet").GetProperty("image_size").GetInt32());
-        Assert.Equal("[1,2]", baseConfig.RootElement.GetProperty("unet").GetProperty("channel_mult").GetRawText().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
+        Assert.Equal(14, baseConfig.RootElement.GetProperty("network").GetProperty("image_size").GetInt32());
+        Assert.Equal("[1,2]", baseConfig.RootElement.GetProperty("network").GetProperty("channel_mult").GetRawText().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public class TextCliTests(TrainedImageModel trained)
         var run = TrainText(folder, "--validate-every", "1", "--sample-every", "3");
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, ModelDirectory.ConfigFile))))
         {
-            var unet = config.RootElement.GetProperty("unet");
+            var unet = config.RootElement.GetProperty("network");
             Assert.False(unet.TryGetProperty("num_classes", out var classes) && classes.ValueKind != JsonValueKind.Null);
             var vocabulary = unet.GetProperty("text_encoder").GetProperty("vocabulary").EnumerateArray().Select(e => e.GetString()).ToList();
             Assert.Equal(["[PAD]", "[UNK]", "[CLS]"], vocabulary.Take(3));

@@ -112,7 +112,7 @@ public class TextConditioningModelTests
         using var plain = new UNet2D(Micro with { TextEncoder = null });
         Assert.DoesNotContain(plain.state_dict().Keys, k => k.Contains("text") || k.Contains("cross"));
         Assert.False(plain.IsTextConditional);
-        Assert.Throws<DiffuseException>(() => plain.ForwardText(zeros([1, 1, 8, 8]), zeros([1]), null));
+        Assert.Throws<DiffuseException>(() => plain.ForwardText(zeros([1, 1, 8, 8]), zeros([1]), zeros([1, 6], ScalarType.Int64)));
         using var text = new UNet2D(Micro);
         var keys = text.state_dict().Keys.ToList();
         Assert.Contains("text_encoder.token_embedding.weight", keys);

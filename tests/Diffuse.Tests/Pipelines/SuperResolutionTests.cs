@@ -10,6 +10,8 @@ using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
+using Diffuse.Tests.Models;
+
 namespace Diffuse.Tests.Pipelines;
 
 /// <summary>Super-resolution and cascades: the low-resolution pipeline, the conditioned U-Net, the config, the sampling loop with an oracle network.</summary>
@@ -158,8 +160,9 @@ public class SuperResolutionTests
     /// The exact noise prediction when the high-resolution image is the conditioning itself (a point mass at c):
     /// eps = (x_t - sqrt(abar_t) c) / sqrt(1 - abar_t). Any scheduler must then return c.
     /// </summary>
-    static Func<Tensor, Tensor, Tensor, Tensor?, Tensor> Oracle(NoiseSchedule schedule) => (x, t, condition, _) =>
+    static Func<DenoiserInput, Tensor> Oracle(NoiseSchedule schedule) => input =>
     {
+        var (x, t, condition) = (input.X, input.T, input.Condition.LowResolution!);
         var abar = schedule.AlphasCumprodTensor().index_select(0, t.to(ScalarType.Int64)).to(ScalarType.Float32).reshape(-1, 1, 1, 1);
         return (x - abar.sqrt() * condition) / (1 - abar).sqrt();
     };

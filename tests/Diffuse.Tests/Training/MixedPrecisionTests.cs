@@ -14,7 +14,7 @@ public class MixedPrecisionTests
 {
     static readonly MlpConfig Tiny = new() { HiddenDim = 32, Blocks = 2, TimeEmbedDim = 8 };
 
-    static Tensor Batch(long micro, int n, Generator g)
+    static TrainingBatch Batch(long micro, int n, Generator g)
     {
         using var fixedG = new Generator((ulong)(500 + micro));
         // Two clusters, so that the network has something to learn.
@@ -110,26 +110,28 @@ public class MixedPrecisionTests
     [InlineData(TrainingPrecision.Bf16)]
     public void ConditionedStepsRunOnTheNetworkOfThePrecision(TrainingPrecision precision)
     {
-        // Text-conditional and super-resolution training hand the trainer a function of the network that runs the pass:
-        // in bf16 that must be the bfloat16 working copy (fed x_t in bfloat16), and the master weights must still learn.
-        using var model = new MlpDenoiser(Tiny);
-        using var shadow = new MlpDenoiser(Tiny);
-        using var working = precision == TrainingPrecision.Bf16 ? new MlpDenoiser(Tiny) : null;
-        var spec = new TrainingSpec { Steps = 4, BatchSize = 16, Precision = precision };
+        // A conditioned batch's condition must reach the network that runs the pass: in bf16 the bfloat16 working copy (fed
+        // x_t in bfloat16), and the master weights must still learn.
+        Diffuse.Tests.Models.ProbeConfig.Register();
+        var config = new Diffuse.Tests.Models.ProbeConfig { Classes = 3 };
+        using var model = new Diffuse.Tests.Models.ProbeNetwork(config);
+        using var shadow = new Diffuse.Tests.Models.ProbeNetwork(config);
+        using var working = precision == TrainingPrecision.Bf16 ? new Diffuse.Tests.Models.ProbeNetwork(config) : null;
+        var spec = new TrainingSpec { Steps = 4, BatchSize = 4, Precision = precision };
         var diffusion = new GaussianDiffusion(NoiseSchedule.FromConfig(new SchedulerConfig { NumTrainTimesteps = 10 }), PredictionType.Epsilon);
         using var trainer = new Trainer(model, new Ema(model, shadow, 0.9), diffusion, spec, workingCopy: working);
         using var g = new Generator(1);
         var before = model.parameters().Select(p => p.detach().clone()).ToArray();
-        var seen = new List<(nn.Module<Tensor, Tensor, Tensor> Net, ScalarType Input)>();
-        LabelledBatchSource labelled = (micro, size, gen) => (Batch(micro, size, gen), zeros([size], ScalarType.Int64));
-        trainer.TrainStep(labelled, g, (net, x, t, condition) => { seen.Add((net, x.dtype)); return net.forward(x, t); });
-        ConditionedBatchSource conditioned = (micro, size, gen) => (Batch(micro, size, gen), (net, x, t) => { seen.Add((net, x.dtype)); return net.forward(x, t); });
-        trainer.TrainStep(conditioned, g);
+        using var labels = tensor(new long[] { 0, 1, 2, 3 });
+        trainer.TrainStep((micro, size, gen) => new TrainingBatch(randn([size, 1, 4, 4], generator: gen), new Condition { ClassLabels = labels }), g);
 
-        var expected = precision == TrainingPrecision.Bf16 ? (nn.Module<Tensor, Tensor, Tensor>)working! : model;
+        var ran = precision == TrainingPrecision.Bf16 ? working! : model;
+        var idle = precision == TrainingPrecision.Bf16 ? model : null;
         var dtype = precision == TrainingPrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        Assert.Equal(2, seen.Count);
-        Assert.All(seen, s => { Assert.Same(expected, s.Net); Assert.Equal(dtype, s.Input); });
+        var call = Assert.Single(ran.Calls);
+        Assert.Equal(dtype, call.Dtype);
+        Assert.Same(labels, call.Condition.ClassLabels);
+        if (idle is not null) Assert.Empty(idle.Calls);
         Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
         Assert.Contains(model.parameters().Zip(before), p => !p.First.detach().allclose(p.Second, 0, 0));
         foreach (var t in before) t.Dispose();

@@ -20,7 +20,7 @@ public class ResumeTests
             .SelectMany(BitConverter.GetBytes).ToArray();
 
     /// <summary>Batches that depend only on their index, as the image data order does.</summary>
-    static Tensor Batch(long micro, int n, Generator augment)
+    static TrainingBatch Batch(long micro, int n, Generator augment)
     {
         using var g = new Generator((ulong)(1000 + micro));
         var x = randn([n, 2], generator: g);

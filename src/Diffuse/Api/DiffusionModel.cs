@@ -1,0 +1,169 @@
+using Diffuse.Configuration;
+using Diffuse.Data;
+using Diffuse.Evaluation;
+using Diffuse.Guidance;
+using Diffuse.Pipelines;
+using Diffuse.Sampling;
+using Diffuse.ScoreSampling;
+using Diffuse.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffuse.Api;
+
+/// <summary>
+/// The library's entry point: a trained model folder, whatever its data (points or images) and network, sampled with a
+/// <see cref="SampleRequest"/> and scored with <see cref="Evaluate"/>; <see cref="Train"/> makes one.
+/// <code>
+/// var run = DiffusionModel.Train(new TrainRequest { Data = "mnist", OutDir = "runs/mnist", Steps = 2000 });
+/// using var model = DiffusionModel.Load(run.Directory);
+/// using var images = model.Sample(new SampleRequest { Count = 64, Seed = 1 });
+/// ImageGrid.WritePng("samples.png", images);
+/// </code>
+/// </summary>
+public sealed class DiffusionModel : IDisposable
+{
+    private IDiffusionModel inner;
+    private Precision precision = Precision.Fp32;
+
+    private DiffusionModel(IDiffusionModel inner, bool useEma)
+    {
+        this.inner = inner;
+        UseEma = useEma;
+    }
+
+    /// <summary>Loads a model folder (config.json and weights); every problem is a one-line <see cref="DiffuseException"/>.</summary>
+    /// <param name="useEma">Sample with the EMA weights (the default) or the raw ones.</param>
+    public static DiffusionModel Load(string directory, bool useEma = true)
+    {
+        var config = ModelLoading.ReadConfig(directory);
+        IDiffusionModel model = config.IsImage ? ImageModel.Load(directory, useEma) : PointModel.Load(directory, useEma);
+        return new DiffusionModel(model, useEma);
+    }
+
+    /// <summary>Trains a model as <paramref name="request"/> says and writes its folder; load it with <see cref="Load"/>.</summary>
+    public static TrainResult Train(TrainRequest request, IProgress<TrainProgress>? progress = null, Action<string>? log = null,
+        CancellationToken cancel = default) => TrainRequests.Run(request, progress, log, cancel);
+
+    public string Directory => inner.Directory;
+    public ModelConfig Config => inner.Config;
+    public bool UseEma { get; }
+
+    /// <summary>True for a model of images, false for one of points.</summary>
+    public bool IsImage => Config.IsImage;
+
+    /// <summary>The class names a class-conditional model takes (label order); empty for other models.</summary>
+    public IReadOnlyList<string> ClassNames => Config.Network.ClassCount is null ? [] : Config.Data.Image?.ClassNames ?? [];
+
+    /// <summary>True when the model takes prompts.</summary>
+    public bool IsTextConditional => Config.Network.Text is not null;
+
+    /// <summary>The model below the facade (an <see cref="ImageModel"/> or a <see cref="PointModel"/>) for what requests do not cover.</summary>
+    public IDiffusionModel Model => inner;
+
+    /// <summary>
+    /// Draws samples in data space: images [N, C, H, W] in [-1, 1], or points [N, dim]. Unset settings take the library's
+    /// defaults for this model (<see cref="Defaults"/>). Progress counts network steps over all batches.
+    /// </summary>
+    public Tensor Sample(SampleRequest? request = null, IProgress<StepInfo>? progress = null)
+    {
+        request ??= new SampleRequest();
+        request.Validate();
+        string sampler = request.Sampler ?? Defaults.Sampler(Config);
+        int steps = request.Steps ?? Defaults.Steps(Config, sampler);
+        bool conditioned = request.Classes is not null || request.Prompts is not null;
+        if (!conditioned && request.Guidance != 1.0)
+            throw new DiffuseException("Guidance needs Classes or Prompts (classifier-free guidance of a conditional model)");
+        PrepareNetwork(request);
+        using var generator = new Generator((ulong)request.Seed);
+        if (ScoreSamplers.IsScoreSampler(sampler))
+        {
+            if (conditioned) throw new DiffuseException($"classes and prompts run with the schedulers; the score sampler '{sampler}' draws unconditionally");
+            var settings = new ScoreSamplerSettings { Name = sampler, Steps = steps };
+            return inner.SampleScore(request.Count, settings, generator, progress).Samples;
+        }
+        if (steps > Config.Scheduler.NumTrainTimesteps)
+            throw new DiffuseException($"Steps {steps} exceeds the model's {Config.Scheduler.NumTrainTimesteps} training timesteps");
+        var scheduler = inner.CreateScheduler(sampler, c => c with
+        {
+            Eta = request.Eta ?? c.Eta,
+            UseKarrasSigmas = request.KarrasSigmas || c.UseKarrasSigmas,
+        });
+        if (inner is not ImageModel images)
+        {
+            if (conditioned) throw new DiffuseException("a model of points takes no classes or prompts");
+            return inner.Sample(request.Count, scheduler, steps, generator, progress);
+        }
+        if (request.Prompts is { } prompts)
+        {
+            if (!images.IsTextConditional) throw new DiffuseException($"'{Directory}' takes no prompts; prompts need a model trained with text conditioning");
+            var text = new TextConditioning(Expand(prompts, request.Count), request.Guidance, request.GuidanceRescale);
+            return images.SampleText(request.Count, scheduler, steps, generator, text, progress);
+        }
+        Conditioning? conditioning = null;
+        if (request.Classes is { } classes)
+        {
+            if (!images.IsConditional) throw new DiffuseException($"'{Directory}' takes no class labels; classes need a model trained with class conditioning");
+            var labels = Expand(classes, request.Count).Select(c => (long)ClassLabels.Resolve(c, images.ClassNames)).ToArray();
+            conditioning = new Conditioning(labels, request.Guidance, request.GuidanceRescale);
+        }
+        return images.Sample(request.Count, scheduler, steps, generator, conditioning, progress);
+    }
+
+    /// <summary>
+    /// Scores an image model's samples against its data (FCD, classifier confidence, class entropy, beside the
+    /// real-vs-real floor), with the quality classifier trained once per dataset and cached.
+    /// </summary>
+    public ImageEvalReport Evaluate(EvaluateRequest? request = null, IProgress<StepInfo>? progress = null, Action<string>? log = null)
+    {
+        request ??= new EvaluateRequest();
+        var image = Config.Data.Image ?? throw new DiffuseException("Evaluate scores image models; a model of points is scored by sliced Wasserstein distance (SwdScores)");
+        if (request.Count < 2) throw new DiffuseException($"Count must be at least 2, got {request.Count}");
+        var load = new ImageLoadOptions { CacheDir = request.CacheDir, DataDir = request.DataDir, ImageSize = image.Height, Channels = image.Channels };
+        using var data = ImageDatasets.Load(request.Data ?? Config.Data.Name, load, log);
+        var (classifier, validationImages) = ImageEvaluation.Classifier(data, Path.Combine(load.ResolveCacheDir(), "classifiers"), log);
+        using var _ = classifier.Classifier;
+        using var samples = Sample(request.Sampling with { Count = request.Count }, progress);
+        return ImageEvaluation.Score(classifier, validationImages, samples, data, request.Sampling.Seed);
+    }
+
+    /// <summary>Sets the batch size and the precision a request asks for (bfloat16 converts the weights; fp32 after it reloads them).</summary>
+    void PrepareNetwork(SampleRequest request)
+    {
+        if (inner is not ImageModel images) return;
+        var wanted = request.Precision ?? Defaults.SamplingPrecision(Config);
+        if (wanted != precision)
+        {
+            if (wanted == Precision.Bf16) images.UseBFloat16();
+            else
+            {
+                var fresh = ImageModel.Load(Directory, UseEma);
+                images.Dispose();
+                inner = images = fresh;
+            }
+            precision = wanted;
+        }
+        images.BatchSize = request.BatchSize;
+    }
+
+    static string[] Expand(IReadOnlyList<string> values, int count) =>
+        values.Count == 1 ? Enumerable.Repeat(values[0], count).ToArray() : values.ToArray();
+
+    public void Dispose() => inner.Dispose();
+}
+
+/// <summary>What <see cref="DiffusionModel.Evaluate"/> scores: how many samples, drawn how, against which data.</summary>
+public sealed record EvaluateRequest
+{
+    /// <summary>Samples scored (the published figures use 10,000).</summary>
+    public int Count { get; init; } = 1000;
+
+    /// <summary>How the samples are drawn (its Count is replaced by <see cref="Count"/>).</summary>
+    public SampleRequest Sampling { get; init; } = new();
+
+    /// <summary>The real data to score against; null: the data the model was trained on.</summary>
+    public string? Data { get; init; }
+
+    public string? CacheDir { get; init; }
+    public string? DataDir { get; init; }
+}
