@@ -18,23 +18,14 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
     /// </summary>
     public bool UnclippedScheduler { get; init; }
 
-    /// <summary>The default sampler of 2-D models: the whole DDPM chain (cheap for a small MLP).</summary>
-    public const string DefaultSampler = "ddpm";
+    /// <summary>The default sampler of 2-D models (the library's).</summary>
+    public const string DefaultSampler = Api.Defaults.PointSampler;
 
-    /// <summary>The step count of every sampler but DDPM, which runs its whole chain (every training timestep) unless told otherwise.</summary>
-    public const int DefaultFewSteps = 50;
+    /// <summary>The default sampler of image models (the library's).</summary>
+    public const string DefaultImageSampler = Api.Defaults.ImageSampler;
 
-    /// <summary>The default sampler of image models: the whole DDPM chain costs 20 times as much for little gain.</summary>
-    public const string DefaultImageSampler = "ddim";
-
-    /// <summary>The default N of the chain samplers: the SDE model's own N, or a discrete model's training timesteps.</summary>
-    static int DefaultScoreSteps(IDiffusionModel model, string sampler) =>
-        sampler == ScoreSamplers.AnnealedLangevin ? 10 : model.Config.Sde?.DiscreteSteps ?? model.Config.Scheduler.NumTrainTimesteps;
-
-    /// <summary>The number of steps to run for <paramref name="model"/>.</summary>
-    public int StepsFor(IDiffusionModel model) =>
-        Score is not null ? RequestedSteps ?? DefaultScoreSteps(model, Sampler)
-        : RequestedSteps ?? (Sampler == "ddpm" ? model.Config.Scheduler.NumTrainTimesteps : Math.Min(DefaultFewSteps, model.Config.Scheduler.NumTrainTimesteps));
+    /// <summary>The number of steps to run for <paramref name="model"/>: --steps, or the library's default for the sampler.</summary>
+    public int StepsFor(IDiffusionModel model) => RequestedSteps ?? Api.Defaults.Steps(model.Config, Sampler);
 
     /// <summary>The steps of a scheduler's run for <paramref name="model"/>, refused when they exceed its training timesteps.</summary>
     public int CheckedSteps(IDiffusionModel model)

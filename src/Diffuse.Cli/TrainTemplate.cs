@@ -2,16 +2,13 @@ using Diffuse.Configuration;
 
 namespace Diffuse.Cli;
 
-/// <summary>The defaults of a new run that live in the CLI (image training's), and the model configs of the demo's runs.</summary>
+/// <summary>The library's defaults of a new run, and the model configs of the demo's runs.</summary>
 public static class TrainTemplate
 {
-    public const string DefaultPreset = "tiny";
+    public const string DefaultPreset = Api.Defaults.ImagePreset;
 
-    /// <summary>The defaults of image training, chosen for the tiny U-Net on MNIST-like data on a CPU.</summary>
-    public static readonly TrainingSpec ImageDefaults = new()
-    {
-        Steps = 3000, BatchSize = 64, LearningRate = 1e-3, WarmupSteps = 200, EmaDecay = 0.999,
-    };
+    /// <summary>The defaults of image training (the library's, chosen for the tiny U-Net on MNIST-like data on a CPU).</summary>
+    public static TrainingSpec ImageDefaults => Api.Defaults.ImageTraining;
 
     /// <summary>An image run with every default (the tiny U-Net, linear betas, epsilon), <paramref name="steps"/> steps and <paramref name="seed"/>.</summary>
     public static ModelConfig Images(int steps, long seed) => new()
@@ -24,7 +21,7 @@ public static class TrainTemplate
     public static ModelConfig Points(long seed) => new()
     {
         // Points are normalised to unit spread, so clipping x_0 to [-1, 1] would cut the data.
-        Model = new MlpConfig(), Scheduler = new SchedulerConfig { ClipSample = false }, Training = new TrainingSpec { Seed = seed },
+        Model = new MlpConfig(), Scheduler = new SchedulerConfig { ClipSample = false }, Training = Api.Defaults.PointTraining with { Seed = seed },
     };
 
     /// <summary>

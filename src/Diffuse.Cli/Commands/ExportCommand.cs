@@ -54,7 +54,7 @@ public sealed class ExportCommand : DiffuseCommand
         if (!config.IsImage) throw new UsageException($"'{dir}' holds a model of 2-D points; export needs a class-conditional image model");
         if (config.Unet!.NumClasses is not int classes)
             throw new UsageException($"'{dir}' is unconditional; export needs a class-conditional model (train --cond class) to label its images");
-        var options = sampler.Read(result, SamplerOptions.DefaultFor(config, SamplerSettings.DefaultImageSampler), result.GetValue(seed), result.GetValue(weights) == "ema");
+        var options = sampler.Read(result, SamplerOptions.DefaultFor(config), result.GetValue(seed), result.GetValue(weights) == "ema");
         var g = guidance.Read(result);
         using var model = image.Load(result, dir, options.UseEma);
         long n = (long)each * classes;

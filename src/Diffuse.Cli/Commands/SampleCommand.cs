@@ -78,7 +78,7 @@ public sealed class SampleCommand : DiffuseCommand
     {
         if (result.GetValue(outFile) is { } file) Common.CheckOutFile(file, [".png"], result.GetValue(force));
         int n = result.GetValue(count) ?? DefaultImages;
-        var options = sampler.Read(result, config is null ? SamplerSettings.DefaultImageSampler : SamplerOptions.DefaultFor(config, SamplerSettings.DefaultImageSampler),
+        var options = sampler.Read(result, config is null ? SamplerSettings.DefaultImageSampler : SamplerOptions.DefaultFor(config),
             result.GetValue(seed), result.GetValue(weights) == "ema");
         var g = guidance.Read(result);
         var guide = classifier.Read(result);
@@ -135,7 +135,7 @@ public sealed class SampleCommand : DiffuseCommand
         string file = result.GetValue(outFile)!;
         Common.CheckOutFile(file, [".png", ".csv"], result.GetValue(force));
         int n = result.GetValue(count) ?? DefaultPoints;
-        var options = sampler.Read(result, SamplerOptions.DefaultFor(config, SamplerSettings.DefaultSampler), result.GetValue(seed), result.GetValue(weights) == "ema");
+        var options = sampler.Read(result, SamplerOptions.DefaultFor(config), result.GetValue(seed), result.GetValue(weights) == "ema");
         using var model = PointModel.Load(dir, options.UseEma);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, generator);

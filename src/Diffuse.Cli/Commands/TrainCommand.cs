@@ -57,7 +57,7 @@ public sealed class TrainCommand : DiffuseCommand
                 Model = new MlpConfig { HiddenDim = r.GetValue(train.Hidden), Blocks = r.GetValue(train.Blocks) },
                 // Points are normalised to unit spread, so clipping x_0 to [-1, 1] would cut the data.
                 Scheduler = train.Scheduler(r, clip: false, VarianceType.FixedSmall),
-                Training = train.Training(r, new TrainingSpec(), pointLoss, null),
+                Training = train.Training(r, Api.Defaults.PointTraining, pointLoss, null),
                 Sde = sde.Read(r, timesteps, train.Schedule),
             };
             return new RunPlan(false, true, data, points);

@@ -59,8 +59,8 @@ public sealed class SamplerOptions
         return name;
     }
 
-    /// <summary>The default sampler of a model: pc for a continuous-time SDE model (no scheduler applies), else <paramref name="discrete"/>.</summary>
-    public static string DefaultFor(ModelConfig config, string discrete) => config.Sde is null ? discrete : ScoreSamplers.PredictorCorrector;
+    /// <summary>The default sampler of a model (the library's): pc for a continuous-time SDE model, ddim for images, ddpm for points.</summary>
+    public static string DefaultFor(ModelConfig config) => Api.Defaults.Sampler(config);
 
     /// <summary>The sampler asked for, or <paramref name="defaultSampler"/>, with its settings; a setting that does not apply is a usage error.</summary>
     public SamplerSettings Read(ParseResult result, string defaultSampler, long seed, bool useEma) =>

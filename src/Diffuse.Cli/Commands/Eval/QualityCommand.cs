@@ -72,7 +72,7 @@ public sealed class QualityCommand : DiffuseCommand
         {
             if (r.FirstGiven(data, grid, cacheDir, dataDir, prompts, image.Precision, image.BatchSize, guidance.Scale, guidance.Rescale, classifier.Directory, classifier.Scale) is { } imageOnly)
                 throw new UsageException($"{imageOnly} applies to image models only");
-            var points = sampler.Read(result, SamplerOptions.DefaultFor(config, SamplerSettings.DefaultSampler), seedValue, ema);
+            var points = sampler.Read(result, SamplerOptions.DefaultFor(config), seedValue, ema);
             using var model = PointModel.Load(dir, points.UseEma);
             using var generator = new torch.Generator((ulong)points.Seed);
             using var samples = points.Sample(model, n, generator);
@@ -81,7 +81,7 @@ public sealed class QualityCommand : DiffuseCommand
             return Cli.Ok;
         }
         if (r.Given(projections)) throw new UsageException("--projections applies to models of 2-D points only");
-        var options = sampler.Read(result, SamplerOptions.DefaultFor(config, SamplerSettings.DefaultImageSampler), seedValue, ema);
+        var options = sampler.Read(result, SamplerOptions.DefaultFor(config), seedValue, ema);
         var g = guidance.Read(result);
         var guide = classifier.Read(result);
         using var loaded = image.Load(result, dir, options.UseEma);
