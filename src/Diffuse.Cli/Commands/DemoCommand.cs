@@ -20,7 +20,9 @@ public sealed class DemoCommand : DiffuseCommand
     /// <summary>The 2-D demo's samples: drawn over the data, and scored (as 'eval' does).</summary>
     const int PointSamples = 2000, PointScored = 10_000, Projections = 512;
 
-    readonly Option<string> data = Opt.Choice("--data", "the dataset", "mnist", [.. ImageDatasets.Names, .. Toy2D.Names]);
+    const string DefaultData = "mnist";
+
+    readonly Option<string?> data = TrainingOptions.Data($"{string.Join(" | ", ImageDatasets.Names.Concat(Toy2D.Names))} (default {DefaultData})");
     readonly Option<string?> outDir = Common.Out("model folder (default runs/demo-NAME; refused if it holds a model, unless --force)", required: false, helpName: "DIR");
     readonly Option<int?> steps = Common.TrainingSteps($"image training steps (default {ImageDemoSteps})");
     readonly Option<int> count = Common.Count($"images scored ('diffuse eval' scores {QualityCommand.DefaultSamples})", ImageDemoSamples, 2, 1_000_000);
@@ -42,7 +44,10 @@ public sealed class DemoCommand : DiffuseCommand
         this.AddOptions(data, outDir, steps, count, seed, dataDir, cacheDir, force);
         this.Check(r =>
         {
-            if (!ImageDatasets.Names.Contains(r.GetValue(data)) && r.FirstGiven(steps, count, dataDir, cacheDir) is { } imageOnly)
+            string name = r.GetValue(data) ?? DefaultData;
+            if (!ImageDatasets.Names.Contains(name) && !Toy2D.Names.Contains(name))
+                throw new UsageException($"unknown --data '{name}' for the demo: expected one of {string.Join(", ", ImageDatasets.Names.Concat(Toy2D.Names))}");
+            if (!ImageDatasets.Names.Contains(name) && r.FirstGiven(steps, count, dataDir, cacheDir) is { } imageOnly)
                 throw new UsageException($"{imageOnly} applies to the image demo only");
         });
         SetAction(Run);
@@ -50,7 +55,7 @@ public sealed class DemoCommand : DiffuseCommand
 
     int Run(ParseResult result)
     {
-        string name = result.GetValue(data)!;
+        string name = result.GetValue(data) ?? DefaultData;
         string dir = result.GetValue(outDir) ?? Path.Combine("runs", $"demo-{name}");
         long seedValue = result.GetValue(seed);
         return ImageDatasets.Names.Contains(name) ? Images(result, name, dir, seedValue) : Points(result, name, dir, seedValue);

@@ -10,7 +10,7 @@ public sealed class UpscaleCommand : DiffuseCommand
 {
     readonly Option<string?> modelDir = Common.Model("a super-resolution model folder written by 'diffuse train --task superres'");
     readonly Option<string> weights = Common.Weights();
-    readonly Option<string?> input = Opt.Text("--image", "the low-resolution input (PNG, JPEG, ...)", true, "FILE");
+    readonly Option<string?> input = Common.Image("the low-resolution input (PNG, JPEG, ...)");
     readonly Option<string?> outFile = Common.Out("the result; with --n > 1 a grid of n results", helpName: "FILE.png");
     readonly Option<int> count = Common.Count("results drawn from the same input", 1, 1, 10_000);
     readonly Option<int> level = Common.CondNoise();

@@ -15,6 +15,9 @@ public static class Common
     public static Option<string?> Model(string description = "a model folder written by 'diffuse train'", bool required = true) =>
         Opt.Text("--model", description, required, "DIR");
 
+    /// <summary><c>--image FILE</c>: the input image of the editing commands and of upscale.</summary>
+    public static Option<string?> Image(string description) => Opt.Text("--image", description, true, "FILE");
+
     public static Option<string> Weights() =>
         Opt.Choice("--weights", "which weights to use: their exponential moving average, or the raw trained weights", "ema", "ema", "model");
 

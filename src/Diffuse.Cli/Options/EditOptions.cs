@@ -11,7 +11,7 @@ public sealed class EditOptions
     public Option<string?> Model { get; } = Common.Model("an image model folder written by 'diffuse train'");
     public Option<string> Weights { get; } = Common.Weights();
     public ImageOptions Image { get; } = new();
-    public Option<string?> Input { get; } = Opt.Text("--image", "the input image (PNG, JPEG, ...), gray for 1-channel models, color for 3-channel ones", true, "FILE");
+    public Option<string?> Input { get; } = Common.Image("the input image (PNG, JPEG, ...), gray for 1-channel models, color for 3-channel ones");
     public Option<string?> Out { get; } = Common.Out("the result; with --n > 1 a grid of n results", helpName: "FILE.png");
     public Option<int> Count { get; } = Common.Count("results drawn from the same input", 1, 1, 10_000);
     public Option<long> Seed { get; } = Common.Seed();
