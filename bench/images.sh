@@ -45,11 +45,11 @@ for stage in "${stages[@]}"; do
       export_cas() {  # per-class W
         local out="$runs/synth-w$2-$1"
         "$bin" export --model "$runs/mnist-cond" --per-class "$1" --out "$out" --guidance "$2" --sampler dpmpp_2m --steps 20 --force 2>"$out.log"
-        "$bin" eval --cas --synthetic "$out" --data mnist 2>>"$out.log"
+        "$bin" eval cas --synthetic "$out" --data mnist 2>>"$out.log"
       }
       for w in ${CAS_W:-0.5 1 1.5 2 3}; do export_cas 100 "$w"; done
       export_cas "${CAS_PER_CLASS:-1000}" "${CAS_BEST_W:-1}"
-      "$bin" eval --cas --synthetic "$runs/synth-w${CAS_BEST_W:-1}-${CAS_PER_CLASS:-1000}" --model "$runs/mnist-cond" 2>/dev/null ;;
+      "$bin" eval cas --synthetic "$runs/synth-w${CAS_BEST_W:-1}-${CAS_PER_CLASS:-1000}" --model "$runs/mnist-cond" 2>/dev/null ;;
     captions)
       rm -rf "$runs/captioned-mnist"
       bench captions write "$runs/captioned-mnist"

@@ -1,79 +1,70 @@
-using System.Globalization;
+using System.CommandLine;
 using Diffuse.IO;
 using TorchSharp;
 
 namespace Diffuse.Cli;
 
 /// <summary>
-/// <c>--threads N</c> and <c>--device auto|cpu|cuda</c>, which every command takes: they are taken out of the
-/// arguments before the command parses the rest, and applied to libtorch before it runs.
+/// <c>--threads N</c> and <c>--device auto|cpu|cuda</c>: global options (every command takes them), applied to libtorch
+/// before the command runs.
 /// </summary>
-public static class ComputeOptions
+public sealed class ComputeOptions
 {
-    public const string Help = """
-          --threads N          libtorch's intra-op threads (default: libtorch's, one per core)
-          --device D           auto | cpu | cuda (default: cpu; auto in a -p:TorchBackend=cuda build): auto takes CUDA when
-                               it is available, cuda without it is an error
-        """;
+    public Option<int?> Threads { get; } = Opt.Parsed<int?>("--threads",
+        $"libtorch's intra-op threads, 1 to {ComputeDevice.MaxThreads} (4 per logical core; default: libtorch's, one per core)", ParseThreads, helpName: "N");
 
-    /// <summary>The arguments without --threads and --device, and the values given for them.</summary>
-    public static (string[] Arguments, int? Threads, DeviceChoice? Device) Extract(IReadOnlyList<string> argv)
+    public Option<DeviceChoice?> Device { get; } = Opt.Parsed<DeviceChoice?>("--device",
+        "auto | cpu | cuda (default: cpu; auto in a -p:TorchBackend=cuda build): auto takes CUDA when it is available, cuda without it is an error",
+        Parse, helpName: "auto|cpu|cuda");
+
+    public ComputeOptions()
     {
-        var rest = new List<string>();
-        string? threads = null, device = null;
-        for (int i = 0; i < argv.Count; i++)
+        Threads.Recursive = true;
+        Device.Recursive = true;
+    }
+
+    static int? ParseThreads(string text)
+    {
+        if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v))
+            throw new UsageException($"--threads must be a whole number, got '{text}'");
+        if (v < 1) throw new UsageException($"--threads must be at least 1, got {v}");
+        if (v > ComputeDevice.MaxThreads)
+            throw new UsageException($"--threads must be at most {ComputeDevice.MaxThreads} (4 per logical core; this machine has {Environment.ProcessorCount}), got {v}");
+        return v;
+    }
+
+    static DeviceChoice? Parse(string text)
+    {
+        try
         {
-            string token = argv[i];
-            string? name = token switch
-            {
-                "--threads" or "--device" => token[2..],
-                _ when token.StartsWith("--threads=", StringComparison.Ordinal) || token.StartsWith("--device=", StringComparison.Ordinal) => token[2..token.IndexOf('=')],
-                _ => null,
-            };
-            if (name is null) { rest.Add(token); continue; }
-            string value = token.Contains('=') ? token[(token.IndexOf('=') + 1)..]
-                : i + 1 < argv.Count ? argv[++i] : throw new UsageException($"option --{name} needs a value");
-            if ((name == "threads" ? threads : device) is not null) throw new UsageException($"option --{name} is given twice");
-            if (name == "threads") threads = value; else device = value;
+            return Json.ParseEnum<DeviceChoice>(text, "device");
         }
-        int? n = null;
-        if (threads is not null)
+        catch (DiffuseException e)
         {
-            if (!int.TryParse(threads, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
-                throw new UsageException($"--threads must be a whole number, got '{threads}'");
-            if (v < 1) throw new UsageException($"--threads must be at least 1, got {v}");
-            if (v > ComputeDevice.MaxThreads)
-                throw new UsageException($"--threads must be at most {ComputeDevice.MaxThreads} (4 per logical core; this machine has {Environment.ProcessorCount}), got {v}");
-            n = v;
+            throw new UsageException($"--device must be auto, cpu or cuda, got '{text}' ({e.Message})");
         }
-        DeviceChoice? d = null;
-        if (device is not null)
-        {
-            try
-            {
-                d = Json.ParseEnum<DeviceChoice>(device, "device");
-            }
-            catch (DiffuseException e)
-            {
-                throw new UsageException($"--device must be auto, cpu or cuda, got '{device}' ({e.Message})");
-            }
-        }
-        return ([.. rest], n, d);
     }
 
     /// <summary>
     /// Sets libtorch's threads and default device. Without --device nothing changes on a CPU build (libtorch's default is
-    /// the CPU); a CUDA build (TORCH_CUDA) takes auto.
+    /// the CPU); a CUDA build (TORCH_CUDA) takes auto. Returns the thread count to restore afterwards, if it changed.
     /// </summary>
-    public static void Apply(int? threads, DeviceChoice? device)
+    public int? Apply(ParseResult result)
     {
-        if (threads is { } n) ComputeDevice.SetThreads(n);
+        int? previous = null;
+        if (result.GetValue(Threads) is { } n)
+        {
+            previous = torch.get_num_threads();
+            ComputeDevice.SetThreads(n);
+        }
+        var device = result.GetValue(Device);
 #if TORCH_CUDA
         device ??= DeviceChoice.Auto;
 #endif
-        if (device is not { } choice) return;
+        if (device is not { } choice) return previous;
         var resolved = ComputeDevice.Resolve(choice);
         // The CPU is libtorch's default already: leave it untouched, so that a CPU run is the same with and without --device.
         if (resolved != DeviceType.CPU) ComputeDevice.Use(resolved);
+        return previous;
     }
 }

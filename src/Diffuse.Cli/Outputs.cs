@@ -14,7 +14,7 @@ namespace Diffuse.Cli;
 public static class Outputs
 {
     /// <summary>Writes samples [n, 2] as a .csv (x,y rows) or a .png scatter plot over fresh data.</summary>
-    public static void WriteSamples(torch.Tensor samples, PointModel model, SamplerOptions options, string path)
+    public static void WriteSamples(torch.Tensor samples, PointModel model, SamplerSettings options, string path)
     {
         var xs = samples.select(1, 0).data<float>().ToArray();
         var ys = samples.select(1, 1).data<float>().ToArray();
@@ -77,7 +77,7 @@ public static class Outputs
     }
 
     /// <summary>Prints the likelihood lines of <c>eval --nll</c>: a header, then one labelled line per estimate.</summary>
-    public static void PrintNll(TextWriter output, ModelConfig config, int images, NllOptions options, ElboEstimate? elbo, OdeEstimate? ode)
+    public static void PrintNll(TextWriter output, ModelConfig config, int images, NllSettings options, ElboEstimate? elbo, OdeEstimate? ode)
     {
         var c = config.Scheduler;
         output.WriteLine($"NLL of {images} held-out images of {config.Data.Name} ({(options.UseEma ? "EMA" : "raw")} weights, {ProcessLabel(config)}, " +
@@ -97,7 +97,7 @@ public static class Outputs
     }
 
     /// <summary>Prints the likelihood lines of <c>eval --nll</c> for 2-D points, in nats per dimension of the data.</summary>
-    public static void PrintPointNll(TextWriter output, ModelConfig config, NllOptions options, MeanWithError? elbo, OdeEstimate? ode, MeanWithError? truth)
+    public static void PrintPointNll(TextWriter output, ModelConfig config, NllSettings options, MeanWithError? elbo, OdeEstimate? ode, MeanWithError? truth)
     {
         var c = config.Scheduler;
         output.WriteLine($"NLL of {options.Images} fresh points of {config.Data.Name} in nats/dim ({(options.UseEma ? "EMA" : "raw")} weights, {ProcessLabel(config)}, " +

@@ -1,51 +1,46 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using Diffuse;
 using Diffuse.Cli;
-using Diffuse.Cli.Commands;
 
 return Cli.Run(args);
 
 namespace Diffuse.Cli
 {
-    /// <summary>The <c>diffuse</c> tool: a thin shell over the library, one file per command.</summary>
+    /// <summary>
+    /// The <c>diffuse</c> tool: a thin shell over the library, one file per command. The whole command line is parsed and
+    /// checked (System.CommandLine) before any command runs; errors are one line on standard error.
+    /// </summary>
     public static class Cli
     {
         public const int Ok = 0, Failure = 1, Usage = 2, Interrupted = 130;
 
-        static readonly ICommand[] Commands =
-        [
-            new DemoCommand(), new TrainCommand(), new SampleCommand(), new EvalCommand(), new ExportCommand(), new TrainClassifierCommand(), new InpaintCommand(), new OutpaintCommand(), new Img2ImgCommand(), new UpscaleCommand(), new SamplersCommand(), new InfoCommand(),
-        ];
+        static readonly ParserConfiguration Parser = new() { ResponseFileTokenReplacer = null };
+
+        /// <summary>Output to the given writers; exceptions reach <see cref="Run"/> (one line each); Ctrl-C is the commands' own.</summary>
+        static InvocationConfiguration Invocation(TextWriter output, TextWriter errors) =>
+            new() { Output = output, Error = errors, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
 
         public static int Run(string[] argv, TextWriter? stdout = null, TextWriter? stderr = null)
         {
             var output = stdout ?? Console.Out;
             var errors = stderr ?? Console.Error;
-            if (argv.Length == 0 || argv[0] is "--help" or "-h" or "help")
+            var compute = new ComputeOptions();
+            var root = CommandTree.Build(compute);
+            var result = root.Parse(CommandTree.Normalize(argv), Parser);
+            if (result.Errors.Count > 0 && result.Action is not CommandTree.Help)
             {
-                PrintHelp(output);
-                return argv.Length == 0 ? Usage : Ok;
-            }
-            var command = Commands.FirstOrDefault(c => c.Name == argv[0]);
-            if (command is null)
-            {
-                errors.WriteLine($"error: unknown command '{argv[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
+                errors.WriteLine($"error: {CommandTree.Describe(result)}");
                 return Usage;
-            }
-            var rest = argv.Skip(1).ToArray();
-            if (rest.Contains("--help") || rest.Contains("-h"))
-            {
-                output.WriteLine(command.Help);
-                output.WriteLine("every command:");
-                output.WriteLine(ComputeOptions.Help);
-                return Ok;
             }
             int? previousThreads = null;
             try
             {
-                var (commandArgs, threads, device) = ComputeOptions.Extract(rest);
-                if (threads is not null) previousThreads = TorchSharp.torch.get_num_threads();
-                ComputeOptions.Apply(threads, device);
-                return command.Run(commandArgs, output);
+                if (result.Action is CommandTree.Help or CommandTree.VersionAction) return result.Invoke(Invocation(output, errors));
+                // Checks of option combinations run on the finished parse, before the command starts any work.
+                if (result.CommandResult.Command is DiffuseCommand command) command.Check(result);
+                previousThreads = compute.Apply(result);
+                return result.Invoke(Invocation(output, errors));
             }
             catch (UsageException e)
             {
@@ -73,26 +68,5 @@ namespace Diffuse.Cli
                 if (previousThreads is { } n) TorchSharp.torch.set_num_threads(n);
             }
         }
-
-        static void PrintHelp(TextWriter output)
-        {
-            output.WriteLine("diffuse: train, sample and evaluate diffusion models (TorchSharp)");
-            output.WriteLine();
-            output.WriteLine("usage: diffuse <command> [options]   (diffuse <command> --help for its options)");
-            output.WriteLine();
-            foreach (var c in Commands) output.WriteLine($"  {c.Name,-10} {c.Summary}");
-            output.WriteLine();
-            output.WriteLine("options of every command:");
-            output.WriteLine(ComputeOptions.Help);
-        }
-    }
-
-    /// <summary>One CLI command.</summary>
-    public interface ICommand
-    {
-        string Name { get; }
-        string Summary { get; }
-        string Help { get; }
-        int Run(string[] args, TextWriter output);
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Diffuse.Data;
 using Diffuse.Evaluation;
 using Diffuse.IO;
@@ -7,89 +8,97 @@ using TorchSharp;
 
 namespace Diffuse.Cli.Commands;
 
-public sealed class DemoCommand : ICommand
+/// <summary>
+/// <c>diffuse demo</c>: train, sample and score in one go, composed of the library's runs and the CLI's shared helpers
+/// (<see cref="TrainingRuns"/>, <see cref="QualityScoring"/>, <see cref="Outputs"/>), with every training default.
+/// </summary>
+public sealed class DemoCommand : DiffuseCommand
 {
     /// <summary>The demo's training length: about 17 minutes for the tiny U-Net on 2 idle cores.</summary>
     public const int ImageDemoSteps = 2000;
     public const int ImageDemoSamples = 2000;
+    /// <summary>The 2-D demo's samples: drawn over the data, and scored (as 'eval' does).</summary>
+    const int PointSamples = 2000, PointScored = 10_000, Projections = 512;
 
-    public string Name => "demo";
-    public string Summary => "the main job: train a tiny U-Net on MNIST (about 20 min on 2 cores), write a grid of digits, print the quality score";
-    public string Help => $"""
+    const string DefaultData = "mnist";
+
+    readonly Option<string?> data = TrainingOptions.Data($"{string.Join(" | ", ImageDatasets.Names.Concat(Toy2D.Names))} (default {DefaultData})");
+    readonly Option<string?> outDir = Common.Out("model folder (default runs/demo-NAME; refused if it holds a model, unless --force)", required: false, helpName: "DIR");
+    readonly Option<int?> steps = Common.TrainingSteps($"image training steps (default {ImageDemoSteps})");
+    readonly Option<int> count = Common.Count($"images scored ('diffuse eval' scores {QualityCommand.DefaultSamples})", ImageDemoSamples, 2, 1_000_000);
+    readonly Option<long> seed = Common.Seed("seed of training and sampling");
+    readonly Option<string?> dataDir = Common.DataDir();
+    readonly Option<string?> cacheDir = Common.CacheDir();
+    readonly Option<bool> force = Common.Force("overwrite a model already in --out");
+
+    public DemoCommand() : base("demo", $"""
+        the main job: train a tiny U-Net on MNIST (about 20 min on 2 cores), write a grid of digits, print the quality score
+
         diffuse demo [--data mnist] [--out runs/demo-mnist] [--force]
         diffuse demo --data moons                      (the 2-D demo: about a minute)
 
-        Images (mnist, fashion-mnist): trains the 'tiny' U-Net for {ImageDemoSteps} steps of 64 images with the
-        'train' defaults, writes samples.png (64 digits, DDIM 50 steps) into the model folder, and prints the
-        'eval' scores of {ImageDemoSamples} samples (FCD, confidence, class entropy; the quality classifier is
-        trained once, about 1.5 min, and cached).
-        Points (moons, swiss_roll, 8gaussians, checkerboard, circles): trains an MLP with the 'train' defaults,
-        writes samples.png (2,000 samples over the data) and prints the 'eval' SWD scores (10,000 samples,
-        ddpm over every training timestep).
-          --data NAME          mnist | fashion-mnist | moons | swiss_roll | 8gaussians | checkerboard | circles (default mnist)
-          --out DIR            model folder (default runs/demo-NAME; refused if it holds a model, unless --force)
-          --steps N            image training steps (default {ImageDemoSteps})
-          --n N                images scored (default {ImageDemoSamples}; 'diffuse eval' scores 10,000)
-          --seed S             seed of training and sampling (default 0)
-          --data-dir DIR       an existing copy of mnist / fashion-mnist
-          --cache-dir DIR      where datasets and the quality classifier are cached (default ~/.cache/diffuse)
-          --force              overwrite a model already in --out
-        """;
-
-    public int Run(string[] argv, TextWriter output)
+        Images (mnist, fashion-mnist): trains the 'tiny' U-Net for {ImageDemoSteps} steps of 64 images with the 'train' defaults, writes samples.png (64 images, DDIM 50 steps) into the model folder, and prints the 'eval' scores of {ImageDemoSamples} samples (FCD, confidence, class entropy; the quality classifier is trained once, about 1.5 min, and cached).
+        Points (moons, swiss_roll, 8gaussians, checkerboard, circles): trains an MLP with the 'train' defaults, writes samples.png ({PointSamples} samples over the data) and prints the 'eval' SWD scores ({PointScored} samples, ddpm over every training timestep).
+        """)
     {
-        var a = Args.Parse(Name, argv, ["data", "out", "seed", "steps", "n", "data-dir", "cache-dir"], ["force"]);
-        string data = a.Get("data") ?? "mnist";
-        string outDir = a.Get("out") ?? Path.Combine("runs", $"demo-{data}");
-        long seed = a.Long("seed", 0);
-        if (ImageDatasets.Names.Contains(data)) return ImageDemo(a, data, outDir, seed, output);
-        Toy2D.Validate(data);
-        foreach (var name in new[] { "steps", "n", "data-dir", "cache-dir" })
-            if (a.Get(name) is not null) throw new UsageException($"--{name} applies to the image demo only");
-        return PointDemo(a, data, outDir, seed, output);
+        this.AddOptions(data, outDir, steps, count, seed, dataDir, cacheDir, force);
+        this.Check(r =>
+        {
+            string name = r.GetValue(data) ?? DefaultData;
+            if (!ImageDatasets.Names.Contains(name) && !Toy2D.Names.Contains(name))
+                throw new UsageException($"unknown --data '{name}' for the demo: expected one of {string.Join(", ", ImageDatasets.Names.Concat(Toy2D.Names))}");
+            if (!ImageDatasets.Names.Contains(name) && r.FirstGiven(steps, count, dataDir, cacheDir) is { } imageOnly)
+                throw new UsageException($"{imageOnly} applies to the image demo only");
+        });
+        SetAction(Run);
     }
 
-    static int ImageDemo(Args a, string data, string outDir, long seed, TextWriter output)
+    int Run(ParseResult result)
     {
-        var template = TrainCommand.ImageTemplate(a);
-        template = template with { Training = template.Training with { Steps = a.Int("steps", ImageDemoSteps, 1), Seed = seed } };
-        var load = new ImageLoadOptions { DataDir = a.Get("data-dir"), CacheDir = a.Get("cache-dir") };
-        var options = new ImageTrainingOptions { Data = data, OutDir = outDir, Template = template, Force = a.Has("force"), Load = load };
-        int code = TrainCommand.TrainImages(options, output, out var outcome);
+        string name = result.GetValue(data) ?? DefaultData;
+        string dir = result.GetValue(outDir) ?? Path.Combine("runs", $"demo-{name}");
+        long seedValue = result.GetValue(seed);
+        return ImageDatasets.Names.Contains(name) ? Images(result, name, dir, seedValue) : Points(result, name, dir, seedValue);
+    }
+
+    int Images(ParseResult result, string name, string dir, long seedValue)
+    {
+        var output = result.Output();
+        var load = new ImageLoadOptions { DataDir = result.GetValue(dataDir), CacheDir = result.GetValue(cacheDir) };
+        var options = new ImageTrainingOptions
+        {
+            Data = name, OutDir = dir, Template = TrainTemplate.Images(result.GetValue(steps) ?? ImageDemoSteps, seedValue), Force = result.GetValue(force), Load = load,
+        };
+        int code = TrainingRuns.Images(options, output, out var outcome);
         if (code != Cli.Ok || outcome.Interrupted) return code;
 
-        var sampler = new SamplerOptions(SamplerOptions.DefaultImageSampler, null, null, seed, UseEma: true);
-        using var model = ImageModel.Load(outDir);
+        var sampler = new SamplerSettings(SamplerSettings.DefaultImageSampler, null, null, seedValue, UseEma: true);
+        using var model = ImageModel.Load(dir);
         model.UseBFloat16();
-        string png = Path.Combine(outDir, "samples.png");
-        using (var g = new torch.Generator((ulong)seed))
+        string png = Path.Combine(dir, "samples.png");
+        using (var g = new torch.Generator((ulong)seedValue))
         using (var grid = sampler.Sample(model, 64, g))
             ImageGrid.WritePng(png, grid);
         output.WriteLine($"wrote 64 generated images to {png}");
-
-        int n = a.Int("n", ImageDemoSamples, 2, 1_000_000);
-        var report = EvalCommand.Evaluate(model, data, n, sampler, load, null, output);
+        var report = QualityScoring.Evaluate(model, name, result.GetValue(count), sampler, load, null, output);
         Outputs.PrintImageScores(output, report, $"{sampler.Label(model)}, bf16");
         return Cli.Ok;
     }
 
-    static int PointDemo(Args a, string data, string outDir, long seed, TextWriter output)
+    int Points(ParseResult result, string name, string dir, long seedValue)
     {
-        var template = TrainCommand.Template(a);
-        TrainCommand.Train(data, outDir, template, a.Has("force"), output);
-
-        var options = new SamplerOptions(SamplerOptions.DefaultSampler, null, null, seed, UseEma: true);
-        using var model = PointModel.Load(outDir);
-        string png = Path.Combine(outDir, "samples.png");
-        using (var g = new torch.Generator((ulong)seed))
-        using (var samples = options.Sample(model, 2000, g))
+        var output = result.Output();
+        TrainingRuns.Points(name, dir, TrainTemplate.Points(seedValue), result.GetValue(force), output);
+        var options = new SamplerSettings(SamplerSettings.DefaultSampler, null, null, seedValue, UseEma: true);
+        using var model = PointModel.Load(dir);
+        string png = Path.Combine(dir, "samples.png");
+        using (var g = new torch.Generator((ulong)seedValue))
+        using (var samples = options.Sample(model, PointSamples, g))
             Outputs.WriteSamples(samples, model, options, png);
-        output.WriteLine($"wrote 2000 samples over the data to {png}");
-
-        const int n = 10_000;
-        using var evalGenerator = new torch.Generator((ulong)seed);
-        using var evalSamples = options.Sample(model, n, evalGenerator);
-        Outputs.PrintScores(output, SwdScores.Measure(evalSamples, data, 512, seed), $"{options.Label(model)}", n);
+        output.WriteLine($"wrote {PointSamples} samples over the data to {png}");
+        using var evalGenerator = new torch.Generator((ulong)seedValue);
+        using var scored = options.Sample(model, PointScored, evalGenerator);
+        Outputs.PrintScores(output, SwdScores.Measure(scored, name, Projections, seedValue), options.Label(model), PointScored);
         return Cli.Ok;
     }
 }

@@ -1,19 +1,23 @@
+using System.CommandLine;
 using Diffuse.Models.Convolutions;
 
 namespace Diffuse.Cli.Commands;
 
-public sealed class InfoCommand : ICommand
+/// <summary><c>diffuse info</c>: the TorchSharp / libtorch build in use and the route convolutions take.</summary>
+public sealed class InfoCommand : DiffuseCommand
 {
-    public string Name => "info";
-    public string Summary => "show the TorchSharp / libtorch build in use and how convolutions run";
-    public string Help => "diffuse info\n\nPrints the TorchSharp version, libtorch thread count and whether CUDA is available, and the route the\n" +
-                          "convolution self-check chose on this CPU (oneDNN, oneDNN with channels padded to 16, or oneDNN off).";
+    public InfoCommand() : base("info", """
+        show the TorchSharp / libtorch build in use and how convolutions run
 
-    public int Run(string[] args, TextWriter output)
+        Prints the TorchSharp version, libtorch thread count and whether CUDA is available, and the route the convolution
+        self-check chose on this CPU (oneDNN, oneDNN with channels padded to 16, or oneDNN off).
+        """)
     {
-        Args.Parse(Name, args, [], []);
-        output.WriteLine(TorchInfo.Describe());
-        output.WriteLine($"convolutions: {Convolution.Describe()}");
-        return Cli.Ok;
+        SetAction(result =>
+        {
+            result.Output().WriteLine(TorchInfo.Describe());
+            result.Output().WriteLine($"convolutions: {Convolution.Describe()}");
+            return Cli.Ok;
+        });
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Diffuse.Configuration;
 using Diffuse.IO;
 using Diffuse.Pipelines;
@@ -5,171 +6,141 @@ using TorchSharp;
 
 namespace Diffuse.Cli.Commands;
 
-public sealed class SampleCommand : ICommand
+/// <summary><c>diffuse sample</c>: images as a grid or one PNG each (one model, or a cascade); points as a scatter plot or CSV.</summary>
+public sealed class SampleCommand : DiffuseCommand
 {
-    public string Name => "sample";
-    public string Summary => "draw samples from a trained model: a PNG grid or one PNG per image; points as a scatter plot or CSV";
-    public string Help => $"""
-        diffuse sample --model runs/mnist --n 64 --out grid.png [options]     (images: a grid)
-        diffuse sample --model runs/mnist --n 1000 --out-dir samples/         (images: one PNG each)
-        diffuse sample --model runs/moons --n 2000 --out samples.png          (points: over fresh data; or .csv)
-        diffuse sample --model runs/mnist-cond --class 7 --guidance 3 --out sevens.png   (class-conditional)
-        diffuse sample --model runs/mnist-text --prompt "a handwritten 3" --guidance 3 --out threes.png   (text-conditional)
-        diffuse sample --cascade runs/base14,runs/sr28 --n 64 --out grid.png [--cond-noise 25]   (a cascade)
+    /// <summary>The default --n of images (a grid of 8 x 8) and of points (a scatter plot).</summary>
+    const int DefaultImages = 64, DefaultPoints = 2000;
 
-          --model DIR          a model folder written by 'diffuse train'
-          --n N                number of samples (default 64 for images, 2000 for points)
-          --out FILE           .png (or .csv for points)
-          --out-dir DIR        images only: a new or empty folder for 000000.png, 000001.png, ...
-          --batch-size N       images sampled together (default {ImageModel.DefaultBatchSize})
-          --precision P        images: fp32 | bf16, the network's arithmetic (default bf16)
-        {SamplerOptions.HelpText}
-        {GuidanceOptions.HelpText}
-        {PromptOptions.SampleHelpText}
-        {CascadeOptions.HelpText}
-        {ClassifierGuidanceOptions.HelpText}
-          --force              overwrite --out if it exists
-        """;
+    readonly Option<string?> modelDir = Common.Model(required: false);
+    readonly Option<string> weights = Common.Weights();
+    readonly Option<int?> count = Opt.OptionalInt("--n", $"number of samples (default {DefaultImages} for images, {DefaultPoints} for points)", 1, 10_000_000);
+    readonly Option<string?> outFile = Common.Out("the output: .png (a grid of images, or points over fresh data) or .csv (points)", required: false);
+    readonly Option<string?> outDir = Opt.Text("--out-dir", "images only: a new or empty folder for 000000.png, 000001.png, ...", helpName: "DIR");
+    readonly Option<long> seed = Common.Seed("seed of the sampling noise");
+    readonly Option<bool> force = Common.Force("overwrite --out if it exists, or write into a non-empty --out-dir");
+    readonly Option<string?> prompt = PromptOptions.Prompt();
+    readonly ImageOptions image = new();
+    readonly SamplerOptions sampler = new();
+    readonly GuidanceOptions guidance = new();
+    readonly CascadeOptions cascade = new();
+    readonly ClassifierGuidanceOptions classifier = new();
 
-    public int Run(string[] argv, TextWriter output)
+    public SampleCommand() : base("sample", """
+        draw samples from a trained model: a PNG grid or one PNG per image; points as a scatter plot or CSV
+
+        diffuse sample --model runs/mnist --n 64 --out grid.png                       (images: a grid)
+        diffuse sample --model runs/mnist --n 1000 --out-dir samples/                 (images: one PNG each)
+        diffuse sample --model runs/moons --n 2000 --out samples.png                  (points: over fresh data; or .csv)
+        diffuse sample --model runs/mnist-cond --class 7 --guidance 3 --out sevens.png
+        diffuse sample --model runs/mnist-text --prompt "a handwritten 3" --guidance 3 --out threes.png
+        diffuse sample --cascade runs/base14,runs/sr28 --n 64 --out grid.png --cond-noise 25
+        """)
     {
-        var a = Args.Parse(Name, argv, ["model", "cascade", "cond-noise", "n", "out", "out-dir", "batch-size", "precision", "prompt", .. SamplerOptions.ValueNames, .. GuidanceOptions.ValueNames, .. ClassifierGuidanceOptions.ValueNames], ["force", .. SamplerOptions.FlagNames]);
-        if (a.Get("cascade") is not null) return SampleImages(a, null, null, output);
-        if (a.Get("cond-noise") is not null) throw new UsageException("--cond-noise applies with --cascade (and to 'diffuse upscale')");
-        string modelDir = a.Require("model");
-        var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(modelDir), Path.Combine(modelDir, ModelDirectory.ConfigFile));
-        if (config.SuperRes is not null)
-            throw new UsageException($"'{modelDir}' is a super-resolution model: use 'diffuse upscale --model {modelDir} --image SMALL.png', or make it the second stage of --cascade BASE,{modelDir}");
-        return config.IsImage ? SampleImages(a, modelDir, config, output) : SamplePoints(a, modelDir, config, output);
+        this.AddOptions(modelDir, count, outFile, outDir, seed, weights, force, prompt);
+        image.AddTo(this);
+        sampler.AddTo(this);
+        guidance.AddTo(this);
+        cascade.AddTo(this);
+        classifier.AddTo(this, sampler, guidance);
+        this.Check(CheckOutputs);
+        SetAction(Run);
     }
 
-    /// <summary>Images of one model, or of a cascade when <paramref name="modelDir"/> is null (--cascade).</summary>
-    static int SampleImages(Args a, string? modelDir, ModelConfig? config, TextWriter output)
+    void CheckOutputs(System.CommandLine.Parsing.SymbolResult r)
     {
-        string? outFile = a.Get("out"), outDir = a.Get("out-dir");
-        if ((outFile is null) == (outDir is null)) throw new UsageException("images need exactly one of --out FILE.png (a grid) and --out-dir DIR (one PNG each)");
-        if (outFile is not null) CheckOutFile(outFile, [".png"], a.Has("force"));
-        if (outDir is not null)
+        bool isCascade = r.Given(cascade.Models);
+        if (isCascade == r.Given(modelDir))
+            throw new UsageException(isCascade ? "--model and --cascade exclude each other: --cascade names both models" : "'sample' needs --model DIR (or --cascade BASE,SR)");
+        if (!isCascade && r.Given(cascade.NoiseLevel)) throw new UsageException("--cond-noise applies with --cascade (and to 'diffuse upscale')");
+        if (isCascade && r.Given(classifier.Directory)) throw new UsageException("--classifier does not apply to --cascade; guide a single model");
+        if (r.Given(outFile) == r.Given(outDir))
+            throw new UsageException("images need exactly one of --out FILE.png (a grid) and --out-dir DIR (one PNG each); points need --out FILE");
+        if (r.GetValue(outDir) is { } dir)
         {
-            if (File.Exists(outDir)) throw new UsageException($"--out-dir '{outDir}' is a file; give a folder");
-            if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !a.Has("force"))
-                throw new UsageException($"--out-dir '{outDir}' is not empty; pass --force to write into it or choose another folder");
+            if (File.Exists(dir)) throw new UsageException($"--out-dir '{dir}' is a file; give a folder");
+            if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any() && !r.GetValue(force))
+                throw new UsageException($"--out-dir '{dir}' is not empty; pass --force to write into it or choose another folder");
         }
-        int n = a.Int("n", 64, 1, 10_000_000);
-        var options = SamplerOptions.From(a, config is null ? SamplerOptions.DefaultImageSampler : SamplerOptions.DefaultFor(config, SamplerOptions.DefaultImageSampler));
-        var guidance = GuidanceOptions.From(a);
-        var classifierGuidance = ClassifierGuidanceOptions.From(a);
-        var precision = ImageOptions.Precision(a);
-        using var cascade = modelDir is null ? CascadeOptions.Load(a, options, precision) : null;
-        using var loaded = modelDir is null ? null : ImageOptions.Load(modelDir, options, precision, a);
-        var model = cascade?.Base ?? loaded!;
-        PromptOptions.Check(a, model, "prompt");
+    }
+
+    int Run(ParseResult result)
+    {
+        if (result.GetValue(modelDir) is not { } dir) return SampleImages(result, null, null);
+        var config = Common.ReadConfig(dir);
+        if (config.SuperRes is not null)
+            throw new UsageException($"'{dir}' is a super-resolution model: use 'diffuse upscale --model {dir} --image SMALL.png', or make it the second stage of --cascade BASE,{dir}");
+        return config.IsImage ? SampleImages(result, dir, config) : SamplePoints(result, dir, config);
+    }
+
+    /// <summary>Images of one model, or of a cascade when <paramref name="dir"/> is null.</summary>
+    int SampleImages(ParseResult result, string? dir, ModelConfig? config)
+    {
+        if (result.GetValue(outFile) is { } file) Common.CheckOutFile(file, [".png"], result.GetValue(force));
+        int n = result.GetValue(count) ?? DefaultImages;
+        var options = sampler.Read(result, config is null ? SamplerSettings.DefaultImageSampler : SamplerOptions.DefaultFor(config),
+            result.GetValue(seed), result.GetValue(weights) == "ema");
+        var g = guidance.Read(result);
+        var guide = classifier.Read(result);
+        using var stages = dir is null
+            ? LoadedCascade.Load(result.GetValue(cascade.Models)!, options, d => image.Load(result, d, options.UseEma), result.GetValue(cascade.NoiseLevel)) : null;
+        using var loaded = dir is null ? null : image.Load(result, dir, options.UseEma);
+        var model = stages?.Base ?? loaded!;
+        Prompts.Check(model, result.Given(guidance.Class), result.Given(prompt) ? "prompt" : null);
+        // After sampling: a score sampler's label carries the network evaluations it took.
+        string Label() => $"{(stages is null ? options.Label(model) : stages.Label(options))}, {result.GetValue(image.Precision)}";
         if (model.IsTextConditional)
         {
-            if (cascade is not null) throw new UsageException("--cascade takes an unconditional or class-conditional base model, not a text-conditional one");
-            if (classifierGuidance.Given) throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is text-conditional: use --prompt and --guidance");
-            return SampleText(a, model, n, options, guidance, precision, outFile, outDir, output);
+            if (stages is not null) throw new UsageException("--cascade takes an unconditional or class-conditional base model, not a text-conditional one");
+            if (guide.Given) throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is text-conditional: use --prompt and --guidance");
+            var (text, textColumns, about) = Prompts.ForSample(result.GetValue(prompt), model, n, g);
+            using var generator = new torch.Generator((ulong)options.Seed);
+            using var drawn = options.SampleText(model, text.Prompts.Length, generator, text);
+            return WriteImages(result, drawn, textColumns, Label() + about);
         }
-        if (cascade is not null && classifierGuidance.Given) throw new UsageException("--classifier does not apply to --cascade; guide a single model");
         int? columns = null;
         string what = "";
-        using var classifier = classifierGuidance.Given ? ClassifierGuided(model, options, guidance, classifierGuidance, ref n, ref columns, ref what) : null;
-        if (classifier is not null) options = options with { UnclippedScheduler = model.ClassifierGuidance!.ClipRange is not null };
-        var conditioning = classifier is null ? guidance.ForSample(model, n) : null;
-        if (conditioning is not null)
-        {
-            // Without --class: ceil(n / K) of each class, one grid row per class.
-            if (guidance.Class is null)
-            {
-                columns = (int)Guidance.Conditioning.PerClass(n, model.ClassNames.Count);
-                what = $", one row per class ({columns} each)";
-            }
-            else
-            {
-                what = $", class {conditioning.Labels[0]} '{model.ClassNames[(int)conditioning.Labels[0]]}'";
-            }
-            n = conditioning.Labels.Length;
-            what += $", guidance {guidance.Scale:0.###}" + (guidance.Rescale > 0 ? $", rescale {guidance.Rescale:0.###}" : "");
-        }
-        using var generator = new torch.Generator((ulong)options.Seed);
-        using var images = cascade is null ? options.Sample(model, n, generator, conditioning) : cascade.Sample(options, n, generator, conditioning);
-        string label = cascade is null ? options.Label(model) : cascade.Label(options);
-        return WriteImages(images, outFile, outDir, columns, $"{label}, {precision}{what}", output);
+        using var attached = guide.Given ? guide.AttachForSample(model, options, g, ref n, ref columns, ref what) : null;
+        if (attached is not null) options = options with { UnclippedScheduler = model.ClassifierGuidance!.ClipRange is not null };
+        var conditioning = attached is null ? g.ForSample(model, n) : null;
+        if (conditioning is not null) (n, columns, what) = g.Describe(model, conditioning);
+        using (var generator = new torch.Generator((ulong)options.Seed))
+        using (var images = stages is null ? options.Sample(model, n, generator, conditioning) : stages.Sample(options, n, generator, conditioning))
+            return WriteImages(result, images, columns, Label() + what);
     }
 
-    static int SampleText(Args a, ImageModel model, int n, SamplerOptions options, GuidanceOptions guidance, string precision,
-        string? outFile, string? outDir, TextWriter output)
+    int WriteImages(ParseResult result, torch.Tensor images, int? columns, string label)
     {
-        var (text, columns, what) = PromptOptions.ForSample(a, model, n, guidance);
-        using var generator = new torch.Generator((ulong)options.Seed);
-        using var images = options.SampleText(model, text.Prompts.Length, generator, text);
-        return WriteImages(images, outFile, outDir, columns, $"{options.Label(model)}, {precision}{what}", output);
-    }
-
-    static int WriteImages(torch.Tensor images, string? outFile, string? outDir, int? columns, string label, TextWriter output)
-    {
-        if (outFile is not null)
+        if (result.GetValue(outFile) is { } file)
         {
-            ImageGrid.WritePng(outFile, images, columns);
-            output.WriteLine($"wrote a grid of {images.shape[0]} images to {outFile} ({label})");
+            ImageGrid.WritePng(file, images, columns);
+            result.Output().WriteLine($"wrote a grid of {images.shape[0]} images to {file} ({label})");
+            return Cli.Ok;
         }
-        else
-        {
-            Directory.CreateDirectory(outDir!);
-            var written = ImageGrid.WriteEach(outDir!, images);
-            output.WriteLine($"wrote {written.Count} images to {outDir} ({label})");
-        }
+        string dir = result.GetValue(outDir)!;
+        Directory.CreateDirectory(dir);
+        var written = ImageGrid.WriteEach(dir, images);
+        result.Output().WriteLine($"wrote {written.Count} images to {dir} ({label})");
         return Cli.Ok;
     }
 
-    /// <summary>Attaches classifier guidance to --class of the classifier, or to ceil(n / K) of each class (one grid row per class).</summary>
-    static ClassifierGuidanceOptions.Attached ClassifierGuided(ImageModel model, SamplerOptions options, GuidanceOptions guidance,
-        ClassifierGuidanceOptions classifierGuidance, ref int n, ref int? columns, ref string what)
+    int SamplePoints(ParseResult result, string dir, ModelConfig config)
     {
-        long count = n;
-        var attached = classifierGuidance.Attach(model, options, guidance, names => guidance.Class is { } chosen
-            ? Guidance.Conditioning.Single(count, Guidance.ClassLabels.Resolve(chosen, names)).Labels
-            : Guidance.Conditioning.ClassRows(count, names.Count).Labels);
-        n = attached.Labels.Length;
-        if (guidance.Class is null)
-        {
-            columns = (int)Guidance.Conditioning.PerClass(count, attached.ClassNames.Count);
-            what = $", one row per class ({columns} each)";
-        }
-        else
-        {
-            what = $", class {attached.Labels[0]} '{attached.ClassNames[(int)attached.Labels[0]]}'";
-        }
-        what += $", classifier scale {classifierGuidance.Scale:0.###}";
-        return attached;
-    }
-
-    static int SamplePoints(Args a, string modelDir, ModelConfig config, TextWriter output)
-    {
-        if (a.Get("out-dir") is not null || a.Get("batch-size") is not null || a.Get("precision") is not null)
+        var r = result.CommandResult;
+        if (r.FirstGiven(outDir, image.BatchSize, image.Precision) is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
-        if (a.Get("prompt") is not null) throw new UsageException("--prompt needs a text-conditional image model (train --cond text); this is a model of 2-D points");
-        if (GuidanceOptions.ValueNames.Concat(ClassifierGuidanceOptions.ValueNames).FirstOrDefault(name => a.Get(name) is not null) is { } guidance)
-            throw new UsageException($"--{guidance} applies to {(guidance.StartsWith("classifier", StringComparison.Ordinal) ? "" : "class-conditional ")}image models only");
-        string outFile = a.Require("out");
-        CheckOutFile(outFile, [".png", ".csv"], a.Has("force"));
-        int n = a.Int("n", 2000, 1, 10_000_000);
-        var options = SamplerOptions.From(a, SamplerOptions.DefaultFor(config, SamplerOptions.DefaultSampler));
-        using var model = PointModel.Load(modelDir, options.UseEma);
+        if (r.Given(prompt)) throw new UsageException("--prompt needs a text-conditional image model (train --cond text); this is a model of 2-D points");
+        if (r.FirstGiven(guidance.Class, guidance.Scale, guidance.Rescale, classifier.Directory, classifier.Scale) is { } other)
+            throw new UsageException($"{other} applies to {(other.StartsWith("--classifier", StringComparison.Ordinal) ? "" : "class-conditional ")}image models only");
+        string file = result.GetValue(outFile)!;
+        Common.CheckOutFile(file, [".png", ".csv"], result.GetValue(force));
+        int n = result.GetValue(count) ?? DefaultPoints;
+        var options = sampler.Read(result, SamplerOptions.DefaultFor(config), result.GetValue(seed), result.GetValue(weights) == "ema");
+        using var model = PointModel.Load(dir, options.UseEma);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, generator);
-        Outputs.WriteSamples(samples, model, options, outFile);
-        output.WriteLine($"wrote {n} samples to {outFile}");
+        Outputs.WriteSamples(samples, model, options, file);
+        result.Output().WriteLine($"wrote {n} samples to {file}");
         return Cli.Ok;
-    }
-
-    static void CheckOutFile(string outFile, string[] extensions, bool force)
-    {
-        string ext = Path.GetExtension(outFile).ToLowerInvariant();
-        if (!extensions.Contains(ext)) throw new UsageException($"--out must end in {string.Join(" or ", extensions)}, got '{outFile}'");
-        if (Directory.Exists(outFile)) throw new UsageException($"--out '{outFile}' is a folder; give a file name ending in {string.Join(" or ", extensions)}");
-        var outFolder = Path.GetDirectoryName(Path.GetFullPath(outFile));
-        if (outFolder is not null && !Directory.Exists(outFolder)) throw new UsageException($"the folder of --out '{outFile}' does not exist; create it first");
-        if (File.Exists(outFile) && !force) throw new UsageException($"'{outFile}' already exists; pass --force to overwrite it");
     }
 }

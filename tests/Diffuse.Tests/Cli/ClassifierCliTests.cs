@@ -91,7 +91,8 @@ public class ClassifierCliTests(TrainedImageModel trained)
         var cond = Path.Combine(folder, "cond");
         RunOk(["train", "--data", trained.Data, "--out", cond, .. ImageCliTests.TinyImageTraining, "--cond", "class"]);
         Assert.Contains("is class-conditional", Fails(2, "sample", "--model", cond, "--classifier", clf, "--out", grid).Stderr);
-        Assert.Contains("--classifier applies to sampling evaluations", Fails(2, "eval", "--model", trained.Model, "--classifier", clf, "--nll").Stderr);
+        // eval nll samples nothing, so it has no --classifier (System.CommandLine: "Unrecognized command or argument '--classifier'.").
+        Assert.Contains("'--classifier'", Fails(2, "eval", "nll", "--model", trained.Model, "--classifier", clf).Stderr);
         Fails(1, "train-classifier", "--data", Path.Combine(folder, "missing"), "--out", Path.Combine(folder, "x"));
         Assert.False(Directory.Exists(Path.Combine(folder, "x")));
     }
@@ -129,12 +130,12 @@ public class ClassifierCliTests(TrainedImageModel trained)
         Assert.False(Directory.Exists(Path.Combine(folder, "u")));
 
         // The CAS of the exported folder against the real data (a smoke run; the separable case is in ClassificationAccuracyScoreTests).
-        result = RunOk("eval", "--cas", "--synthetic", synth, "--data", trained.Data);
+        result = RunOk("eval", "cas", "--synthetic", synth, "--data", trained.Data);
         Assert.Contains("synthetic images", result.Stdout);
         Assert.Contains("real images", result.Stdout);
         Assert.Contains("real validation images", result.Stdout);
         // With --model, the test images are the ones the model held out (2 of its 40: val_fraction 0.05).
-        result = RunOk("eval", "--cas", "--synthetic", synth, "--model", cond);
+        result = RunOk("eval", "cas", "--synthetic", synth, "--model", cond);
         Assert.Contains($"on {trained.Data} (2 real images held out by {cond};", result.Stdout);
         Assert.Contains("trained on      4 real images", result.Stdout);
     }
@@ -145,15 +146,15 @@ public class ClassifierCliTests(TrainedImageModel trained)
         var folder = trained.NewFolder();
         var synth = Path.Combine(folder, "synth");
         for (int k = 0; k < 3; k++) SyntheticImages.WriteSolid(Path.Combine(synth, $"{k}", "a.png"), 28, 28, new SKColor((byte)(k * 80), 0, 0));
-        Assert.Contains("no class '3'", Fails(1, "eval", "--cas", "--synthetic", synth, "--data", trained.Data).Stderr);
+        Assert.Contains("no class '3'", Fails(1, "eval", "cas", "--synthetic", synth, "--data", trained.Data).Stderr);
         SyntheticImages.WriteSolid(Path.Combine(synth, "cat", "a.png"), 28, 28, new SKColor(9, 0, 0));
-        Assert.Contains("the synthetic class 'cat' is none of the classes", Fails(1, "eval", "--cas", "--synthetic", synth, "--data", trained.Data).Stderr);
-        Assert.Contains("--cas needs --data", Fails(2, "eval", "--cas", "--synthetic", synth).Stderr);
-        Fails(2, "eval", "--cas", "--data", trained.Data);
-        Fails(2, "eval", "--cas", "--synthetic", Path.Combine(folder, "missing"), "--data", trained.Data);
-        Assert.Contains("was trained on", Fails(2, "eval", "--cas", "--synthetic", synth, "--data", folder, "--model", trained.Model).Stderr);
-        Assert.Contains("does not exist", Fails(1, "eval", "--cas", "--synthetic", synth, "--model", Path.Combine(folder, "none")).Stderr);
-        Fails(2, "eval", "--cas", "--synthetic", synth, "--data", trained.Data, "--guidance", "2");
+        Assert.Contains("the synthetic class 'cat' is none of the classes", Fails(1, "eval", "cas", "--synthetic", synth, "--data", trained.Data).Stderr);
+        Assert.Contains("'eval cas' needs --data", Fails(2, "eval", "cas", "--synthetic", synth).Stderr);
+        Fails(2, "eval", "cas", "--data", trained.Data);
+        Fails(2, "eval", "cas", "--synthetic", Path.Combine(folder, "missing"), "--data", trained.Data);
+        Assert.Contains("was trained on", Fails(2, "eval", "cas", "--synthetic", synth, "--data", folder, "--model", trained.Model).Stderr);
+        Assert.Contains("does not exist", Fails(1, "eval", "cas", "--synthetic", synth, "--model", Path.Combine(folder, "none")).Stderr);
+        Fails(2, "eval", "cas", "--synthetic", synth, "--data", trained.Data, "--guidance", "2");
         Fails(2, "eval", "--synthetic", synth, "--data", trained.Data);
     }
 }

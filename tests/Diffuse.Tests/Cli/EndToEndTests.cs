@@ -117,6 +117,6 @@ public class EndToEndTests(TrainedModel trained)
         Assert.Contains("--timesteps", RunOk("train", "--help").Stdout);
         var none = Run();
         Assert.Equal(2, none.ExitCode);
-        Assert.Contains("usage", none.Stdout);
+        Assert.Contains("Usage:", none.Stdout);
     }
 }

@@ -22,7 +22,7 @@ public class PointNllCliTests(TrainedModel trained)
     [Fact]
     public void PointModelsGetBothEstimatesAndTheTrueValueWhereKnown()
     {
-        var moons = RunOk("eval", "--model", trained.Model, "--nll", "--nll-points", "64", "--rtol", "1e-3", "--atol", "1e-3").Stdout;
+        var moons = RunOk("eval", "nll", "--model", trained.Model, "--nll-points", "64", "--rtol", "1e-3", "--atol", "1e-3").Stdout;
         Assert.Contains("NLL of 64 fresh points of moons", moons);
         Assert.True(double.IsFinite(Value(moons, "ELBO")) && double.IsFinite(Value(moons, "ODE")), moons);
         Assert.Contains("exact trace", moons);
@@ -30,7 +30,7 @@ public class PointNllCliTests(TrainedModel trained)
 
         var dir = Path.Combine(trained.NewFolder(), "8g");
         RunOk(["train", "--data", "8gaussians", "--out", dir, .. TinyTraining]);
-        var eight = RunOk("eval", "--model", dir, "--nll", "--nll-points", "64", "--ode-only", "--rtol", "1e-3", "--atol", "1e-3").Stdout;
+        var eight = RunOk("eval", "nll", "--model", dir, "--nll-points", "64", "--ode-only", "--rtol", "1e-3", "--atol", "1e-3").Stdout;
         Assert.DoesNotContain("ELBO", eight);
         Assert.True(double.IsFinite(Value(eight, "ODE")), eight);
         // 8gaussians' entropy per dimension: log(8)/2 + Gaussian entropy of std 0.5/sqrt 2, about 1.4 nats.
@@ -39,11 +39,12 @@ public class PointNllCliTests(TrainedModel trained)
 
     [Theory]
     [InlineData("--nll-images", "10", "--nll-points")]
-    [InlineData("--precision", "fp32", "image models only")]
-    [InlineData("--sampler", "pc", "does not apply with --nll")]
+    // eval nll has no --precision (fp32 only) and samples nothing ("Unrecognized command or argument '--precision'.").
+    [InlineData("--precision", "fp32", "'--precision'")]
+    [InlineData("--sampler", "pc", "'--sampler'")]
     public void ImageOnlyOptionsAreRefusedForPoints(string option, string value, string fragment)
     {
-        var result = Run("eval", "--model", trained.Model, "--nll", option, value);
+        var result = Run("eval", "nll", "--model", trained.Model, option, value);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(fragment, Assert.Single(result.StderrLines));
     }

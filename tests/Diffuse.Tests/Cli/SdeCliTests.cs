@@ -34,7 +34,7 @@ public class SdeCliTests(TrainedModel trained)
             $"'{dir}' is a continuous-time VE SDE model; discrete schedulers such as 'ddim' do not apply; use --sampler pc, ode or euler_maruyama");
         Assert.False(File.Exists(outFile));
         OneLineError(Run("eval", "--model", dir, "--n", "10", "--steps", "5", "--sampler", "ddpm"), "continuous-time VE SDE model");
-        OneLineError(Run("eval", "--model", dir, "--nll", "--nll-points", "8"), "the ELBO needs a discrete-time model");
+        OneLineError(Run("eval", "nll", "--model", dir, "--nll-points", "8"), "the ELBO needs a discrete-time model");
 
         // Without --sampler an SDE model samples with pc; every score sampler applies, annealed Langevin too (VE).
         RunOk("sample", "--model", dir, "--n", "10", "--out", outFile, "--steps", "5");
@@ -43,7 +43,7 @@ public class SdeCliTests(TrainedModel trained)
         Assert.Contains("pc, 5 steps, 1 corrector, snr 0.16, 10 NFE", pc.Stdout);
         RunOk("eval", "--model", dir, "--n", "50", "--sampler", "annealed_langevin", "--steps", "3", "--corrector-steps", "2", "--projections", "8");
         RunOk("eval", "--model", dir, "--n", "50", "--sampler", "ode", "--rtol", "1e-3", "--atol", "1e-3", "--projections", "8");
-        var nll = RunOk("eval", "--model", dir, "--nll", "--ode-only", "--nll-points", "16", "--rtol", "1e-3", "--atol", "1e-3");
+        var nll = RunOk("eval", "nll", "--model", dir, "--ode-only", "--nll-points", "16", "--rtol", "1e-3", "--atol", "1e-3");
         Assert.Contains("VE SDE, sigma 0.02 to 20", nll.Stdout);
     }
 

@@ -137,7 +137,7 @@ public class SuperResCliTests(TrainedSuperResModels models)
     public void EvalSuperResReportsPsnrAndLabelAgreementBesideBicubic()
     {
         var cache = models.NewFolder();
-        var result = RunOk("eval", "--model", models.SuperRes, "--superres", "--n", "2", "--steps", "3", "--cache-dir", cache, "--data-dir", models.Data);
+        var result = RunOk("eval", "superres", "--model", models.SuperRes, "--n", "2", "--steps", "3", "--cache-dir", cache, "--data-dir", models.Data);
         Assert.Contains("super-resolution x2 (14x14 to 28x28) of 2 held-out images", result.Stdout);
         Assert.Matches(@"PSNR, dB\s+\d+\.\d\d\s+\d+\.\d\d", result.Stdout);
         Assert.Matches(@"label agreement\s+\d+\.\d+ ?%\s+\d+\.\d+ ?%", result.Stdout);
@@ -147,7 +147,7 @@ public class SuperResCliTests(TrainedSuperResModels models)
     public void EvalCascadeScoresTheCascadesSamples()
     {
         var cache = models.NewFolder();
-        var result = RunOk("eval", "--cascade", $"{models.Base},{models.SuperRes}", "--n", "4", "--steps", "2", "--cache-dir", cache);
+        var result = RunOk("eval", "cascade", "--cascade", $"{models.Base},{models.SuperRes}", "--n", "4", "--steps", "2", "--cache-dir", cache);
         Assert.Matches(@"samples vs real\s+FCD\s+\d+\.\d+\s+\(4 samples, cascade 14x14 -> 28x28", result.Stdout);
     }
 
@@ -172,9 +172,9 @@ public class SuperResCliTests(TrainedSuperResModels models)
         Fails("makes 28x28 images, x2 = 56x56", Cascade(models.Full, models.SuperRes));
         Fails("two model folders", "sample", "--cascade", models.Base, "--out", outFile);
         Fails("is a super-resolution model: use 'diffuse upscale", "sample", "--model", models.SuperRes, "--out", outFile);
-        Fails("score it with --superres", "eval", "--model", models.SuperRes, "--n", "4");
-        Fails("is not one", "eval", "--model", models.Full, "--superres");
-        Fails("score it with --superres", "eval", "--model", models.SuperRes, "--inpaint", "lower");
+        Fails("score it with 'diffuse eval superres'", "eval", "--model", models.SuperRes, "--n", "4");
+        Fails("is not one", "eval", "superres", "--model", models.Full);
+        Fails("score it with 'diffuse eval superres'", "eval", "inpaint", "--model", models.SuperRes, "--region", "lower");
         Fails("use 'diffuse upscale'", "img2img", "--model", models.SuperRes, "--image", small, "--out", outFile);
         Fails("--scale applies to super-resolution training", "train", "--data", models.Data, "--out", Path.Combine(folder, "x"), "--scale", "2");
         Fails("--cond does not apply to --task superres", "train", "--data", models.Data, "--out", Path.Combine(folder, "x"), "--task", "superres", "--cond", "class");

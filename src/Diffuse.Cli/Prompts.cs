@@ -6,45 +6,31 @@ using Diffuse.Text;
 namespace Diffuse.Cli;
 
 /// <summary>The prompts of a text-conditional model: <c>sample --prompt</c> and <c>eval --prompts</c>.</summary>
-public static class PromptOptions
+public static class Prompts
 {
-    public const string SampleHelpText = """
-          --prompt TEXT        text-conditional models (train --cond text): draw TEXT, e.g. "a handwritten 3"; words the
-                               model never saw become [UNK] (listed in the report), "" is the unconditional model;
-                               without --prompt, ceil(N / K) images of each class's first training caption, one grid
-                               row per class (a model trained on a captions.tsv needs --prompt). --guidance W guides against the empty prompt (one doubled forward pass).
-                               --class is refused for these models.
-        """;
-
-    public const string EvalHelpText = """
-          --prompts FILE       text-conditional models: lines 'label<TAB>prompt' (label: class index or name; blank lines
-                               and lines starting with # are skipped), --n split evenly over the prompts; without it, a
-                               built-in set of wordings no training caption uses, one per class (a model trained on a
-                               captions.tsv needs --prompts). The report adds the label
-                               accuracy of each prompt and over all
-        """;
-
     /// <summary>Refuses --prompt / --prompts for a model without text conditioning, and --class for one with it.</summary>
-    public static void Check(Args a, ImageModel model, string option)
+    /// <param name="classGiven">Whether --class was given.</param>
+    /// <param name="promptOption">The prompt option given (prompt or prompts, without dashes), or null.</param>
+    public static void Check(ImageModel model, bool classGiven, string? promptOption)
     {
         if (model.IsTextConditional)
         {
-            if (a.Get("class") is not null)
+            if (classGiven)
                 throw new UsageException($"--class applies to class-conditional models; '{model.Directory}' is text-conditional: pass a prompt, e.g. --prompt \"a handwritten 7\"");
             return;
         }
-        if (a.Get(option) is not null)
-            throw new UsageException($"--{option} needs a text-conditional model (train --cond text); '{model.Directory}' is {(model.IsConditional ? "class-conditional: use --class" : "unconditional")}");
+        if (promptOption is not null)
+            throw new UsageException($"--{promptOption} needs a text-conditional model (train --cond text); '{model.Directory}' is {(model.IsConditional ? "class-conditional: use --class" : "unconditional")}");
     }
 
     /// <summary>
     /// What <c>sample</c> draws from a text-conditional model: n images of --prompt, or without it ceil(n / K) images of
     /// each class's first training caption (one grid row per class). Notes unknown and cut words on standard error.
     /// </summary>
-    public static (TextConditioning Text, int? Columns, string What) ForSample(Args a, ImageModel model, long n, GuidanceOptions guidance)
+    public static (TextConditioning Text, int? Columns, string What) ForSample(string? given, ImageModel model, long n, GuidanceSettings guidance)
     {
         string what = guidance.Rescale > 0 ? $", guidance {guidance.Scale:0.###}, rescale {guidance.Rescale:0.###}" : $", guidance {guidance.Scale:0.###}";
-        if (a.Get("prompt") is { } prompt)
+        if (given is { } prompt)
         {
             return (TextConditioning.Single(n, prompt, guidance.Scale, guidance.Rescale), null, $", prompt \"{prompt}\"{Unknown(model.Tokenizer!, prompt)}{what}");
         }
@@ -57,14 +43,14 @@ public static class PromptOptions
     }
 
     /// <summary>The labelled prompts of <c>eval</c>: --prompts FILE, or the built-in held-out wordings.</summary>
-    public static IReadOnlyList<(int Label, string Prompt)> ForEval(Args a, ImageModel model)
+    public static IReadOnlyList<(int Label, string Prompt)> ForEval(string? file, ImageModel model)
     {
         var classNames = model.Image.ClassNames;
         if (classNames.Length == 0)
             throw new UsageException($"'{model.Directory}' learnt from unlabelled images: eval scores prompts by the class the quality classifier sees, so it needs a model of labelled data (one sub-folder per class)");
-        if (a.Get("prompts") is null && model.Config.Unet!.TextEncoder!.FromCaptionsFile)
+        if (file is null && model.Config.Unet!.TextEncoder!.FromCaptionsFile)
             throw new UsageException($"'{model.Directory}' learnt from the captions of a {Diffuse.Data.ImageDatasets.CaptionsFile}: pass --prompts FILE (lines 'label<TAB>prompt') to score it");
-        return a.Get("prompts") is { } path ? Read(path, classNames) : CaptionTemplates.HeldOutPrompts(classNames);
+        return file is { } path ? Read(path, classNames) : CaptionTemplates.HeldOutPrompts(classNames);
     }
 
     /// <summary>Reads lines 'label&lt;TAB&gt;prompt'; every problem is a one-line error naming the line.</summary>

@@ -6,18 +6,9 @@ namespace Diffuse.Cli;
 /// <c>--cascade BASE,SR</c> and <c>--cond-noise S</c> of <c>sample</c> and <c>eval</c>: a base model and a super-resolution
 /// model run one after the other (<see cref="Cascade"/>), both with the same sampler settings.
 /// </summary>
-public sealed class CascadeOptions : IDisposable
+public sealed class LoadedCascade : IDisposable
 {
-    public const string HelpText = """
-          --cascade BASE,SR    a cascade instead of --model: BASE (a model folder) samples low-resolution images, SR (a
-                               model of 'train --task superres' whose size is BASE's x its scale) upscales them; both
-                               with --sampler and --steps (Ho et al. 2021)
-          --cond-noise S       with --cascade: noise the base's samples to level s of the forward process before the
-                               upscaling (noise-conditioning augmentation; SR models trained with --cond-noise-max;
-                               default 0)
-        """;
-
-    private CascadeOptions(ImageModel baseModel, ImageModel superResolution, Cascade cascade, int level)
+    private LoadedCascade(ImageModel baseModel, ImageModel superResolution, Cascade cascade, int level)
     {
         Base = baseModel;
         SuperResolutionModel = superResolution;
@@ -30,26 +21,21 @@ public sealed class CascadeOptions : IDisposable
     public Cascade Cascade { get; }
     public int NoiseLevel { get; }
 
-    /// <summary>Loads both stages of <c>--cascade</c> with the weights, precision and batch size asked for; every mismatch is a one-line error.</summary>
-    public static CascadeOptions Load(Args a, SamplerOptions options, string precision)
+    /// <summary>Loads the base model <c>dirs[0]</c> and the super-resolution model <c>dirs[1]</c> by <paramref name="load"/>; every mismatch is a one-line error.</summary>
+    public static LoadedCascade Load(IReadOnlyList<string> dirs, SamplerSettings options, Func<string, ImageModel> load, int level)
     {
-        var dirs = a.Require("cascade").Split(',', StringSplitOptions.TrimEntries);
-        if (dirs.Length != 2 || dirs.Any(string.IsNullOrEmpty))
-            throw new UsageException($"--cascade takes two model folders separated by a comma, BASE,SR; got '{a.Get("cascade")}'");
-        if (a.Get("model") is not null) throw new UsageException("--model and --cascade exclude each other: --cascade names both models");
         if (options.Score is not null)
             throw new UsageException($"a cascade runs with the schedulers (ddim, ddpm, dpmpp_2m, ...), not the score sampler '{options.Sampler}'");
-        int level = a.Int("cond-noise", 0, 0);
-        var baseModel = ImageOptions.Load(dirs[0], options, precision, a);
+        var baseModel = load(dirs[0]);
         ImageModel? superResolution = null;
         try
         {
-            superResolution = ImageOptions.Load(dirs[1], options, precision, a);
+            superResolution = load(dirs[1]);
             if (superResolution.Config.SuperRes is null)
                 throw new DiffuseException($"the second stage of a cascade must be a super-resolution model (train --task superres), but '{dirs[1]}' is not one");
             var cascade = new Cascade(baseModel, new SuperResolution(superResolution));
             cascade.SuperResolution.CheckNoiseLevel(level);
-            return new CascadeOptions(baseModel, superResolution, cascade, level);
+            return new LoadedCascade(baseModel, superResolution, cascade, level);
         }
         catch
         {
@@ -60,7 +46,7 @@ public sealed class CascadeOptions : IDisposable
     }
 
     /// <summary>Samples the cascade with one progress bar over both stages.</summary>
-    public TorchSharp.torch.Tensor Sample(SamplerOptions options, long n, TorchSharp.torch.Generator generator, Guidance.Conditioning? conditioning = null)
+    public TorchSharp.torch.Tensor Sample(SamplerSettings options, long n, TorchSharp.torch.Generator generator, Guidance.Conditioning? conditioning = null)
     {
         int Steps(ImageModel model)
         {
@@ -77,7 +63,7 @@ public sealed class CascadeOptions : IDisposable
     }
 
     /// <summary>How the cascade was run, for reports.</summary>
-    public string Label(SamplerOptions options) =>
+    public string Label(SamplerSettings options) =>
         $"cascade {Base.Image.Width}x{Base.Image.Height} -> {SuperResolutionModel.Image.Width}x{SuperResolutionModel.Image.Height}, {options.Label(SuperResolutionModel)} a stage" +
         (NoiseLevel > 0 ? $", conditioning noise level {NoiseLevel}" : "");
 

@@ -6,34 +6,15 @@ using Diffuse.Pipelines;
 namespace Diffuse.Cli;
 
 /// <summary>The classifier-guidance options of <c>sample</c> and <c>eval</c> (<see cref="ClassifierGuidance"/>).</summary>
-public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
+public sealed record ClassifierGuidanceSettings(string? Directory, double Scale)
 {
-    public static readonly string[] ValueNames = ["classifier", "classifier-scale"];
-
-    public const string HelpText = """
-          --classifier DIR     unconditional models: classifier guidance (Dhariwal & Nichol 2021) by a noise-aware classifier
-                               from 'diffuse train-classifier' (same image size, channels and noise schedule as the model):
-                               eps - sqrt(1 - abar_t) S grad log p(y | x_t), with --class C (sample) or labels cycling
-                               through the classes (eval, which then reports the label accuracy); any scheduler
-          --classifier-scale S the guidance scale S >= 0 (default 1; 0 is the unguided model)
-        """;
-
     public bool Given => Directory is not null;
-
-    public static ClassifierGuidanceOptions From(Args a)
-    {
-        string? directory = a.Get("classifier");
-        if (directory is null && a.Get("classifier-scale") is not null)
-            throw new UsageException("--classifier-scale needs --classifier DIR (a classifier from 'diffuse train-classifier')");
-        if (directory is { Length: 0 }) throw new UsageException("--classifier must not be empty");
-        return new ClassifierGuidanceOptions(directory, a.Double("classifier-scale", 1.0, 0));
-    }
 
     /// <summary>
     /// Loads the classifier, checks that it can guide <paramref name="model"/> with <paramref name="sampler"/>, and
     /// attaches the guidance for <paramref name="labels"/> (built from the classifier's class names) to the model.
     /// </summary>
-    public Attached Attach(ImageModel model, SamplerOptions sampler, GuidanceOptions guidance, Func<IReadOnlyList<string>, long[]> labels)
+    public Attached Attach(ImageModel model, SamplerSettings sampler, GuidanceSettings guidance, Func<IReadOnlyList<string>, long[]> labels)
     {
         if (guidance.FirstGiven is { } other && other != "class")
             throw new UsageException($"--{other} is classifier-free guidance of class-conditional models; with --classifier use --classifier-scale");
@@ -52,7 +33,7 @@ public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
             var classNames = config.Image.ClassNames;
             var chosen = labels(classNames);
             var scheduler = model.Config.Scheduler;
-            // The model's x_0 clip moves before the guidance (the scheduler then runs unclipped: SamplerOptions.UnclippedScheduler).
+            // The model's x_0 clip moves before the guidance (the scheduler then runs unclipped: SamplerSettings.UnclippedScheduler).
             var guide = ClassifierGuidance.For(network, Schedules.NoiseSchedule.FromConfig(scheduler), scheduler.PredictionType, chosen, Scale, model.Image.Channels);
             if (scheduler.ClipSample == true && Scale > 0) guide.ClipRange = scheduler.ClipSampleRange;
             model.ClassifierGuidance = guide;
@@ -63,6 +44,30 @@ public sealed record ClassifierGuidanceOptions(string? Directory, double Scale)
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Attaches guidance to <paramref name="guidance"/>'s --class of the classifier, or to ceil(n / K) of each class (one grid row
+    /// per class): <paramref name="n"/> becomes the number drawn, <paramref name="columns"/> and <paramref name="what"/> the grid and report.
+    /// </summary>
+    public Attached AttachForSample(ImageModel model, SamplerSettings options, GuidanceSettings guidance, ref int n, ref int? columns, ref string what)
+    {
+        long count = n;
+        var attached = Attach(model, options, guidance, names => guidance.Class is { } chosen
+            ? Conditioning.Single(count, ClassLabels.Resolve(chosen, names)).Labels
+            : Conditioning.ClassRows(count, names.Count).Labels);
+        n = attached.Labels.Length;
+        if (guidance.Class is null)
+        {
+            columns = (int)Conditioning.PerClass(count, attached.ClassNames.Count);
+            what = $", one row per class ({columns} each)";
+        }
+        else
+        {
+            what = $", class {attached.Labels[0]} '{attached.ClassNames[(int)attached.Labels[0]]}'";
+        }
+        what += $", classifier scale {Scale:0.###}";
+        return attached;
     }
 
     /// <summary>The attached classifier (disposed with this), its class names and the labels it guides to.</summary>
