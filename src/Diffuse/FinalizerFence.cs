@@ -18,7 +18,7 @@ namespace Diffuse;
 /// unprotected as without the fence); fences do not nest (an inner one does nothing); where the runtime refuses a no-GC
 /// region, the fence does nothing.
 /// </summary>
-public static class FinalizerFence
+internal static class FinalizerFence
 {
     /// <summary>The managed allocations a fenced step may make before the runtime collects anyway.</summary>
     public const long BudgetBytes = 64L << 20;
@@ -43,7 +43,7 @@ public static class FinalizerFence
     }
 
     /// <summary>The end of a fenced step.</summary>
-    public readonly struct Scope(bool started) : IDisposable
+    internal readonly struct Scope(bool started) : IDisposable
     {
         /// <summary>Whether this fence holds a no-GC region (false when nested or refused).</summary>
         public bool Active => started;

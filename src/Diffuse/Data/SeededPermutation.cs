@@ -7,7 +7,7 @@ namespace Diffuse.Data;
 /// rather than borrowed from System.Random or torch.randperm, whose algorithms are free to
 /// change between releases.
 /// </summary>
-public static class SeededPermutation
+internal static class SeededPermutation
 {
     /// <summary>The permutation of 0..<paramref name="n"/>-1 for <paramref name="seed"/>.</summary>
     public static long[] Create(long n, long seed)

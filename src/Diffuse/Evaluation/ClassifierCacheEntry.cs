@@ -4,7 +4,7 @@ namespace Diffuse.Evaluation;
 /// The JSON written next to a cached classifier's weights: what it was trained on and how. A cache
 /// entry is used only when all of it matches the request.
 /// </summary>
-public sealed record ClassifierCacheEntry
+internal sealed record ClassifierCacheEntry
 {
     public const int CurrentFormat = 1;
     public int Format { get; init; } = CurrentFormat;

@@ -7,7 +7,7 @@ namespace Diffuse.Likelihood;
 /// (Ho et al. 2020, arXiv:2006.11239, Eq. 5 and Sec. 3.3; Nichol &amp; Dhariwal 2021, arXiv:2102.09672, Sec. 2),
 /// written as improved-diffusion's <c>losses.py</c> so that bits/dim figures compare.
 /// </summary>
-public static class GaussianLikelihoods
+internal static class GaussianLikelihoods
 {
     /// <summary>KL(N(mean1, e^logvar1) || N(mean2, e^logvar2)) elementwise.</summary>
     public static Tensor NormalKl(Tensor mean1, Tensor logVariance1, Tensor mean2, Tensor logVariance2)

@@ -12,7 +12,7 @@ namespace Diffuse.Models;
 /// <c>Attention = softmax(q kᵀ / √d) v</c> per head of <c>d = C / heads</c> channels.
 /// <c>proj_out</c> starts at zero, so the block starts as the identity.
 /// </summary>
-public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
+internal sealed class AttentionBlock : nn.Module<Tensor, Tensor>
 {
     private readonly GroupNorm norm;
     private readonly SafeConv2d to_qkv;

@@ -11,7 +11,7 @@ namespace Diffuse.Models;
 /// positions and <c>K = to_k(c)</c>, <c>V = to_v(c)</c> over the text tokens c, padding tokens masked. <c>proj_out</c>
 /// starts at zero, so the block starts as the identity.
 /// </summary>
-public sealed class CrossAttentionBlock : nn.Module<Tensor, TextContext, Tensor>
+internal sealed class CrossAttentionBlock : nn.Module<Tensor, TextContext, Tensor>
 {
     private readonly GroupNorm norm;
     private readonly SafeConv2d to_q;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Diffuse.Models;
 
 /// <summary>Halves the resolution: a stride-2 3×3 convolution, or 2×2 average pooling without a conv (Ho et al. 2020, appendix B).</summary>
-public sealed class Downsample : nn.Module<Tensor, Tensor>
+internal sealed class Downsample : nn.Module<Tensor, Tensor>
 {
     private readonly SafeConv2d? conv;
 

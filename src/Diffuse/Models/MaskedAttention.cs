@@ -6,7 +6,7 @@ namespace Diffuse.Models;
 /// Scaled dot-product attention softmax(q kᵀ / √d) v (Vaswani et al. 2017, Eq. 1) whose keys can be masked out: a masked
 /// key's score is -inf, so its weight is exactly 0 and whatever it holds cannot reach the output.
 /// </summary>
-public static class MaskedAttention
+internal static class MaskedAttention
 {
     /// <summary>
     /// q [B, heads, Lq, d], k and v [B, heads, Lk, d], <paramref name="keyMask"/> [B, Lk] (bool, true = attend) to

@@ -8,7 +8,7 @@ namespace Diffuse.Models;
 /// A pre-norm residual MLP block with the timestep embedding added between its two layers, the
 /// fully-connected analogue of the DDPM ResNet block (Ho et al. 2020, appendix B).
 /// </summary>
-public sealed class MlpBlock : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class MlpBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly LayerNorm norm;
     private readonly Linear fc1;

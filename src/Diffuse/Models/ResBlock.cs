@@ -12,7 +12,7 @@ namespace Diffuse.Models;
 /// or <c>h = SiLU(norm2(h)(1 + scale) + shift)</c>; then <c>x' + conv2(dropout(h))</c> with
 /// <c>x'</c> = x or its 1×1 projection. <c>conv2</c> starts at zero, so the block starts as the identity.
 /// </summary>
-public sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly GroupNorm norm1;
     private readonly SafeConv2d conv1;

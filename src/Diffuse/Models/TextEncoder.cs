@@ -11,7 +11,7 @@ namespace Diffuse.Models;
 /// embeddings, <see cref="TextEncoderConfig.Layers"/> pre-norm <see cref="TransformerLayer"/>s and a final LayerNorm, with
 /// the key mask (true where the token is not padding). Position 0 holds [CLS], whose state is the pooled summary.
 /// </summary>
-public sealed class TextEncoder : nn.Module<Tensor, TextContext>
+internal sealed class TextEncoder : nn.Module<Tensor, TextContext>
 {
     private readonly Embedding token_embedding;
     private readonly Embedding position_embedding;

@@ -9,7 +9,7 @@ namespace Diffuse.Models;
 /// 2020, arXiv:2002.04745): <c>x + out_proj(SelfAttention(norm1(x)))</c>, then <c>x + fc2(GELU(fc1(norm2(x))))</c> with
 /// a 4× wider hidden layer. Padding keys are masked (<see cref="MaskedAttention"/>).
 /// </summary>
-public sealed class TransformerLayer : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class TransformerLayer : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly LayerNorm norm1;
     private readonly Linear to_qkv;

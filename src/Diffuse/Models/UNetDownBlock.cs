@@ -10,7 +10,7 @@ namespace Diffuse.Models;
 /// attention resolutions, then (except at the last level) a <see cref="Downsample"/>. Every block's
 /// output is pushed as a skip connection for the expanding path.
 /// </summary>
-public sealed class UNetDownBlock : nn.Module
+internal sealed class UNetDownBlock : nn.Module
 {
     private readonly ModuleList<ResBlock> resnets = new();
     private readonly ModuleList<AttentionBlock> attentions = new();

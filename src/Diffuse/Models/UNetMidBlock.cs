@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Diffuse.Models;
 
 /// <summary>The bottleneck of the U-Net at the lowest resolution: residual block, attention, residual block (Ho et al. 2020, appendix B).</summary>
-public sealed class UNetMidBlock : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class UNetMidBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<ResBlock> resnets = new();
     private readonly ModuleList<AttentionBlock> attentions = new();

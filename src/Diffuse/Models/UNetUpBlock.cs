@@ -10,7 +10,7 @@ namespace Diffuse.Models;
 /// concatenation of the running features and one popped skip connection and followed by attention at
 /// the attention resolutions, then (except at the first level) an <see cref="Upsample"/>.
 /// </summary>
-public sealed class UNetUpBlock : nn.Module
+internal sealed class UNetUpBlock : nn.Module
 {
     private readonly ModuleList<ResBlock> resnets = new();
     private readonly ModuleList<AttentionBlock> attentions = new();

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Diffuse.Models;
 
 /// <summary>Doubles the resolution: nearest-neighbour ×2, then optionally a 3×3 convolution (Ho et al. 2020, appendix B).</summary>
-public sealed class Upsample : nn.Module<Tensor, Tensor>
+internal sealed class Upsample : nn.Module<Tensor, Tensor>
 {
     private readonly SafeConv2d? conv;
 

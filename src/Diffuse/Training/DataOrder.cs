@@ -8,7 +8,7 @@ namespace Diffuse.Training;
 /// [m B, (m + 1) B) of the stream, so the data order is a pure function of the step and a resumed
 /// run sees exactly the batches an uninterrupted one would.
 /// </summary>
-public sealed class DataOrder
+internal sealed class DataOrder
 {
     private readonly long count;
     private readonly long seed;

@@ -14,7 +14,7 @@ namespace Diffuse.Training;
 /// run's generators (timesteps, noise and augmentation; dropout), and a loss-aware timestep sampler's loss history.
 /// The data order is a function of the step, so it needs no state of its own.
 /// </summary>
-public static class TrainCheckpoint
+internal static class TrainCheckpoint
 {
     const string ModelPrefix = "model.";
     const string EmaPrefix = "ema.";

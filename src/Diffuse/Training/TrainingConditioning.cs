@@ -41,7 +41,7 @@ public static class TrainingConditionings
 }
 
 /// <summary>An unconditional model.</summary>
-public sealed class NoConditioning : ITrainingConditioning
+internal sealed class NoConditioning : ITrainingConditioning
 {
     public Condition Draw(Tensor x0, Tensor labels, long[] indices, Generator generator) => Condition.None;
 
@@ -49,7 +49,7 @@ public sealed class NoConditioning : ITrainingConditioning
 }
 
 /// <summary>Class labels, each replaced by the null label with probability <c>cond_drop</c> (classifier-free guidance training).</summary>
-public sealed class ClassConditioning(int classes, double dropout) : ITrainingConditioning
+internal sealed class ClassConditioning(int classes, double dropout) : ITrainingConditioning
 {
     public Condition Draw(Tensor x0, Tensor labels, long[] indices, Generator generator) =>
         new() { ClassLabels = Guidance.LabelDropout.Apply(labels, classes, dropout, generator) };
@@ -61,7 +61,7 @@ public sealed class ClassConditioning(int classes, double dropout) : ITrainingCo
 /// Prompts: a caption per image, drawn from its class's templates or from the captions file (keyed by image), with word and
 /// caption dropout; validation scores each image's first caption.
 /// </summary>
-public sealed class PromptConditioning(Text.ICaptionTable captions, Text.ICaptionTable validation, double dropout) : ITrainingConditioning
+internal sealed class PromptConditioning(Text.ICaptionTable captions, Text.ICaptionTable validation, double dropout) : ITrainingConditioning
 {
     public Condition Draw(Tensor x0, Tensor labels, long[] indices, Generator generator)
     {
@@ -77,7 +77,7 @@ public sealed class PromptConditioning(Text.ICaptionTable captions, Text.ICaptio
 /// A super-resolution model (SR3): the upsampled low-resolution copy of x_0, noise-augmented at training time when the
 /// model has the augmentation (its level and noise drawn from the run's generator); clean at validation.
 /// </summary>
-public sealed class SuperResolutionConditioning(SuperResSpec spec, GaussianDiffusion diffusion) : ITrainingConditioning
+internal sealed class SuperResolutionConditioning(SuperResSpec spec, GaussianDiffusion diffusion) : ITrainingConditioning
 {
     public Condition Draw(Tensor x0, Tensor labels, long[] indices, Generator generator)
     {

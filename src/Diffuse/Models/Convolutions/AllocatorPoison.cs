@@ -10,7 +10,7 @@ namespace Diffuse.Models.Convolutions;
 /// error on every run instead of only sometimes, which is how <see cref="ConvolutionSelfCheck"/> and the tests make a
 /// stale-memory fault show deterministically.
 /// </summary>
-public static class AllocatorPoison
+internal static class AllocatorPoison
 {
     /// <summary>Allocates, fills with NaN and frees a spread of CPU buffers (a few MiB in all, about a millisecond).</summary>
     public static void Fill()
