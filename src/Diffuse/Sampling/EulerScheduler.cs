@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -34,7 +35,7 @@ public sealed class EulerScheduler : IScheduler
         protected override double ModelSigma(int stepIndex) => plan.Sigmas[stepIndex];
 
         /// <summary>x_{i+1} = x_i + (sigma_{i+1} - sigma_i) d_i (Algorithm 2, line 5).</summary>
-        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators)
         {
             double sigma = plan.Sigmas[stepIndex], sigmaNext = plan.Sigmas[stepIndex + 1];
             var x0 = PredictedOriginal(modelOutput, x, sigma);

@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -40,7 +41,7 @@ public sealed class HeunScheduler : IScheduler
 
         protected override double ModelSigma(int stepIndex) => _sigmas[stepIndex];
 
-        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators)
         {
             var first = _derivative is null;
             double sigma = _sigmas[first ? stepIndex : stepIndex - 1], sigmaNext = _sigmas[first ? stepIndex + 1 : stepIndex];

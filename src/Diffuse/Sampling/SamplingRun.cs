@@ -1,3 +1,4 @@
+using Diffuse.Process;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -9,7 +10,7 @@ namespace Diffuse.Sampling;
 /// var run = scheduler.Begin(n);
 /// x = x * run.InitNoiseSigma;
 /// foreach t in run.Timesteps:
-///     x = run.Step(model(run.ScaleModelInput(x, t), t), t, x, generator).PrevSample;
+///     x = run.Step(model(run.ScaleModelInput(x, t), t), t, x, generators).PrevSample;
 /// </code>
 /// </summary>
 public abstract class SamplingRun
@@ -36,8 +37,11 @@ public abstract class SamplingRun
         throw new DiffuseException($"{GetType().Name} does not add noise itself; use its scheduler's AddNoise");
 
     /// <summary>One reverse step from <paramref name="x"/> at <paramref name="t"/> given the model's output there.</summary>
-    /// <param name="generator">Source of the step's noise; a stochastic step without one is an error (the library never uses the global generator).</param>
-    public abstract StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator);
+    /// <param name="generators">
+    /// Source of the step's noise: one generator per sample, or a <see cref="torch.Generator"/> the whole batch draws from; a
+    /// stochastic step without one is an error (the library never uses the global generator).
+    /// </param>
+    public abstract StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators);
 }
 
 /// <summary>The result of one step: the sample at the previous timestep and the predicted x_0.</summary>

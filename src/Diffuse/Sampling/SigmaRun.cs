@@ -46,7 +46,7 @@ public abstract class SigmaRun : SamplingRun
     protected abstract double ModelSigma(int stepIndex);
 
     /// <summary>One step at <paramref name="stepIndex"/>; the base advances the index afterwards.</summary>
-    protected abstract StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator);
+    protected abstract StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators);
 
     /// <summary>x / sqrt(sigma^2 + 1): the sample as the x_t of abar = 1 / (sigma^2 + 1) that the model was trained on.</summary>
     public override torch.Tensor ScaleModelInput(torch.Tensor x, torch.Tensor t)
@@ -58,9 +58,9 @@ public abstract class SigmaRun : SamplingRun
     /// <summary>The sigma <see cref="ScaleModelInput"/> scales by at <paramref name="t"/> (for tests: the float32 scale rounds 1 + sigma^2).</summary>
     internal double ModelSigmaAt(torch.Tensor t) => ModelSigma(StepIndex(t));
 
-    public sealed override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+    public sealed override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
     {
-        var result = Step(StepIndex(t), modelOutput, x, generator);
+        var result = Step(StepIndex(t), modelOutput, x, generators);
         _stepIndex++;
         return result;
     }
