@@ -1,5 +1,6 @@
 using Diffuse.Configuration;
 using Diffuse.Models;
+using Diffuse.Process;
 using Diffuse.Sampling;
 using Diffuse.ScoreSampling;
 using TorchSharp;
@@ -39,27 +40,33 @@ public sealed class PointModel : IDiffusionModel
         return new PointModel(directory, config, network);
     }
 
-    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim].</summary>
+    /// <summary>
+    /// Draws <paramref name="n"/> points in data space, shape [n, dim]. Point k draws its noise from a generator of its own,
+    /// seeded from one draw of <paramref name="generator"/> and k (<see cref="SampleSeeds"/>), so the first m points of a
+    /// run of n are those of a run of m.
+    /// </summary>
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         using var scope = NewDisposeScope();
-        var x = SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [n, Config.Data.Dim], generator, progress);
+        using var generators = SampleSeeds.Draw(generator).Batch(0, n);
+        var x = SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [n, Config.Data.Dim], generators, progress);
         var mean = tensor(Config.Data.Mean);
         return (x * Config.Data.Scale + mean).MoveToOuterDisposeScope();
     }
 
     public Tensor Denoise(Tensor x, Tensor t) => Network.forward(x, t);
 
-    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler.</summary>
+    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler, each point's noise from its own generator (as <see cref="Sample"/>).</summary>
     public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         settings.Validate();
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         using var scope = NewDisposeScope();
-        var result = ScoreSamplers.Run(view.Sde, view.Score, [n, Config.Data.Dim], generator, settings,
+        using var generators = SampleSeeds.Draw(generator).Batch(0, n);
+        var result = ScoreSamplers.Run(view.Sde, view.Score, [n, Config.Data.Dim], generators, settings,
             progress is null ? null : StepInfo.FromScoreSampler(progress));
         var mean = tensor(Config.Data.Mean);
         return new ScoreSample((result.Samples * Config.Data.Scale + mean).MoveToOuterDisposeScope(), result.FunctionEvaluations);
