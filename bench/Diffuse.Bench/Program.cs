@@ -12,6 +12,7 @@ if (args.Length >= 1 && args[0] == "layout") return InterleavedBench.Layout(args
 if (args.Length >= 1 && args[0] == "conv-routes") return InterleavedBench.ConvRoutes(args[1..]);
 if (args.Length >= 2 && args[0] == "route-samples") return InterleavedBench.RouteSamples(args[1..]);
 if (args.Length >= 2 && args[0] == "sample-memory") return InterleavedBench.SampleMemory(args[1..]);
+if (args.Length >= 1 && args[0] == "seed-cost") return InterleavedBench.SeedCost(args[1..]);
 Console.Error.WriteLine("usage: Diffuse.Bench nfe [out-dir [sampler ...]]    (the exact-score NFE study of every sampler, or of those named)");
 Console.Error.WriteLine("       Diffuse.Bench throughput [preset] [train-batch] [sample-batch] [ddim-steps]   (U-Net images/s)");
 Console.Error.WriteLine("       Diffuse.Bench guidance MODEL-DIR [n] [sampler] [steps] [out-dir] [W ...]   (classifier-free guidance sweep: accuracy, FCD, entropy)");
@@ -23,4 +24,5 @@ Console.Error.WriteLine("       Diffuse.Bench conv-routes [presets] [batch] [ste
 Console.Error.WriteLine("       Diffuse.Bench route-samples MODEL [n] [steps] [seed]      (a model's samples on each convolution route against oneDNN off, grey levels)");
 Console.Error.WriteLine("       Diffuse.Bench layout [presets] [batch] [repeats]          (U-Net forward, NCHW against channels-last, alternating)");
 Console.Error.WriteLine("       Diffuse.Bench sample-memory N STEPS [fp32|bf16] [preset]  (resident memory of DDPM sampling N images)");
+Console.Error.WriteLine("       Diffuse.Bench seed-cost [batch] [steps] [repeats] [samplers] [points]  (sampling with one generator per sample against one shared: time)");
 return 2;
