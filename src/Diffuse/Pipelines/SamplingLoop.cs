@@ -20,7 +20,8 @@ public sealed record StepInfo(int Step, int TotalSteps, double Timestep)
 
 /// <summary>
 /// The sampling loop of DESIGN.md, once: start from Gaussian noise scaled by the run's initial
-/// sigma, then for each timestep call the model on the scaled input and let the scheduler step.
+/// sigma, then for each timestep let the run prepare the step (EDM's churn, where configured), call
+/// the model on what it prepared, scaled, and let the scheduler step from there.
 /// Every draw comes from the batch's <see cref="SampleGenerators"/>: one per sample in the pipelines,
 /// so that sample k is the same at any batch size; a <see cref="Generator"/> passed here is shared
 /// by the whole batch.
@@ -58,9 +59,9 @@ public static class SamplingLoop
             using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             var t = run.Timesteps[i];
-            var tBatch = t.expand(shape[0]);
-            var output = model(run.ScaleModelInput(x, t), tBatch);
-            var next = run.Step(output, t, x, generators).PrevSample.MoveToOuterDisposeScope();
+            var input = run.PrepareStep(x, t, generators);
+            var output = model(run.ScaleModelInput(input.Sample, t), input.Timestep.expand(shape[0]));
+            var next = run.Step(output, t, input.Sample, generators).PrevSample.MoveToOuterDisposeScope();
             x.Dispose();
             x = next;
             NativeMemory.ReleaseFreedEvery(i + 1, 10);
