@@ -74,7 +74,7 @@ public sealed class ImageModel : IDiffusionModel
 
     public long StepsFor(long n, int steps) => Batches(n) * steps;
 
-    long Batches(long n) => (n + BatchSize - 1) / BatchSize;
+    long Batches(long n) => SampleBatches.Count(n, BatchSize);
 
     /// <summary>
     /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time. Image k draws all its
@@ -214,35 +214,12 @@ public sealed class ImageModel : IDiffusionModel
     }
 
     /// <summary>
-    /// Runs <paramref name="draw"/> on each batch (its first index, shape and its images' generators) and joins the batches,
-    /// clamped to [-1, 1]. The images' generators are keyed by one draw of <paramref name="generator"/> and their index.
+    /// Runs <paramref name="draw"/> on each batch (its first index, shape and its images' generators: <see cref="SampleBatches"/>)
+    /// and joins the batches, clamped to [-1, 1].
     /// </summary>
-    Tensor InBatches(long n, int stepsPerBatch, Generator generator, IProgress<StepInfo>? progress, Func<long, long[], SampleGenerators, IProgress<StepInfo>?, Tensor> draw)
-    {
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
-        var seeds = SampleSeeds.Draw(generator);
-        long batches = Batches(n);
-        int total = (int)Math.Min(int.MaxValue, batches * stepsPerBatch);
-        var parts = new List<Tensor>();
-        try
-        {
-            for (long b = 0; b < batches; b++)
-            {
-                long size = Math.Min(BatchSize, n - b * BatchSize);
-                int done = (int)Math.Min(int.MaxValue, b * stepsPerBatch);
-                var batchProgress = progress is null ? null : StepInfo.Offset(progress, done, total);
-                using var scope = NewDisposeScope();
-                using var generators = seeds.Batch(b * BatchSize, size);
-                var x = draw(b * BatchSize, [size, Image.Channels, Image.Height, Image.Width], generators, batchProgress);
-                parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
-            }
-            return parts.Count == 1 ? parts[0].alias() : cat(parts, 0);
-        }
-        finally
-        {
-            foreach (var p in parts) p.Dispose();
-        }
-    }
+    Tensor InBatches(long n, int stepsPerBatch, Generator generator, IProgress<StepInfo>? progress, Func<long, long[], SampleGenerators, IProgress<StepInfo>?, Tensor> draw) =>
+        SampleBatches.Run(n, BatchSize, stepsPerBatch, generator, progress,
+            (start, size, generators, batchProgress) => draw(start, [size, Image.Channels, Image.Height, Image.Width], generators, batchProgress).clamp(-1, 1));
 
     /// <summary>The U-Net in its precision, float32 in and out; a learned variance's channels included.</summary>
     public Tensor Denoise(Tensor x, Tensor t) =>

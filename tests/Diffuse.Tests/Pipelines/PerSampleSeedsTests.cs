@@ -234,5 +234,10 @@ public class PerSampleSeedsTests
         double sameSeed = (first - Points(7, 3)).abs().max().item<float>(), otherSeed = (first - Points(7, 4)).abs().amax(1).min().item<float>();
         Assert.True(sameSeed < 1e-4, $"the first 7 of 50 points differ from a run of 7 by {sameSeed}");
         Assert.True(otherSeed > 1e-3, $"another seed moves a point by only {otherSeed}");
+        // Past one batch: the second batch holds 5 points in one run and 50 in the other.
+        long n = PointModel.BatchSize + 5;
+        double batched = (Points(n, 3) - Points(n + 45, 3).narrow(0, 0, n)).abs().max().item<float>();
+        Assert.True(batched < 1e-4, $"points of a second batch depend on its size by {batched}");
+        Assert.Equal(2 * 20, model.StepsFor(n, 20));
     }
 }
