@@ -163,6 +163,39 @@ public class PerSampleSeedsTests
     }
 
     [Fact]
+    public void SuperResolutionsConditioningNoiseIsPerImage()
+    {
+        using var scope = NewDisposeScope();
+        var config = new ModelConfig
+        {
+            Model = null,
+            Unet = new UNetConfig
+            {
+                InChannels = 2, OutChannels = 1, ImageSize = 6, BaseChannels = 8, ChannelMult = [1, 2], NumResBlocks = 1,
+                AttentionResolutions = [], NumHeads = 1, GroupNormGroups = 4, NoiseLevelEmbedding = true,
+            },
+            Scheduler = new SchedulerConfig { NumTrainTimesteps = 100 },
+            Data = new DataSpec { Name = "test", Dim = 36, Mean = [], Image = new ImageSpec { Channels = 1, Height = 6, Width = 6 } },
+            SuperRes = new SuperResSpec { Scale = 2, CondNoiseMax = 10 },
+        };
+        using var network = new UNet2D(config.Unet!);
+        var model = ImageModel.FromNetwork(config, network);
+        // Elementwise in x_t and in the (augmented) conditioning, so that the conditioning's noise shows in the result.
+        var superResolution = new SuperResolution(model, (x, t, condition, _) => x * 0.3 + condition * 0.1);
+        using var g = new Generator(1);
+        var low = rand([5, 1, 3, 3], generator: g) * 2 - 1;
+        Tensor Upscale(int batchSize, int level)
+        {
+            model.BatchSize = batchSize;
+            using var seed = new Generator(2);
+            return superResolution.Upscale(low, model.CreateScheduler("ddim"), 4, seed, level);
+        }
+        var five = Upscale(5, 5);
+        Assert.True(Same(five, Upscale(2, 5)), "an image's conditioning noise depends on its batch");
+        Assert.False(Same(five, Upscale(5, 0)), "the conditioning was not noised");
+    }
+
+    [Fact]
     public void AScoreSamplerWithoutBatchWideStepSizesIsPerImage()
     {
         using var scope = NewDisposeScope();
