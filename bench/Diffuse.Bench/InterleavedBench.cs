@@ -194,6 +194,79 @@ public static class InterleavedBench
 
     static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
+    /// <summary>
+    /// The cost of per-sample generators: <c>seed-cost [batch] [steps] [repeats] [samplers] [points]</c> samples a random
+    /// tiny U-Net (28×28, one channel) on a batch of images and a random default MLP on 2-D points with each sampler,
+    /// drawing from one shared generator and from one generator per sample in turns, then times the draws alone (where
+    /// the two differ). Each figure is the fastest of its turns, which a busy machine disturbs least.
+    /// </summary>
+    public static int SeedCost(string[] args)
+    {
+        int batch = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 64;
+        int steps = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+        var samplers = (args.Length > 3 ? args[3] : "ddim,ddpm").Split(',');
+        int points = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 10_000;
+        var config = UNetConfig.Tiny;
+        using var g = new Generator(0);
+        using var unet = new UNet2D(config);
+        unet.ResetParameters(g);
+        unet.eval();
+        using var mlp = new MlpDenoiser(new MlpConfig());
+        mlp.eval();
+        long[] images = [batch, config.InChannels, config.ImageSize, config.ImageSize], pointShape = [points, 2];
+        Console.WriteLine($"threads {get_num_threads()}, {steps} steps, the fastest of {repeats} runs each, alternating, after one warm-up run each");
+        Console.WriteLine("| run | shared generator s | per-sample generators s | per-sample / shared |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var name in samplers)
+        {
+            var scheduler = Sampling.Schedulers.Create(name, new SchedulerConfig());
+            foreach (var (label, model, shape) in new (string, Func<Tensor, Tensor, Tensor>, long[])[]
+                     { ($"{batch} images, tiny U-Net", unet.forward, images), ($"{points} 2-D points, MLP", mlp.forward, pointShape) })
+            {
+                void Run(Process.SampleGenerators generators)
+                {
+                    using (no_grad())
+                    using (Pipelines.SamplingLoop.Run(model, scheduler, steps, shape, generators)) { }
+                }
+                var (shared, perSample) = Fastest(() => Run(g), () => { using var gs = Process.SampleSeeds.Draw(g).Batch(0, shape[0]); Run(gs); }, repeats);
+                Console.WriteLine($"| {name}, {label} | {shared:F3} | {perSample:F3} | {perSample / shared:F3} |");
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine("| one draw of | shared ms | per-sample ms | making the per-sample generators, ms |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var shape in new[] { images, [250, 1, 28, 28], pointShape })
+        {
+            using var perSampleGenerators = Process.SampleSeeds.Draw(g).Batch(0, shape[0]);
+            var (shared, perSample) = Fastest(
+                () => { using var z = Process.SampleGenerators.Shared(g).Randn(shape); },
+                () => { using var z = perSampleGenerators.Randn(shape); },
+                20 * repeats);
+            var (making, _) = Fastest(() => { using var gs = Process.SampleSeeds.Draw(g).Batch(0, shape[0]); }, () => { }, repeats);
+            Console.WriteLine($"| [{string.Join(", ", shape)}] | {shared * 1000:F3} | {perSample * 1000:F3} | {making * 1000:F3} |");
+        }
+        return 0;
+    }
+
+    /// <summary>One warm-up call of each, then <paramref name="n"/> turns; the fastest turn of each, in seconds.</summary>
+    static (double A, double B) Fastest(Action a, Action b, int n)
+    {
+        a();
+        b();
+        double ta = double.PositiveInfinity, tb = double.PositiveInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            a();
+            ta = Math.Min(ta, clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            b();
+            tb = Math.Min(tb, clock.Elapsed.TotalSeconds);
+        }
+        return (ta, tb);
+    }
+
     /// <summary>One warm-up call of each, then <paramref name="n"/> turns; the total seconds of each.</summary>
     static (double A, double B) Alternate(Action a, Action b, int n)
     {

@@ -13,6 +13,7 @@ if (args.Length >= 1 && args[0] == "conv-routes") return InterleavedBench.ConvRo
 if (args.Length >= 2 && args[0] == "route-samples") return InterleavedBench.RouteSamples(args[1..]);
 if (args.Length >= 2 && args[0] == "sample-memory") return InterleavedBench.SampleMemory(args[1..]);
 if (args.Length >= 1 && args[0] == "fixture-goldens") return FixtureGoldens.Run(args[1..]);
+if (args.Length >= 1 && args[0] == "seed-cost") return InterleavedBench.SeedCost(args[1..]);
 Console.Error.WriteLine("usage: Diffuse.Bench nfe [out-dir [sampler ...]]    (the exact-score NFE study of every sampler, or of those named)");
 Console.Error.WriteLine("       Diffuse.Bench throughput [preset] [train-batch] [sample-batch] [ddim-steps]   (U-Net images/s)");
 Console.Error.WriteLine("       Diffuse.Bench guidance MODEL-DIR [n] [sampler] [steps] [out-dir] [W ...]   (classifier-free guidance sweep: accuracy, FCD, entropy)");
@@ -25,4 +26,5 @@ Console.Error.WriteLine("       Diffuse.Bench route-samples MODEL [n] [steps] [s
 Console.Error.WriteLine("       Diffuse.Bench layout [presets] [batch] [repeats]          (U-Net forward, NCHW against channels-last, alternating)");
 Console.Error.WriteLine("       Diffuse.Bench sample-memory N STEPS [fp32|bf16] [preset]  (resident memory of DDPM sampling N images)");
 Console.Error.WriteLine("       Diffuse.Bench fixture-goldens MODELS-DIR [WRITTEN-BY]     (golden.safetensors of each old-model fixture folder; see tests/Diffuse.Tests/Fixtures/make-fixtures.sh)");
+Console.Error.WriteLine("       Diffuse.Bench seed-cost [batch] [steps] [repeats] [samplers] [points]  (sampling with one generator per sample against one shared: time)");
 return 2;

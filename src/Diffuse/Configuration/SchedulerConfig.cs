@@ -82,6 +82,23 @@ public sealed record SchedulerConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public NoiseSampler NoiseSampler { get; init; }
 
+    // EDM's churn (Karras et al. 2022, arXiv:2206.00364, Algorithm 2), Euler and Heun only; the names of the arguments
+    // of diffusers' Euler step and k-diffusion's samplers. Null is the default, which is not written, so model folders
+    // written before these keys keep their config and fingerprint.
+
+    /// <summary>S_churn: the total churn of a run, gamma_i = min(S_churn / N, sqrt(2) - 1) per step. Null or 0: no churn (the deterministic sampler).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SChurn { get; init; }
+    /// <summary>S_tmin: the lowest sigma that is churned. Null: 0.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? STmin { get; init; }
+    /// <summary>S_tmax: the highest sigma that is churned. Null: infinity.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? STmax { get; init; }
+    /// <summary>S_noise: the churn noise's standard deviation, slightly above 1 to offset the denoiser's loss of detail. Null: 1.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SNoise { get; init; }
+
     /// <summary>Keys the JSON had that no property takes (kept so that callers can report them).</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? UnknownKeys { get; init; }

@@ -28,21 +28,32 @@ public static class Img2Img
 
     /// <summary>
     /// Edits <paramref name="images"/> [B, C, H, W] (model space) with <paramref name="denoise"/> and an N =
-    /// <paramref name="steps"/> run of <paramref name="scheduler"/>; the noise comes from <paramref name="generator"/>.
-    /// A strength too small to take a single step returns the input unchanged.
+    /// <paramref name="steps"/> run of <paramref name="scheduler"/>; image k's noise comes from a generator of its own, keyed
+    /// by one draw of <paramref name="generator"/> and k (<see cref="SampleSeeds"/>), so its edit does not depend on the
+    /// other images. A strength too small to take a single step returns the input unchanged.
     /// </summary>
     public static Tensor Run(Func<Tensor, Tensor, Tensor> denoise, IScheduler scheduler, int steps, double strength, Tensor images,
         Generator generator, IProgress<StepInfo>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(images);
+        using var generators = SampleSeeds.Draw(generator).Batch(0, images.shape[0]);
+        return Run(denoise, scheduler, steps, strength, images, generators, progress);
+    }
+
+    /// <summary>As <see cref="Run(Func{Tensor, Tensor, Tensor}, IScheduler, int, double, Tensor, Generator, IProgress{StepInfo}?)"/>, with the batch's generators given (one batch of a longer run: <see cref="SampleSeeds.Batch"/>).</summary>
+    public static Tensor Run(Func<Tensor, Tensor, Tensor> denoise, IScheduler scheduler, int steps, double strength, Tensor images,
+        SampleGenerators generators, IProgress<StepInfo>? progress = null)
+    {
         ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentNullException.ThrowIfNull(generators);
         CheckStrength(strength);
         var run = scheduler.Begin(steps);
         int start = StartStep(steps, strength, run.Order);
         long count = run.Timesteps.shape[0];
         if (start >= count) return images.clone();
         using var scope = NewDisposeScope();
-        var noise = Noise.RandnLike(images, generator);
+        var noise = generators.RandnLike(images);
         var x = run.AddNoise(images, noise, run.Timesteps[start]);
-        return SamplingLoop.Continue(denoise, run, x, start, generator, progress).MoveToOuterDisposeScope();
+        return SamplingLoop.Continue(denoise, run, x, start, generators, progress).MoveToOuterDisposeScope();
     }
 }

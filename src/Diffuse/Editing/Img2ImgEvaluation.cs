@@ -1,5 +1,6 @@
 using Diffuse.Evaluation;
 using Diffuse.Pipelines;
+using Diffuse.Process;
 using Diffuse.Sampling;
 using static TorchSharp.torch;
 
@@ -30,13 +31,15 @@ public static class Img2ImgEvaluation
         {
             using var strengthScope = NewDisposeScope();
             using var generator = new Generator((ulong)seed);
+            var seeds = SampleSeeds.Draw(generator); // per image, so an image's edit does not depend on the batch size
             var parts = new List<Tensor>();
             for (long start = 0; start < n; start += model.BatchSize)
             {
                 long size = Math.Min(model.BatchSize, n - start);
                 int before = done;
                 var batchProgress = progress is null ? null : SyncProgress.Map<StepInfo, (int Done, int Total)>(progress, value => (before + value.Step, total));
-                parts.Add(Img2Img.Run(model.Denoise, scheduler, steps, strength, images.narrow(0, start, size), generator, batchProgress).clamp(-1, 1));
+                using var generators = seeds.Batch(start, size);
+                parts.Add(Img2Img.Run(model.Denoise, scheduler, steps, strength, images.narrow(0, start, size), generators, batchProgress).clamp(-1, 1));
                 done += steps - Img2Img.StartStep(steps, strength);
             }
             // Scored as stored: through 8-bit pixels.

@@ -1,5 +1,6 @@
 using Diffuse.Evaluation;
 using Diffuse.Pipelines;
+using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -38,13 +39,15 @@ public static class InpaintingEvaluation
         long batches = (n + model.BatchSize - 1) / model.BatchSize;
         var parts = new List<Tensor>();
         using var generator = new Generator((ulong)seed);
+        var seeds = SampleSeeds.Draw(generator); // per image, so an image's completion does not depend on the batch size
         for (long b = 0; b < batches; b++)
         {
             long start = b * model.BatchSize, size = Math.Min(model.BatchSize, n - start);
             int done = (int)(b * perBatch);
             var batchProgress = progress is null ? null : OffsetBy(progress, done, (int)(batches * perBatch));
             using var batchScope = NewDisposeScope();
-            var filled = RePaint.Run(model.Denoise, schedule, config.PredictionType, images.narrow(0, start, size), mask, generator, options, batchProgress);
+            using var generators = seeds.Batch(start, size);
+            var filled = RePaint.Run(model.Denoise, schedule, config.PredictionType, images.narrow(0, start, size), mask, generators, options, batchProgress);
             parts.Add(filled.MoveToOuterDisposeScope());
         }
         var completions = cat(parts);

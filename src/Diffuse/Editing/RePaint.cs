@@ -62,13 +62,24 @@ public static class RePaint
     /// <summary>
     /// Fills the masked region of <paramref name="known"/> [B, C, H, W] in [-1, 1]. <paramref name="mask"/> is [B or 1, 1 or C,
     /// H, W] with 1 where the model paints; <paramref name="network"/> takes (x_t, int64 timesteps [B]) and predicts
-    /// <paramref name="predictionType"/>; every draw comes from <paramref name="generator"/>. <paramref name="progress"/>
-    /// hears the moves done of the schedule's total.
+    /// <paramref name="predictionType"/>; image k draws from a generator of its own, keyed by one draw of
+    /// <paramref name="generator"/> and k (<see cref="SampleSeeds"/>), so its result does not depend on the other images.
+    /// <paramref name="progress"/> hears the moves done of the schedule's total.
     /// </summary>
     public static Tensor Run(Func<Tensor, Tensor, Tensor> network, NoiseSchedule schedule, PredictionType predictionType,
         Tensor known, Tensor mask, Generator generator, RePaintOptions options, IProgress<(int Done, int Total)>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(known);
+        using var generators = SampleSeeds.Draw(generator).Batch(0, known.shape[0]);
+        return Run(network, schedule, predictionType, known, mask, generators, options, progress);
+    }
+
+    /// <summary>As <see cref="Run(Func{Tensor, Tensor, Tensor}, NoiseSchedule, PredictionType, Tensor, Tensor, Generator, RePaintOptions, IProgress{ValueTuple{int, int}}?)"/>, with the batch's generators given (one batch of a longer run: <see cref="SampleSeeds.Batch"/>).</summary>
+    public static Tensor Run(Func<Tensor, Tensor, Tensor> network, NoiseSchedule schedule, PredictionType predictionType,
+        Tensor known, Tensor mask, SampleGenerators generators, RePaintOptions options, IProgress<(int Done, int Total)>? progress = null)
+    {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(generators);
         ArgumentNullException.ThrowIfNull(schedule);
         options.Validate(schedule.NumTrainTimesteps);
         if (known.dim() != 4) throw new DiffuseException($"RePaint takes images [B, C, H, W], got shape [{string.Join(", ", known.shape)}]");
@@ -89,7 +100,7 @@ public static class RePaint
 
         using var noGrad = no_grad();
         var m = mask.to_type(known.dtype).expand_as(known).contiguous();
-        var x = Noise.RandnLike(known, generator);
+        var x = generators.RandnLike(known);
         for (int k = 1; k < ts.Count; k++)
         {
             using var fence = FinalizerFence.Enter();
@@ -107,15 +118,15 @@ public static class RePaint
                 var x0 = GaussianDiffusion.PredictedOriginal(predictionType, output, x, abarT).clamp(-1, 1);
                 var mean = x0 * posterior.OfOriginal + x * posterior.OfXt;
                 Tensor unknown = mean;
-                if (i > 0) unknown = mean + Noise.RandnLike(x, generator) * Math.Sqrt(posterior.Variance);
-                var knownPart = i > 0 ? known * Math.Sqrt(abarPrev) + Noise.RandnLike(known, generator) * Math.Sqrt(1 - abarPrev) : known;
+                if (i > 0) unknown = mean + generators.RandnLike(x) * Math.Sqrt(posterior.Variance);
+                var knownPart = i > 0 ? known * Math.Sqrt(abarPrev) + generators.RandnLike(known) * Math.Sqrt(1 - abarPrev) : known;
                 next = m * unknown + (1 - m) * knownPart;
             }
             else
             {
                 // A jump: x_{i} ~ N(sqrt(1 - beta_i) x_{i-1}, beta_i I) from index to - 1 = from.
                 double beta = BetaAt(to);
-                next = x * Math.Sqrt(1 - beta) + Noise.RandnLike(x, generator) * Math.Sqrt(beta);
+                next = x * Math.Sqrt(1 - beta) + generators.RandnLike(x) * Math.Sqrt(beta);
             }
             x.Dispose();
             x = next.MoveToOuterDisposeScope();

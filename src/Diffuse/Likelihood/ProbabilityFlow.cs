@@ -12,15 +12,15 @@ namespace Diffuse.Likelihood;
 /// </summary>
 public static class ProbabilityFlow
 {
-    /// <summary>Samples of <paramref name="shape"/>: prior draws from <paramref name="generator"/>, carried from T to eps.</summary>
-    public static OdeSample Sample(Sde sde, ScoreFunction score, long[] shape, Generator generator, ProbabilityFlowOptions options,
+    /// <summary>Samples of <paramref name="shape"/>: prior draws from <paramref name="generators"/> (per sample, or shared), carried from T to eps.</summary>
+    public static OdeSample Sample(Sde sde, ScoreFunction score, long[] shape, SampleGenerators generators, ProbabilityFlowOptions options,
         ScalarType dtype = ScalarType.Float32)
     {
         ArgumentNullException.ThrowIfNull(sde);
         ArgumentNullException.ThrowIfNull(score);
         options.Validate();
         using var noGrad = no_grad();
-        using var prior = sde.SamplePrior(shape, generator, dtype);
+        using var prior = sde.SamplePrior(shape, generators, dtype);
         var solution = DormandPrince.Solve((t, x) => sde.ReverseDrift(score, x, t, probabilityFlow: true), prior, sde.T, options.Eps, options.Tolerances);
         return new OdeSample(solution.State, solution.FunctionEvaluations);
     }

@@ -75,11 +75,12 @@ public sealed class ImageModel : IDiffusionModel
 
     public long StepsFor(long n, int steps) => Batches(n) * steps;
 
-    long Batches(long n) => (n + BatchSize - 1) / BatchSize;
+    long Batches(long n) => SampleBatches.Count(n, BatchSize);
 
     /// <summary>
-    /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time;
-    /// each batch draws its noise from <paramref name="generator"/> in turn.
+    /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time. Image k draws all its
+    /// noise from a generator of its own, seeded from one draw of <paramref name="generator"/> and k
+    /// (<see cref="SampleSeeds"/>), so it is the same image at any batch size.
     /// </summary>
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null) =>
         Sample(n, scheduler, steps, generator, null, progress);
@@ -128,25 +129,26 @@ public sealed class ImageModel : IDiffusionModel
             if (ClassifierGuidance is { } guide) denoise = guide.Wrap(denoise, start, size);
             return denoise;
         }
-        return SampleWith(n, scheduler, steps, generator, Denoiser, progress);
+        return SampleWith(n, scheduler, steps, generator, (start, size, _) => Denoiser(start, size), progress);
     }
 
     /// <summary>
     /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time, the batch of images
-    /// [start, start + size) denoised by <c>denoiser(start, size)</c> (called inside the batch's dispose scope, before the
-    /// batch's starting noise is drawn): the loop shared by unconditional, class-conditional and super-resolution sampling.
+    /// [start, start + size) denoised by <c>denoiser(start, size, generators)</c> (called inside the batch's dispose scope,
+    /// before the batch's starting noise is drawn, with the images' own generators): the loop shared by unconditional,
+    /// class-conditional and super-resolution sampling.
     /// </summary>
-    internal Tensor SampleWith(long n, IScheduler scheduler, int steps, Generator generator, Func<long, long, Func<Tensor, Tensor, Tensor>> denoiser,
-        IProgress<StepInfo>? progress)
+    internal Tensor SampleWith(long n, IScheduler scheduler, int steps, Generator generator,
+        Func<long, long, SampleGenerators, Func<Tensor, Tensor, Tensor>> denoiser, IProgress<StepInfo>? progress)
     {
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = HasLearnedVariance && !scheduler.TakesVarianceChannels;
-        return InBatches(n, steps, progress, (start, shape, batchProgress) =>
+        return InBatches(n, steps, generator, progress, (start, shape, generators, batchProgress) =>
         {
-            var denoise = denoiser(start, shape[0]);
+            var denoise = denoiser(start, shape[0], generators);
             Func<Tensor, Tensor, Tensor> model = dropVariance ? (x, t) => LearnedVariance.Prediction(denoise(x, t), Image.Channels) : denoise;
-            return SamplingLoop.Run(model, scheduler, steps, shape, generator, batchProgress);
+            return SamplingLoop.Run(model, scheduler, steps, shape, generators, batchProgress);
         });
     }
 
@@ -170,7 +172,7 @@ public sealed class ImageModel : IDiffusionModel
         var words = Tokenizer ?? throw new DiffuseException($"'{Directory}' has no text conditioning; prompts need a model trained with --cond text");
         text.Validate(n);
         bool dropVariance = HasLearnedVariance && !scheduler.TakesVarianceChannels;
-        return InBatches(n, steps, progress, (start, shape, batchProgress) =>
+        return InBatches(n, steps, generator, progress, (start, shape, generators, batchProgress) =>
         {
             long size = shape[0];
             var ids = text.Prompts.Skip((int)start).Take((int)size).SelectMany(words.Encode).ToArray();
@@ -179,7 +181,7 @@ public sealed class ImageModel : IDiffusionModel
             Func<Tensor, Tensor, Tensor> denoise = ClassifierFreeGuidance.Wrap(DenoiseText, tokens, empty,
                 text.GuidanceScale, text.GuidanceRescale, Image.Channels);
             if (dropVariance) { var guided = denoise; denoise = (x, t) => LearnedVariance.Prediction(guided(x, t), Image.Channels); }
-            return SamplingLoop.Run(denoise, scheduler, steps, shape, generator, batchProgress);
+            return SamplingLoop.Run(denoise, scheduler, steps, shape, generators, batchProgress);
         });
     }
 
@@ -194,7 +196,8 @@ public sealed class ImageModel : IDiffusionModel
 
     /// <summary>
     /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1] with a score-based sampler, <see cref="BatchSize"/> at a
-    /// time; the count of network evaluations is per image (that of one batch).
+    /// time, each image's noise from its own generator; the count of network evaluations is per image (that of one batch).
+    /// The pc and langevin samplers' step sizes and the ode sampler's adaptive steps still depend on the whole batch.
     /// </summary>
     public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
     {
@@ -205,41 +208,23 @@ public sealed class ImageModel : IDiffusionModel
             throw new DiffuseException($"classifier guidance runs with the schedulers; the score sampler '{settings.Name}' cannot take it");
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
-        var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), progress, (_, shape, batchProgress) =>
+        var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), generator, progress, (_, shape, generators, batchProgress) =>
         {
             var reporter = batchProgress is null ? null : StepInfo.FromScoreSampler(batchProgress);
-            var result = ScoreSamplers.Run(view.Sde, view.Score, shape, generator, settings, reporter);
+            var result = ScoreSamplers.Run(view.Sde, view.Score, shape, generators, settings, reporter);
             evaluations = Math.Max(evaluations, result.FunctionEvaluations);
             return result.Samples;
         });
         return new ScoreSample(images, evaluations);
     }
 
-    /// <summary>Runs <paramref name="draw"/> on each batch (its first index and shape) and joins the batches, clamped to [-1, 1].</summary>
-    Tensor InBatches(long n, int stepsPerBatch, IProgress<StepInfo>? progress, Func<long, long[], IProgress<StepInfo>?, Tensor> draw)
-    {
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
-        long batches = Batches(n);
-        int total = (int)Math.Min(int.MaxValue, batches * stepsPerBatch);
-        var parts = new List<Tensor>();
-        try
-        {
-            for (long b = 0; b < batches; b++)
-            {
-                long size = Math.Min(BatchSize, n - b * BatchSize);
-                int done = (int)Math.Min(int.MaxValue, b * stepsPerBatch);
-                var batchProgress = progress is null ? null : StepInfo.Offset(progress, done, total);
-                using var scope = NewDisposeScope();
-                var x = draw(b * BatchSize, [size, Image.Channels, Image.Height, Image.Width], batchProgress);
-                parts.Add(x.clamp(-1, 1).MoveToOuterDisposeScope());
-            }
-            return parts.Count == 1 ? parts[0].alias() : cat(parts, 0);
-        }
-        finally
-        {
-            foreach (var p in parts) p.Dispose();
-        }
-    }
+    /// <summary>
+    /// Runs <paramref name="draw"/> on each batch (its first index, shape and its images' generators: <see cref="SampleBatches"/>)
+    /// and joins the batches, clamped to [-1, 1].
+    /// </summary>
+    Tensor InBatches(long n, int stepsPerBatch, Generator generator, IProgress<StepInfo>? progress, Func<long, long[], SampleGenerators, IProgress<StepInfo>?, Tensor> draw) =>
+        SampleBatches.Run(n, BatchSize, stepsPerBatch, generator, progress,
+            (start, size, generators, batchProgress) => draw(start, [size, Image.Channels, Image.Height, Image.Width], generators, batchProgress).clamp(-1, 1));
 
     /// <summary>The unconditional network in its precision, float32 in and out; a learned variance's channels included.</summary>
     public Tensor Denoise(Tensor x, Tensor t) => Denoise(new DenoiserInput(x, t));

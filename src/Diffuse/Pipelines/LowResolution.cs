@@ -49,13 +49,14 @@ public static class LowResolution
     /// <summary>
     /// x_s of the forward process started at <paramref name="conditioning"/>, one level s per image (int64 [B], 0 = the
     /// input unchanged, s ≥ 1 = q(x_s | x_0) at training timestep index s - 1), with the noise drawn from
-    /// <paramref name="generator"/>.
+    /// <paramref name="generators"/> (one per image when sampling; a training batch's generator).
     /// </summary>
-    public static Tensor Augment(Tensor conditioning, Tensor levels, GaussianDiffusion diffusion, Generator generator)
+    public static Tensor Augment(Tensor conditioning, Tensor levels, GaussianDiffusion diffusion, SampleGenerators generators)
     {
         ArgumentNullException.ThrowIfNull(diffusion);
+        ArgumentNullException.ThrowIfNull(generators);
         using var scope = NewDisposeScope();
-        var noise = Noise.RandnLike(conditioning, generator);
+        var noise = generators.RandnLike(conditioning);
         var index = (levels - 1).clamp_min(0);
         var noisy = diffusion.QSample(conditioning, index, noise);
         var clean = levels.eq(0).reshape(-1, 1, 1, 1);

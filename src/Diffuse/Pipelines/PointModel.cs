@@ -1,5 +1,6 @@
 using Diffuse.Configuration;
 using Diffuse.Models;
+using Diffuse.Process;
 using Diffuse.Sampling;
 using Diffuse.ScoreSampling;
 using TorchSharp;
@@ -40,31 +41,52 @@ public sealed class PointModel : IDiffusionModel
         return new PointModel(directory, config, network);
     }
 
-    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim].</summary>
+    /// <summary>
+    /// Points sampled together: bounds the memory of their generators (one per point, a Mersenne Twister's 2.5 KB each) and
+    /// of the network's activations.
+    /// </summary>
+    public const int BatchSize = 16_384;
+
+    /// <summary>
+    /// Draws <paramref name="n"/> points in data space, shape [n, dim], <see cref="BatchSize"/> at a time. Point k draws its
+    /// noise from a generator of its own, seeded from one draw of <paramref name="generator"/> and k (<see cref="SampleSeeds"/>),
+    /// so the first m points of a run of n are those of a run of m.
+    /// </summary>
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         using var scope = NewDisposeScope();
-        var x = SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [n, Config.Data.Dim], generator, progress);
+        var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, (_, size, generators, batchProgress) =>
+            SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [size, Config.Data.Dim], generators, batchProgress));
         var mean = tensor(Config.Data.Mean);
         return (x * Config.Data.Scale + mean).MoveToOuterDisposeScope();
     }
 
+    public long StepsFor(long n, int steps) => SampleBatches.Count(n, BatchSize) * steps;
+
     public Tensor Denoise(Tensor x, Tensor t) => Network.forward(x, t);
 
-    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler.</summary>
+    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler, batched and each point's noise from its own generator as <see cref="Sample"/>.</summary>
     public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
         settings.Validate();
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         using var scope = NewDisposeScope();
-        var result = ScoreSamplers.Run(view.Sde, view.Score, [n, Config.Data.Dim], generator, settings,
-            progress is null ? null : StepInfo.FromScoreSampler(progress));
+        long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
+        var x = SampleBatches.Run(n, BatchSize, (int)Math.Min(int.MaxValue, perBatch), generator, progress, (_, size, generators, batchProgress) =>
+        {
+            var result = ScoreSamplers.Run(view.Sde, view.Score, [size, Config.Data.Dim], generators, settings,
+                batchProgress is null ? null : StepInfo.FromScoreSampler(batchProgress));
+            evaluations = Math.Max(evaluations, result.FunctionEvaluations);
+            return result.Samples;
+        });
         var mean = tensor(Config.Data.Mean);
-        return new ScoreSample((result.Samples * Config.Data.Scale + mean).MoveToOuterDisposeScope(), result.FunctionEvaluations);
+        return new ScoreSample((x * Config.Data.Scale + mean).MoveToOuterDisposeScope(), evaluations);
     }
+
+    public long ScoreStepsFor(long n, ScoreSamplerSettings settings) => SampleBatches.Count(n, BatchSize) * (ScoreSamplers.PlannedEvaluations(settings) ?? 1000);
 
     public void Dispose() => Network.Dispose();
 }

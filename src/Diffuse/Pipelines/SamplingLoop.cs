@@ -1,3 +1,4 @@
+using Diffuse.Process;
 using Diffuse.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,19 +20,25 @@ public sealed record StepInfo(int Step, int TotalSteps, double Timestep)
 
 /// <summary>
 /// The sampling loop of DESIGN.md, once: start from Gaussian noise scaled by the run's initial
-/// sigma, then for each timestep call the model on the scaled input and let the scheduler step.
+/// sigma, then for each timestep let the run prepare the step (EDM's churn, where configured), call
+/// the model on what it prepared, scaled, and let the scheduler step from there.
+/// Every draw comes from the batch's <see cref="SampleGenerators"/>: one per sample in the pipelines,
+/// so that sample k is the same at any batch size; a <see cref="Generator"/> passed here is shared
+/// by the whole batch.
 /// </summary>
 public static class SamplingLoop
 {
     /// <param name="model">The denoiser: (x_t, t [B] in the run's timestep dtype: int64, or float for sigma-based runs) to its prediction.</param>
-    public static Tensor Run(Func<Tensor, Tensor, Tensor> model, IScheduler scheduler, int steps, long[] shape, Generator generator, IProgress<StepInfo>? progress = null)
+    /// <param name="generators">The batch's generators: the starting noise is their <see cref="SampleGenerators.Randn"/>, and every step draws from them.</param>
+    public static Tensor Run(Func<Tensor, Tensor, Tensor> model, IScheduler scheduler, int steps, long[] shape, SampleGenerators generators, IProgress<StepInfo>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(generators);
         var run = scheduler.Begin(steps);
         // Discrete schedulers give int64 timesteps, sigma-based ones fractional float timesteps; the
         // model receives each in the run's own dtype.
-        var x = randn(shape, generator: generator);
+        var x = generators.Randn(shape);
         if (run.InitNoiseSigma != 1.0) { var scaled = x * run.InitNoiseSigma; x.Dispose(); x = scaled; }
-        return Continue(model, run, x, 0, generator, progress);
+        return Continue(model, run, x, 0, generators, progress);
     }
 
     /// <summary>
@@ -39,7 +46,7 @@ public static class SamplingLoop
     /// img2img start is <c>run.AddNoise(x0, noise, run.Timesteps[start])</c>. Progress counts the steps from
     /// <paramref name="start"/>.
     /// </summary>
-    public static Tensor Continue(Func<Tensor, Tensor, Tensor> model, SamplingRun run, Tensor x, int start, Generator generator, IProgress<StepInfo>? progress = null)
+    public static Tensor Continue(Func<Tensor, Tensor, Tensor> model, SamplingRun run, Tensor x, int start, SampleGenerators generators, IProgress<StepInfo>? progress = null)
     {
         long count = run.Timesteps.shape[0];
         if (start < 0 || start > count) throw new DiffuseException($"a sampling run of {count} steps cannot start at step {start}");
@@ -52,9 +59,9 @@ public static class SamplingLoop
             using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             var t = run.Timesteps[i];
-            var tBatch = t.expand(shape[0]);
-            var output = model(run.ScaleModelInput(x, t), tBatch);
-            var next = run.Step(output, t, x, generator).PrevSample.MoveToOuterDisposeScope();
+            var input = run.PrepareStep(x, t, generators);
+            var output = model(run.ScaleModelInput(input.Sample, t), input.Timestep.expand(shape[0]));
+            var next = run.Step(output, t, input.Sample, generators).PrevSample.MoveToOuterDisposeScope();
             x.Dispose();
             x = next;
             NativeMemory.ReleaseFreedEvery(i + 1, 10);

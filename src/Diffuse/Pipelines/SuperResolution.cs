@@ -76,22 +76,23 @@ public sealed class SuperResolution
     /// <summary>
     /// Upscales <paramref name="low"/> [N, C, h, h] in [-1, 1] to [N, C, h scale, h scale] in [-1, 1] with
     /// <paramref name="scheduler"/> over <paramref name="steps"/> steps, <see cref="ImageModel.BatchSize"/> images at a
-    /// time. With <paramref name="noiseLevel"/> s &gt; 0 each batch's conditioning is first noised to x_s (its noise drawn
-    /// from <paramref name="generator"/> before the batch's starting noise).
+    /// time. With <paramref name="noiseLevel"/> s &gt; 0 each image's conditioning is first noised to x_s (its noise drawn
+    /// from the image's own generator, keyed by one draw of <paramref name="generator"/> and its index, before its starting
+    /// noise), so image k is the same at any batch size.
     /// </summary>
     public Tensor Upscale(Tensor low, IScheduler scheduler, int steps, Generator generator, int noiseLevel = 0, IProgress<StepInfo>? progress = null)
     {
         CheckInput(low);
         CheckNoiseLevel(noiseLevel);
         var diffusion = new GaussianDiffusion(Schedules.NoiseSchedule.FromConfig(Model.Config.Scheduler), Model.Config.Scheduler.PredictionType);
-        return Model.SampleWith(low.shape[0], scheduler, steps, generator, (start, size) =>
+        return Model.SampleWith(low.shape[0], scheduler, steps, generator, (start, size, generators) =>
         {
             var condition = LowResolution.Upsample(low.narrow(0, start, size), Scale);
             Tensor? levels = null;
             if (Spec.CondNoiseMax is not null)
             {
                 levels = full([size], (long)noiseLevel, ScalarType.Int64);
-                if (noiseLevel > 0) condition = LowResolution.Augment(condition, levels, diffusion, generator);
+                if (noiseLevel > 0) condition = LowResolution.Augment(condition, levels, diffusion, generators);
             }
             var given = new Condition { LowResolution = condition, NoiseLevels = levels };
             return (x, t) => denoise(new DenoiserInput(x, t, given));

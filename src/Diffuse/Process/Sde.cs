@@ -78,10 +78,10 @@ public abstract class Sde
     }
 
     /// <summary>Draws from the prior N(0, PriorStd^2 I) (on the CPU, then moved).</summary>
-    public Tensor SamplePrior(long[] shape, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public Tensor SamplePrior(long[] shape, SampleGenerators generators, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
-        ArgumentNullException.ThrowIfNull(generator);
-        var z = randn(shape, dtype, CPU, generator: generator);
+        ArgumentNullException.ThrowIfNull(generators);
+        var z = generators.Randn(shape, dtype, CPU);
         if (PriorStd != 1.0) z.mul_(PriorStd);
         return device is null || device.type == DeviceType.CPU ? z : z.to(device);
     }

@@ -7,7 +7,8 @@ namespace Diffuse.Sampling;
 internal static class ConfigValidation
 {
     /// <param name="takesNoiseSampler">Whether the scheduler's steps draw noise that <c>noise_sampler brownian_tree</c> can replace.</param>
-    public static void Check(SchedulerConfig config, string scheduler, bool takesNoiseSampler = false)
+    /// <param name="takesChurn">Whether the scheduler takes EDM's churn (<c>s_churn</c>, <c>s_tmin</c>, <c>s_tmax</c>, <c>s_noise</c>).</param>
+    public static void Check(SchedulerConfig config, string scheduler, bool takesNoiseSampler = false, bool takesChurn = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.UnknownKeys is { Count: > 0 } unknown)
@@ -22,6 +23,28 @@ internal static class ConfigValidation
             throw new DiffuseException($"{scheduler}: steps_offset must be in [0, {config.NumTrainTimesteps}), got {config.StepsOffset}");
         if (config.NoiseSampler != NoiseSampler.Gaussian && !takesNoiseSampler)
             throw new DiffuseException($"{scheduler}: noise_sampler {IO.Json.Name(config.NoiseSampler)} applies to stochastic sigma-based and SDE samplers (euler_ancestral, dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2m_sde, dpmpp_3m_sde, and dpmpp_2m or dpmpp_2s with an sde algorithm_type)");
+        CheckChurn(config, scheduler, takesChurn);
+    }
+
+    /// <summary>The churn keys: only where the scheduler takes them, S_churn and S_noise finite and &gt;= 0, 0 &lt;= S_tmin &lt;= S_tmax.</summary>
+    private static void CheckChurn(SchedulerConfig config, string scheduler, bool takesChurn)
+    {
+        if (!takesChurn)
+        {
+            var set = new (string Key, double? Value)[] { ("s_churn", config.SChurn), ("s_tmin", config.STmin), ("s_tmax", config.STmax), ("s_noise", config.SNoise) }
+                .FirstOrDefault(k => k.Value is not null);
+            if (set.Key is not null) throw new DiffuseException($"{scheduler}: {set.Key} (EDM's churn) applies to the euler and heun samplers only");
+            return;
+        }
+        if (config.SChurn is double churn && !(churn >= 0 && double.IsFinite(churn)))
+            throw new DiffuseException($"{scheduler}: s_churn must be a finite number >= 0, got {churn}");
+        if (config.SNoise is double noise && !(noise >= 0 && double.IsFinite(noise)))
+            throw new DiffuseException($"{scheduler}: s_noise must be a finite number >= 0, got {noise}");
+        double min = config.STmin ?? 0, max = config.STmax ?? double.PositiveInfinity;
+        if (!(min >= 0 && double.IsFinite(min)))
+            throw new DiffuseException($"{scheduler}: s_tmin must be a finite number >= 0, got {min}");
+        if (!(max >= min))
+            throw new DiffuseException($"{scheduler}: s_tmax must be at least s_tmin ({min}), got {max}");
     }
 
     /// <summary>The keys the multistep solvers (DPM-Solver, UniPC) share.</summary>

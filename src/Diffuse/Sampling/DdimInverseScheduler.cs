@@ -83,7 +83,7 @@ public sealed class DdimInverseScheduler : IScheduler
         /// <summary>Ascending, int64, as diffusers' <c>DDIMInverseScheduler.timesteps</c>.</summary>
         public override torch.Tensor Timesteps => _timesteps;
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator) =>
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators) =>
             scheduler.Invert(modelOutput, StepMath.Timestep(t, scheduler.Config.NumTrainTimesteps), numInferenceSteps, x);
     }
 }

@@ -58,7 +58,7 @@ public sealed class DdimScheduler : IScheduler
     private double AlphaCumprodPrev(long prevT) => prevT >= 0 ? _schedule.AlphaCumprod((int)prevT) : _finalAlphaCumprod;
 
     /// <summary>Eq. 12 of Song et al. 2021 with sigma_t = eta * sqrt(Eq. 16).</summary>
-    private StepResult Reverse(torch.Tensor modelOutput, long t, long prevT, torch.Tensor x, torch.Generator? generator)
+    private StepResult Reverse(torch.Tensor modelOutput, long t, long prevT, torch.Tensor x, SampleGenerators? generators)
     {
         var abar = _schedule.AlphaCumprod((int)t);
         var abarPrev = AlphaCumprodPrev(prevT);
@@ -73,7 +73,7 @@ public sealed class DdimScheduler : IScheduler
         // "direction pointing to x_t"; the max only guards eta > 1, where the root would be of a negative number.
         var direction = eps * Math.Sqrt(Math.Max(1 - abarPrev - sigma * sigma, 0));
         var prevSample = x0 * Math.Sqrt(abarPrev) + direction;
-        if (Config.Eta > 0) prevSample = prevSample + StepMath.StepNoise(modelOutput, generator, Name) * sigma;
+        if (Config.Eta > 0) prevSample = prevSample + StepMath.StepNoise(modelOutput, generators, Name) * sigma;
         return new StepResult(prevSample, x0);
     }
 
@@ -85,11 +85,11 @@ public sealed class DdimScheduler : IScheduler
 
         public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => scheduler.AddNoise(x0, noise, t);
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
         {
             var step = StepMath.Timestep(t, scheduler.Config.NumTrainTimesteps);
             var prevT = step - scheduler.Config.NumTrainTimesteps / numInferenceSteps;
-            return scheduler.Reverse(modelOutput, step, prevT, x, generator);
+            return scheduler.Reverse(modelOutput, step, prevT, x, generators);
         }
     }
 }

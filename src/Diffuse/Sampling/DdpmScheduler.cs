@@ -115,14 +115,14 @@ public sealed class DdpmScheduler : IScheduler
     }
 
     /// <summary>Algorithm 2 of Ho et al. 2020, written through x_0: x_prev = mu-tilde(x_t, x_0) + sigma z (Eq. 6-7).</summary>
-    private StepResult Reverse(torch.Tensor modelOutput, long t, long prevT, torch.Tensor x, torch.Generator? generator)
+    private StepResult Reverse(torch.Tensor modelOutput, long t, long prevT, torch.Tensor x, SampleGenerators? generators)
     {
         var (output, v) = Split(modelOutput, x);
         var x0 = StepMath.ThresholdOrClip(GaussianDiffusion.PredictedOriginal(Config.PredictionType, output, x, _schedule.AlphaCumprod((int)t)), Config);
         var q = Coefficients(t, prevT);
         var mean = x0 * q.OfOriginal + x * q.OfXt;
         if (t == 0) return new StepResult(mean, x0);
-        var z = StepMath.StepNoise(output, generator, Name);
+        var z = StepMath.StepNoise(output, generators, Name);
         return new StepResult(mean + z * NoiseStd(t, prevT, v, z), x0);
     }
 
@@ -134,13 +134,13 @@ public sealed class DdpmScheduler : IScheduler
 
         public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => scheduler.AddNoise(x0, noise, t);
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
         {
             var step = StepMath.Timestep(t, scheduler.Config.NumTrainTimesteps);
             var index = Array.IndexOf(timesteps, step);
             if (index < 0) throw new DiffuseException($"ddpm: timestep {step} is not one of this run's timesteps");
             var prevT = index + 1 < timesteps.Length ? timesteps[index + 1] : -1;
-            return scheduler.Reverse(modelOutput, step, prevT, x, generator);
+            return scheduler.Reverse(modelOutput, step, prevT, x, generators);
         }
     }
 }

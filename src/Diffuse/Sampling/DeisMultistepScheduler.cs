@@ -111,7 +111,7 @@ public sealed class DeisMultistepScheduler : IScheduler
 
         public override torch.Tensor Timesteps => schedule.TimestepsTensor;
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
         {
             var c = scheduler.Config;
             _index = schedule.NextIndex(_index, StepMath.Timestep(t, c.NumTrainTimesteps), scheduler.Name);

@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -72,7 +73,7 @@ public sealed class Dpm2AncestralScheduler : IScheduler
 
         protected override double ModelSigma(int stepIndex) => _sample is null ? _sigmas[stepIndex] : _mids[stepIndex - 1];
 
-        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators)
         {
             var first = _sample is null;
             var i = first ? stepIndex : stepIndex - 1;
@@ -80,11 +81,11 @@ public sealed class Dpm2AncestralScheduler : IScheduler
             var x0 = PredictedOriginal(modelOutput, x, first ? sigma : sigmaMid);
             if (first)
             {
-                _noise.RequireGenerator(generator);
+                _noise.RequireGenerator(generators);
                 if (!IsLast(stepIndex)) _sample = x.clone().DetachFromDisposeScope();
                 return new StepResult(x + (x - x0) / sigma * (sigmaMid - sigma), x0); // Euler to sigma_mid
             }
-            var noise = _noise.Draw(modelOutput, sigma, _sigmas[i + 1], generator);
+            var noise = _noise.Draw(modelOutput, sigma, _sigmas[i + 1], generators);
             var prev = _sample! + (x - x0) / sigmaMid * (_downs[i] - sigma) + noise * _ups[i]; // x_i to sigma_down, d at sigma_mid, then noise
             _sample!.Dispose();
             _sample = null;

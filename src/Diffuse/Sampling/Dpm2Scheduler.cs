@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -57,7 +58,7 @@ public sealed class Dpm2Scheduler : IScheduler
 
         protected override double ModelSigma(int stepIndex) => _sample is null ? _sigmas[stepIndex] : _mids[stepIndex];
 
-        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators)
         {
             var first = _sample is null;
             double sigma = _sigmas[first ? stepIndex : stepIndex - 1], sigmaMid = _mids[first ? stepIndex + 1 : stepIndex];

@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -63,13 +64,13 @@ public sealed class DpmPp2SAncestralScheduler : IScheduler
 
         protected override double ModelSigma(int stepIndex) => stepIndex % 2 == 0 ? _sigmas[stepIndex / 2] : mids[stepIndex / 2];
 
-        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators)
         {
             int i = stepIndex / 2;
             double sigma = _sigmas[i], sigmaDown = downs[i];
             if (stepIndex % 2 == 0)
             {
-                if (generator is null && _sigmas[i + 1] > 0)
+                if (generators is null && _sigmas[i + 1] > 0)
                     throw new DiffuseException("dpmpp_2s_ancestral: this step draws noise and needs a torch.Generator; pass one to Step");
                 var x0 = PredictedOriginal(modelOutput, x, sigma);
                 if (sigmaDown == 0) return new StepResult(x + (x - x0) / sigma * (sigmaDown - sigma), x0); // Euler to sigma 0
@@ -81,7 +82,7 @@ public sealed class DpmPp2SAncestralScheduler : IScheduler
             var xI = _sample ?? throw new DiffuseException("dpmpp_2s_ancestral: the run started at a midpoint timestep; start at a step's first timestep (an even index)");
             var d2 = PredictedOriginal(modelOutput, x, mids[i]);
             var toDown = sigmaDown / sigma; // e^(-h)
-            var prev = xI * toDown + d2 * (1 - toDown) + AncestralNoise(modelOutput, generator, sigma, _sigmas[i + 1]) * ups[i];
+            var prev = xI * toDown + d2 * (1 - toDown) + AncestralNoise(modelOutput, generators, sigma, _sigmas[i + 1]) * ups[i];
             xI.Dispose();
             _sample = null;
             return new StepResult(prev, d2);
@@ -92,7 +93,7 @@ public sealed class DpmPp2SAncestralScheduler : IScheduler
         /// <paramref name="sigma"/> to <paramref name="sigmaNext"/> (k-diffusion's <c>noise_sampler(sigma, sigma_next)</c>):
         /// a fresh draw from the generator, or with <c>noise_sampler brownian_tree</c> the Brownian tree's increment.
         /// </summary>
-        private torch.Tensor AncestralNoise(torch.Tensor like, torch.Generator? generator, double sigma, double sigmaNext) =>
-            _noise.Draw(like, sigma, sigmaNext, generator);
+        private torch.Tensor AncestralNoise(torch.Tensor like, SampleGenerators? generators, double sigma, double sigmaNext) =>
+            _noise.Draw(like, sigma, sigmaNext, generators);
     }
 }

@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -110,7 +111,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
 
         public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => schedule.Levels.AddNoise(x0, noise, t);
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
         {
             modelOutput = DpmSolverMath.PredictionPart(scheduler.Config, modelOutput, x, scheduler.Name);
             var c = scheduler.Config;
@@ -118,7 +119,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
             int n = schedule.Count, i = _index;
             // The SDE step's noise z enters as sigma_t sqrt(1 - e^{-2h}) z, which in Karras' x = x0 + sigma eps is
             // sigma_{i+1} sqrt(1 - e^{-2h}) z: k-diffusion's sample_dpmpp_2m_sde, with z = noise_sampler(sigma_i, sigma_{i+1}).
-            var noise = scheduler.Stochastic ? _noise.Draw(modelOutput, schedule.Sigma(i), schedule.Sigma(i + 1), generator) : null;
+            var noise = scheduler.Stochastic ? _noise.Draw(modelOutput, schedule.Sigma(i), schedule.Sigma(i + 1), generators) : null;
             var lowerFinal = i == n - 1 && (c.EulerAtFinal || ((c.LowerOrderFinal ?? true) && n < 15) || schedule.EndsAtZero);
             var lowerSecond = i == n - 2 && (c.LowerOrderFinal ?? true) && n < 15;
             var (solver, original) = scheduler.Convert(modelOutput, x, schedule.AlphaCumprod(i));

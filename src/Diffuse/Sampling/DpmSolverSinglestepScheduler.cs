@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -123,14 +124,14 @@ public sealed class DpmSolverSinglestepScheduler : IScheduler
 
         public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => schedule.Levels.AddNoise(x0, noise, t);
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
         {
             var c = scheduler.Config;
             modelOutput = DpmSolverMath.PredictionPart(c, modelOutput, x, scheduler.Name);
             _index = schedule.NextIndex(_index, StepMath.Timestep(t, c.NumTrainTimesteps), scheduler.Name);
             var blockStart = Math.Min(orders[_index], _outputs.Count + 1) == 1 ? _index : _blockStart;
             // The SDE step moves from the block's first sample (sigma_s) to sigma_{i+1}: its noise is the increment over that span.
-            var noise = c.AlgorithmType == AlgorithmType.SdeDpmsolverPlusPlus ? _noise.Draw(modelOutput, schedule.Sigma(blockStart), schedule.Sigma(_index + 1), generator) : null;
+            var noise = c.AlgorithmType == AlgorithmType.SdeDpmsolverPlusPlus ? _noise.Draw(modelOutput, schedule.Sigma(blockStart), schedule.Sigma(_index + 1), generators) : null;
             var (solver, original) = DpmSolverMath.Convert(c, modelOutput, x, schedule.AlphaCumprod(_index));
             _outputs.Add(solver.DetachFromDisposeScope());
             if (_outputs.Count > c.SolverOrder) { _outputs[0].Dispose(); _outputs.RemoveAt(0); }

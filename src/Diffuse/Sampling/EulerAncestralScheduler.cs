@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using Diffuse.Schedules;
 using TorchSharp;
 
@@ -41,13 +42,13 @@ public sealed class EulerAncestralScheduler : IScheduler
 
         protected override double ModelSigma(int stepIndex) => plan.Sigmas[stepIndex];
 
-        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators)
         {
             double sigma = plan.Sigmas[stepIndex], sigmaNext = plan.Sigmas[stepIndex + 1];
             var (sigmaDown, sigmaUp) = SigmaSchedules.AncestralSplit(sigma, sigmaNext);
             var x0 = PredictedOriginal(modelOutput, x, sigma);
             var d = (x - x0) / sigma;
-            var noise = _noise.Draw(modelOutput, sigma, sigmaNext, generator);
+            var noise = _noise.Draw(modelOutput, sigma, sigmaNext, generators);
             return new StepResult(x + d * (sigmaDown - sigma) + noise * sigmaUp, x0);
         }
     }

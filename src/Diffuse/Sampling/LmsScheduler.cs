@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -56,7 +57,7 @@ public sealed class LmsScheduler : IScheduler
 
         protected override double ModelSigma(int stepIndex) => plan.Sigmas[stepIndex];
 
-        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, torch.Generator? generator)
+        protected override StepResult Step(int stepIndex, torch.Tensor modelOutput, torch.Tensor x, SampleGenerators? generators)
         {
             var sigma = plan.Sigmas[stepIndex];
             var x0 = PredictedOriginal(modelOutput, x, sigma);

@@ -97,7 +97,7 @@ public sealed class PndmScheduler : IScheduler
 
         public override torch.Tensor Timesteps => _timesteps;
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
         {
             var c = scheduler.Config;
             var timestep = StepMath.Timestep(t, c.NumTrainTimesteps);

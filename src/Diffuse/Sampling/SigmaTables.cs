@@ -31,9 +31,11 @@ internal sealed class SigmaTables
     /// <param name="finalSigmaMin">Whether the scheduler takes <c>final_sigmas_type sigma_min</c> (diffusers' Euler does, the others always end at 0).</param>
     /// <param name="takesNoiseSampler">Whether its steps draw noise that <c>noise_sampler brownian_tree</c> can replace.</param>
     /// <param name="supported">The prediction types the scheduler accepts (null: all).</param>
-    public SigmaTables(SchedulerConfig config, string scheduler, bool finalSigmaMin = false, bool takesNoiseSampler = false, IReadOnlyList<PredictionType>? supported = null)
+    /// <param name="takesChurn">Whether it takes EDM's churn keys (Euler and Heun).</param>
+    public SigmaTables(SchedulerConfig config, string scheduler, bool finalSigmaMin = false, bool takesNoiseSampler = false, IReadOnlyList<PredictionType>? supported = null,
+        bool takesChurn = false)
     {
-        ConfigValidation.Check(config, scheduler, takesNoiseSampler);
+        ConfigValidation.Check(config, scheduler, takesNoiseSampler, takesChurn);
         ConfigValidation.CheckPredictionType(config, scheduler, supported ?? ConfigValidation.AllPredictionTypes);
         if (config.UseKarrasSigmas && config.UseExponentialSigmas)
             throw new DiffuseException($"{scheduler}: use_karras_sigmas and use_exponential_sigmas cannot both be true");

@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Process;
 using TorchSharp;
 
 namespace Diffuse.Sampling;
@@ -58,11 +59,14 @@ public static class StepMath
         return value;
     }
 
-    /// <summary>One standard normal draw of <paramref name="like"/>'s shape for a stochastic step; no generator is an error.</summary>
-    public static torch.Tensor StepNoise(torch.Tensor like, torch.Generator? generator, string scheduler) =>
-        generator is null
+    /// <summary>
+    /// One standard normal draw of <paramref name="like"/>'s shape for a stochastic step, per sample or shared as
+    /// <paramref name="generators"/> are; none is an error.
+    /// </summary>
+    public static torch.Tensor StepNoise(torch.Tensor like, SampleGenerators? generators, string scheduler) =>
+        generators is null
             ? throw new DiffuseException($"{scheduler}: this step draws noise and needs a torch.Generator; pass one to Step")
-            : Process.Noise.RandnLike(like, generator);
+            : generators.RandnLike(like);
 
     /// <summary>
     /// Dynamic thresholding (Saharia et al. 2022, Imagen, arXiv:2205.11487, Sec. 2.3), as diffusers'

@@ -112,7 +112,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
 
         public override torch.Tensor AddNoise(torch.Tensor x0, torch.Tensor noise, torch.Tensor t) => schedule.Levels.AddNoise(x0, noise, t);
 
-        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, torch.Generator? generator)
+        public override StepResult Step(torch.Tensor modelOutput, torch.Tensor t, torch.Tensor x, SampleGenerators? generators)
         {
             var c = scheduler.Config;
             _index = schedule.NextIndex(_index, StepMath.Timestep(t, c.NumTrainTimesteps), scheduler.Name);

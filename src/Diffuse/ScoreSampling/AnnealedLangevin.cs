@@ -11,15 +11,15 @@ namespace Diffuse.ScoreSampling;
 /// </summary>
 public static class AnnealedLangevin
 {
-    /// <summary>Samples of <paramref name="shape"/>, started from the prior N(0, sigma_max^2 I); every draw from <paramref name="generator"/>.</summary>
-    public static Tensor Run(VeSde sde, ScoreFunction score, long[] shape, Generator generator, AnnealedLangevinOptions options,
+    /// <summary>Samples of <paramref name="shape"/>, started from the prior N(0, sigma_max^2 I); every draw from <paramref name="generators"/> (per sample, or shared).</summary>
+    public static Tensor Run(VeSde sde, ScoreFunction score, long[] shape, SampleGenerators generators, AnnealedLangevinOptions options,
         ScalarType dtype = ScalarType.Float32)
     {
         ArgumentNullException.ThrowIfNull(sde);
         ArgumentNullException.ThrowIfNull(score);
         options.Validate();
         using var noGrad = no_grad();
-        var x = sde.SamplePrior(shape, generator, dtype);
+        var x = sde.SamplePrior(shape, generators, dtype);
         int levels = options.Levels;
         double sigmaLast = sde.SigmaMin;
         for (int i = 0; i < levels; i++)
@@ -30,7 +30,7 @@ public static class AnnealedLangevin
             {
                 using var fence = FinalizerFence.Enter();
                 using var scope = NewDisposeScope();
-                var z = Noise.RandnLike(x, generator);
+                var z = generators.RandnLike(x);
                 var next = (x + score(x, t) * (alpha / 2) + z * Math.Sqrt(alpha)).MoveToOuterDisposeScope();
                 x.Dispose();
                 x = next;

@@ -14,7 +14,7 @@ public static class LangevinCorrector
     /// <paramref name="steps"/> steps x_mean = x + eps s(x, t), x = x_mean + sqrt(2 eps) z at time t.
     /// score_sde uses r = 0.16 for its CIFAR-10 VE models and 0.17 at 1024 px.
     /// </summary>
-    public static SampleStep Run(Sde sde, ScoreFunction score, Tensor x, double t, double snr, int steps, Generator generator)
+    public static SampleStep Run(Sde sde, ScoreFunction score, Tensor x, double t, double snr, int steps, SampleGenerators generators)
     {
         if (!(snr > 0)) throw new DiffuseException($"the Langevin corrector's signal-to-noise ratio must be positive, got {snr}");
         if (steps < 1) throw new DiffuseException($"the Langevin corrector needs at least one step, got {steps}");
@@ -26,7 +26,7 @@ public static class LangevinCorrector
             using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             var s = score(sample, t);
-            var z = Noise.RandnLike(sample, generator);
+            var z = generators.RandnLike(sample);
             var scoreNorm = s.reshape(s.shape[0], -1).norm(1).mean().to_type(ScalarType.Float64).item<double>();
             var noiseNorm = z.reshape(z.shape[0], -1).norm(1).mean().to_type(ScalarType.Float64).item<double>();
             var stepSize = 2 * alpha * Math.Pow(snr * noiseNorm / scoreNorm, 2);

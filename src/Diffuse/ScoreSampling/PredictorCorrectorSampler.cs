@@ -11,15 +11,15 @@ namespace Diffuse.ScoreSampling;
 /// </summary>
 public static class PredictorCorrectorSampler
 {
-    /// <summary>Draws samples of <paramref name="shape"/> (float32 unless <paramref name="dtype"/>) with every random draw from <paramref name="generator"/>.</summary>
-    public static Tensor Run(Sde sde, ScoreFunction score, long[] shape, Generator generator, PredictorCorrectorOptions options,
+    /// <summary>Draws samples of <paramref name="shape"/> (float32 unless <paramref name="dtype"/>) with every random draw from <paramref name="generators"/> (per sample, or shared).</summary>
+    public static Tensor Run(Sde sde, ScoreFunction score, long[] shape, SampleGenerators generators, PredictorCorrectorOptions options,
         ScalarType dtype = ScalarType.Float32)
     {
         ArgumentNullException.ThrowIfNull(sde);
         ArgumentNullException.ThrowIfNull(score);
         options.Validate();
         using var noGrad = no_grad();
-        var x = sde.SamplePrior(shape, generator, dtype);
+        var x = sde.SamplePrior(shape, generators, dtype);
         var mean = x.alias();
         int n = sde.DiscreteSteps;
         double dt = (sde.T - options.Eps) / (n - 1);
@@ -29,11 +29,11 @@ public static class PredictorCorrectorSampler
             using var scope = NewDisposeScope();
             double t = sde.T - i * dt; // linspace(T, eps, N) as score_sde
             var step = new SampleStep(x.alias(), mean.alias());
-            if (options.CorrectorSteps > 0) step = LangevinCorrector.Run(sde, score, step.Sample, t, options.Snr, options.CorrectorSteps, generator);
+            if (options.CorrectorSteps > 0) step = LangevinCorrector.Run(sde, score, step.Sample, t, options.Snr, options.CorrectorSteps, generators);
             step = options.Predictor switch
             {
-                Predictor.EulerMaruyama => PredictorSteps.EulerMaruyama(sde, score, step.Sample, t, dt, generator),
-                Predictor.ReverseDiffusion => PredictorSteps.ReverseDiffusion(sde, score, step.Sample, t, generator),
+                Predictor.EulerMaruyama => PredictorSteps.EulerMaruyama(sde, score, step.Sample, t, dt, generators),
+                Predictor.ReverseDiffusion => PredictorSteps.ReverseDiffusion(sde, score, step.Sample, t, generators),
                 _ => step,
             };
             x.Dispose(); mean.Dispose();

@@ -66,12 +66,12 @@ public static class ScoreSamplers
 
     /// <summary>
     /// Draws samples of <paramref name="shape"/> from <paramref name="sde"/>'s prior and runs the named sampler with
-    /// <paramref name="score"/>; every random draw comes from <paramref name="generator"/>. The SDE's
+    /// <paramref name="score"/>; every random draw comes from <paramref name="generators"/> (per sample, or shared). The SDE's
     /// <see cref="Sde.DiscreteSteps"/> must equal <see cref="ScoreSamplerSettings.Steps"/> for the chain samplers.
     /// <paramref name="progress"/> hears of every score evaluation: the count so far of the planned total (for the ODE,
     /// of 1000 parts of the time interval).
     /// </summary>
-    public static ScoreSample Run(Sde sde, ScoreFunction score, long[] shape, Generator generator, ScoreSamplerSettings settings,
+    public static ScoreSample Run(Sde sde, ScoreFunction score, long[] shape, SampleGenerators generators, ScoreSamplerSettings settings,
         IProgress<(long Done, long Total, double Time)>? progress = null, ScalarType dtype = ScalarType.Float32)
     {
         ArgumentNullException.ThrowIfNull(sde);
@@ -95,12 +95,12 @@ public static class ScoreSamplers
         {
             case ProbabilityFlowOde:
                 var flow = new ProbabilityFlowOptions { Tolerances = settings.Tolerances, Eps = settings.Eps };
-                var ode = ProbabilityFlow.Sample(sde, counted, shape, generator, flow, dtype);
+                var ode = ProbabilityFlow.Sample(sde, counted, shape, generators, flow, dtype);
                 return new ScoreSample(ode.Sample, ode.FunctionEvaluations);
             case AnnealedLangevin:
                 if (sde is not VeSde ve)
                     throw new DiffuseException($"annealed_langevin needs a VE SDE (NCSN) model, but this model's SDE is {SdeName(sde)}; use pc or langevin");
-                samples = ScoreSampling.AnnealedLangevin.Run(ve, counted, shape, generator, new AnnealedLangevinOptions
+                samples = ScoreSampling.AnnealedLangevin.Run(ve, counted, shape, generators, new AnnealedLangevinOptions
                 {
                     Levels = settings.Steps, StepsPerLevel = settings.EffectiveCorrectorSteps, StepSize = settings.StepSize,
                 }, dtype);
@@ -118,7 +118,7 @@ public static class ScoreSamplers
                     Snr = settings.Snr,
                     Eps = settings.Eps,
                 };
-                samples = PredictorCorrectorSampler.Run(sde, counted, shape, generator, options, dtype);
+                samples = PredictorCorrectorSampler.Run(sde, counted, shape, generators, options, dtype);
                 break;
         }
         return new ScoreSample(samples, calls);

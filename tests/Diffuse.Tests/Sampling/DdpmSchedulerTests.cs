@@ -105,7 +105,7 @@ public class DdpmSchedulerTests : SchedulerContractTests<DdpmScheduler>
         using var scope = torch.NewDisposeScope();
         var run = new DdpmScheduler(new SchedulerConfig()).Begin(10);
         var x = torch.full(1, 4, 0.5f);
-        var r = run.Step(x, torch.tensor(0L), x, generator: null); // no generator needed: t = 0 is deterministic
+        var r = run.Step(x, torch.tensor(0L), x, generators: null); // no generator needed: t = 0 is deterministic
         Assert.True(torch.allclose(r.PredOriginalSample!, r.PrevSample, rtol: 0, atol: 0));
     }
 }

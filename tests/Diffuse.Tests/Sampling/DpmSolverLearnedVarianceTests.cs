@@ -40,7 +40,7 @@ public class DpmSolverLearnedVarianceTests
         using var scope = torch.NewDisposeScope();
         var run = Schedulers.Create(name, new SchedulerConfig { VarianceType = VarianceType.Learned }).Begin(10);
         var x = ReferenceInputs.SampleDeter();
-        var e = Assert.Throws<DiffuseException>(() => run.Step(torch.zeros(4, channels, 8, 8), run.Timesteps[0], x, generator: null));
+        var e = Assert.Throws<DiffuseException>(() => run.Step(torch.zeros(4, channels, 8, 8), run.Timesteps[0], x, generators: null));
         Assert.Contains(name, e.Message);
         Assert.Contains("variance_type learned", e.Message);
         Assert.Contains($"[4, {channels}, 8, 8]", e.Message);

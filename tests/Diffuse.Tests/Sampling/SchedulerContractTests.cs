@@ -152,10 +152,10 @@ public abstract class SchedulerContractTests<T> where T : IScheduler
         var x = torch.ones(1, 2);
         if (StochasticConfig is null)
         {
-            Assert.Equal(x.shape, run.Step(x, run.Timesteps[0], x, generator: null).PrevSample.shape);
+            Assert.Equal(x.shape, run.Step(x, run.Timesteps[0], x, generators: null).PrevSample.shape);
             return;
         }
-        var e = Assert.Throws<DiffuseException>(() => run.Step(x, run.Timesteps[0], x, generator: null));
+        var e = Assert.Throws<DiffuseException>(() => run.Step(x, run.Timesteps[0], x, generators: null));
         Assert.Contains(Name, e.Message);
     }
 
