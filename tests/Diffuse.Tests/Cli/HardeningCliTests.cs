@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Diffuse.IO;
+using Diffuse.Pipelines;
+using Xunit;
+using static Diffuse.Tests.Cli.CliHarness;
+
+namespace Diffuse.Tests.Cli;
+
+/// <summary>
+/// Issue 20 where the user meets it: --force never deletes what Diffuse did not write, a folder without weights is not a
+/// model, a forced run killed before its first checkpoint never pairs its config with the old weights, oversized or
+/// incomplete config files and non-finite samples are one-line errors.
+/// </summary>
+[Collection(ImageCliCollection.Name)]
+public class HardeningCliTests(TrainedImageModel trained)
+{
+    static Dictionary<string, byte[]> Files(string dir) =>
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(dir, f), File.ReadAllBytes);
+
+    [Fact]
+    public void ExportWithForceNeverDeletesTheModelItReadsNorOtherFiles()
+    {
+        var parent = trained.NewFolder();
+        var model = Path.Combine(parent, "model");
+        RunOk(["train", "--data", trained.Data, "--out", model, .. ImageCliTests.TinyImageTraining, "--cond", "class", "--cond-drop", "0.2"]);
+        File.WriteAllText(Path.Combine(parent, "notes.txt"), "keep me");
+        var before = Files(parent);
+
+        var result = Fails(2, "export", "--model", model, "--out", parent, "--force", "--per-class", "1", "--steps", "2");
+
+        Assert.Contains("--out", result.Stderr);
+        Assert.Equal(before, Files(parent));
+        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(parent)!, $".{Path.GetFileName(parent)}*"));
+    }
+
+    [Fact]
+    public void AFolderWithAConfigButNoWeightsIsTrainedIntoWithoutForce()
+    {
+        var dir = Path.Combine(trained.NewFolder(), "points");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, ModelDirectory.ConfigFile), "{\"format\": \"diffuse-model\"}");
+
+        RunOk(["train", "--data", "moons", "--out", dir, .. TinyTraining]);
+
+        using var model = PointModel.Load(dir);
+        Assert.Equal(2, model.Config.Data.Dim);
+    }
+
+    static System.Diagnostics.Process Start(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "Diffuse.Cli.dll");
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var process = System.Diagnostics.Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    [Fact]
+    public void AForcedRunKilledBeforeItsFirstCheckpointNeverPairsItsConfigWithTheOldWeights()
+    {
+        var dir = Path.Combine(trained.NewFolder(), "run");
+        RunOk(["train", "--data", trained.Data, "--out", dir, .. ImageCliTests.TinyImageTraining]);
+        var old = Files(dir);
+        var oldConfig = File.ReadAllText(Path.Combine(dir, ModelDirectory.ConfigFile));
+
+        // Checkpoints only at the end of 100,000 steps: every moment after the new config.json is before the first checkpoint.
+        using (var process = Start(["train", "--data", trained.Data, "--out", dir, "--force", .. WithOverrides(ImageCliTests.TinyImageTraining, "--steps", "100000"), "--lr", "0.0005"]))
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(dir, ModelDirectory.ConfigFile)) || File.ReadAllText(Path.Combine(dir, ModelDirectory.ConfigFile)) == oldConfig)
+            {
+                Assert.False(process.HasExited, "training exited early");
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), "no new config.json within 90 s");
+                Thread.Sleep(10);
+            }
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        Assert.Contains("\"steps\": 100000", File.ReadAllText(Path.Combine(dir, ModelDirectory.ConfigFile)));
+        Assert.False(File.Exists(Path.Combine(dir, ModelDirectory.ModelFile)), "the new config.json sits beside the old weights");
+        Assert.False(File.Exists(Path.Combine(dir, ModelDirectory.EmaFile)), "the new config.json sits beside the old weights");
+        Assert.Contains("has no ema.safetensors", Fails(1, "sample", "--model", dir, "--n", "1", "--steps", "2", "--out", Path.Combine(trained.NewFolder(), "x.png")).Stderr);
+        // The old model is kept, restorable, until a run's first checkpoint.
+        var aside = Assert.Single(ModelDirectory.AsideFolders(dir));
+        Assert.Equal(old, Files(aside));
+        // And the folder is an unfinished run: training into it again needs no --force.
+        RunOk(["train", "--data", trained.Data, "--out", dir, .. ImageCliTests.TinyImageTraining]);
+        using var model = ImageModel.Load(dir);
+        Assert.Equal(3, model.Config.Training.Steps);
+    }
+}
