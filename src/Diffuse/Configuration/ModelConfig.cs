@@ -81,6 +81,7 @@ public sealed record ModelConfig
     /// <summary>Checks each section, then that the network fits the data, the noise process and the conditioning.</summary>
     public void Validate()
     {
+        Scheduler.Validate();
         Data.Validate();
         Training.Validate();
         bool learned = Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;

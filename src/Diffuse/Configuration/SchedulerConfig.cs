@@ -136,4 +136,16 @@ public sealed record SchedulerConfig
     }
 
     public string ToJson() => JsonSerializer.Serialize(this with { UnknownKeys = null }, Json.Options);
+
+    /// <summary>
+    /// Throws a one-line error (naming the key) for the values no schedule can be built from: sizes out of bounds, betas
+    /// that are not numbers in [0, 1). What each scheduler further requires it checks itself when created.
+    /// </summary>
+    public void Validate()
+    {
+        if (NumTrainTimesteps < 1) throw new DiffuseException($"scheduler num_train_timesteps must be at least 1, got {NumTrainTimesteps}");
+        Limits.AtMost(NumTrainTimesteps, Limits.TrainTimesteps, "scheduler num_train_timesteps");
+        if (!(BetaStart >= 0 && BetaStart < 1)) throw new DiffuseException($"scheduler beta_start must be a number in [0, 1), got {BetaStart}");
+        if (!(BetaEnd >= 0 && BetaEnd < 1)) throw new DiffuseException($"scheduler beta_end must be a number in [0, 1), got {BetaEnd}");
+    }
 }

@@ -140,21 +140,22 @@ public static class ModelDirectory
 
     /// <summary>
     /// Loads a safetensors file into <paramref name="module"/>. The file must hold exactly the
-    /// module's state dict, with the same names, shapes and dtypes; otherwise a
-    /// <see cref="DiffuseException"/> names the first problem and how many more there are, and the
-    /// module is left unchanged.
+    /// module's state dict, with the same names, shapes and dtypes, which is checked on the file's
+    /// header before its data is read; otherwise a <see cref="DiffuseException"/> names the file,
+    /// the first problem and how many more there are, and the module is left unchanged.
     /// </summary>
     public static void LoadWeights(string path, nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        using var file = SafeTensors.Read(path);
+        var header = SafeTensors.ReadHeader(path);
         var state = module.state_dict();
-        var problems = Compare(file.Tensors, state);
+        var problems = Compare(header, state);
         if (problems.Count > 0)
         {
             var more = problems.Count > 1 ? $" (and {problems.Count - 1} more)" : "";
             throw new DiffuseException($"{path} does not match the model in {ConfigFile}: {problems[0]}{more}");
         }
+        using var file = SafeTensors.Read(path);
         using (no_grad())
         {
             foreach (var (name, target) in state)
@@ -162,9 +163,10 @@ public static class ModelDirectory
         }
     }
 
-    static List<string> Compare(IReadOnlyDictionary<string, Tensor> file, Dictionary<string, Tensor> model)
+    static List<string> Compare(IReadOnlyList<TensorHeader> header, Dictionary<string, Tensor> model)
     {
         var problems = new List<string>();
+        var file = header.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var (name, expected) in model)
         {
             if (!file.TryGetValue(name, out var actual))
@@ -172,10 +174,10 @@ public static class ModelDirectory
                 problems.Add($"'{name}' is missing from the file");
                 continue;
             }
-            if (!actual.shape.SequenceEqual(expected.shape))
-                problems.Add($"'{name}' has shape {Format(actual.shape)} in the file but {Format(expected.shape)} in the model");
-            else if (actual.dtype != expected.dtype)
-                problems.Add($"'{name}' has dtype {SafeTensors.DtypeName(actual.dtype)} in the file but {SafeTensors.DtypeName(expected.dtype)} in the model");
+            if (!actual.Shape.SequenceEqual(expected.shape))
+                problems.Add($"'{name}' has shape {Format(actual.Shape)} in the file but {Format(expected.shape)} in the model");
+            else if (actual.Dtype != expected.dtype)
+                problems.Add($"'{name}' has dtype {SafeTensors.DtypeName(actual.Dtype)} in the file but {SafeTensors.DtypeName(expected.dtype)} in the model");
         }
         foreach (var name in file.Keys)
             if (!model.ContainsKey(name))

@@ -34,6 +34,9 @@ public static class ImageTraining
     public const string SamplesFolder = "samples";
     public const string TensorBoardFolder = "tensorboard";
 
+    /// <summary>Copies of the network a run holds: the weights, their EMA, a bf16 working copy, the gradients and AdamW's two moments.</summary>
+    internal const int TrainingCopies = 6;
+
     public static string CheckpointPath(string dir) => Path.Combine(dir, StateFolder, CheckpointFile);
 
     /// <summary>
@@ -85,10 +88,11 @@ public static class ImageTraining
         using var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
         var train = split.Train;
         if (train.Count < 1) throw new DiffuseException($"'{dataset.Name}' leaves no training images after the validation split");
+        if (!options.Resume) config = FitToData(config, options.Data, dataset, train.Count);
+        NetworkMemory.Check(config.Network, TrainingCopies, $"'{dir}'", "training it");
         string? aside = null;
         if (!options.Resume)
         {
-            config = FitToData(config, options.Data, dataset, train.Count);
             // --force over a model: its files go aside first, so that a kill before this run's first checkpoint never leaves
             // the new config.json beside the old weights (nor the old run's state to resume into the new one).
             aside = ModelDirectory.MoveModelAside(dir);

@@ -28,6 +28,7 @@ public static class PointTraining
         Toy2D.Validate(dataName);
         template.Training.Validate();
         template.Network.Validate();
+        NetworkMemory.Check(template.Network, ImageTraining.TrainingCopies, $"'{outDir}'", "training it");
         ModelDirectory.PrepareForWrite(outDir, force, log);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long seed = template.Training.Seed;
