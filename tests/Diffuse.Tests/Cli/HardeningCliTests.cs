@@ -96,4 +96,18 @@ public class HardeningCliTests(TrainedImageModel trained)
         using var model = ImageModel.Load(dir);
         Assert.Equal(3, model.Config.Training.Steps);
     }
+
+    [Fact]
+    public void SamplesThatAreNotFiniteAreAnErrorAndNothingIsWritten()
+    {
+        using var folder = new Diffuse.Tests.IO.TempFolder();
+        var model = Pipelines.NonFiniteSampleTests.WriteNanModel(folder);
+        var csv = folder.File("samples.csv");
+
+        var result = Fails(1, "sample", "--model", model, "--n", "20", "--steps", "5", "--out", csv);
+
+        Assert.Contains("20 of 20 samples are not finite", result.Stderr);
+        Assert.False(File.Exists(csv));
+        Assert.Empty(Directory.GetFiles(folder.Path, ".*"));
+    }
 }
