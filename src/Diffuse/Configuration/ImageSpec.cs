@@ -22,6 +22,7 @@ public sealed record ImageSpec
         if (TrainCount < 0) throw new DiffuseException($"image train_count must be at least 0, got {TrainCount}");
         Limits.AtMost(Height, Limits.ImageSide, "image height");
         Limits.AtMost(Width, Limits.ImageSide, "image width");
-        Limits.AtMost(ClassNames?.Length ?? 0, Limits.Entries, "the number of image class_names");
+        if (ClassNames is null || ClassNames.Any(n => n is null)) throw new DiffuseException("image class_names must be a list of names ([] for unlabelled data)");
+        Limits.AtMost(ClassNames.Length, Limits.Entries, "the number of image class_names");
     }
 }

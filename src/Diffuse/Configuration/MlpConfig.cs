@@ -28,6 +28,9 @@ public sealed record MlpConfig : NetworkConfig
     [System.Text.Json.Serialization.JsonIgnore]
     public override string? LegacyKey => "model";
 
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override IReadOnlyList<string> RequiredKeys => ["input_dim", "hidden_dim", "blocks", "time_embed_dim"];
+
     public override MlpConfig ForPoints(int dim) => this with { InputDim = dim };
 
     /// <summary>An MLP takes points of its input_dim and predicts no variance.</summary>

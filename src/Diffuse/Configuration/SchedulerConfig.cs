@@ -93,8 +93,11 @@ public sealed record SchedulerConfig
     /// the scheduler's default, and keys starting with an underscore (<c>_class_name</c>, <c>_diffusers_version</c>)
     /// are bookkeeping, skipped as diffusers skips them.
     /// </remarks>
-    public static SchedulerConfig FromJson(string json)
+    /// <param name="json">The file's text.</param>
+    /// <param name="source">The file's name for messages; null: "a scheduler config".</param>
+    public static SchedulerConfig FromJson(string json, string? source = null)
     {
+        string what = source is null ? "invalid scheduler config" : $"{source} is not a valid scheduler config";
         if (string.IsNullOrWhiteSpace(json)) return new SchedulerConfig();
         try
         {
@@ -103,11 +106,11 @@ public sealed record SchedulerConfig
                 foreach (var key in obj.Where(p => p.Value is null || p.Key.StartsWith('_')).Select(p => p.Key).ToArray())
                     obj.Remove(key);
             return node?.Deserialize<SchedulerConfig>(Json.Options)
-                   ?? throw new DiffuseException("scheduler config is JSON null; expected an object");
+                   ?? throw new DiffuseException($"{what}: it is JSON null; expected an object");
         }
         catch (JsonException e)
         {
-            throw new DiffuseException($"invalid scheduler config: {e.Message.Split('\n')[0]}");
+            throw new DiffuseException($"{what}: {JsonErrors.Describe(e)}");
         }
     }
 

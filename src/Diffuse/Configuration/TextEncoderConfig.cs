@@ -54,6 +54,7 @@ public sealed record TextEncoderConfig
         if (Vocabulary is null || Vocabulary.Length < SpecialTokens.Count)
             throw new DiffuseException($"model text_encoder vocabulary must start with the special tokens {string.Join(" ", SpecialTokens)}");
         Limits.AtMost(Vocabulary.Length, Limits.Entries, "the number of model text_encoder vocabulary words");
+        if (Vocabulary.Any(w => w is null)) throw new DiffuseException("model text_encoder vocabulary must be a list of words");
         Limits.AtMost(MaxLength, 4_096, "model text_encoder max_length");
         Limits.AtMost(Width, Limits.Width, "model text_encoder width");
         Limits.AtMost(Layers, Limits.Depth, "model text_encoder layers");

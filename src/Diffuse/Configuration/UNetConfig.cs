@@ -179,6 +179,14 @@ public sealed record UNetConfig : NetworkConfig
     [System.Text.Json.Serialization.JsonIgnore]
     public override string? LegacyKey => "unet";
 
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override IReadOnlyList<string> RequiredKeys =>
+    [
+        "in_channels", "out_channels", "image_size", "base_channels", "channel_mult", "num_res_blocks", "attention_resolutions",
+        "num_heads", "group_norm_groups", "scale_shift", "resampling_with_conv",
+        .. TextEncoder is null ? [] : new[] { "vocabulary", "max_length", "width", "layers", "heads" }.Select(k => $"text_encoder.{k}"),
+    ];
+
     /// <summary>A U-Net takes square images of its channels (twice them beside a super-resolution model's low-resolution copy).</summary>
     public override void CheckFits(ModelConfig config)
     {

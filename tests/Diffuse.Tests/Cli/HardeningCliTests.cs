@@ -110,4 +110,45 @@ public class HardeningCliTests(TrainedImageModel trained)
         Assert.False(File.Exists(csv));
         Assert.Empty(Directory.GetFiles(folder.Path, ".*"));
     }
+
+    static string ModelWithConfig(Diffuse.Tests.IO.TempFolder folder, Action<System.Text.Json.Nodes.JsonObject> change)
+    {
+        var dir = Pipelines.OversizedConfigTests.WriteModel(folder, Pipelines.OversizedConfigTests.SmallPoints);
+        var path = Path.Combine(dir, ModelDirectory.ConfigFile);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        change(root);
+        File.WriteAllText(path, root.ToJsonString());
+        return dir;
+    }
+
+    [Theory]
+    [InlineData("scheduler", "num_train_timesteps", 2147483647L, "scheduler num_train_timesteps must be at most 100000")]
+    [InlineData("network", "hidden_dim", 2000000000L, "model hidden_dim must be at most 65536")]
+    [InlineData("network", "blocks", 100000000L, "model blocks must be at most 1000")]
+    public void AConfigOfHugeSizesIsAOneLineErrorNamingTheKeyAndTheFile(string section, string key, long value, string expected)
+    {
+        using var folder = new Diffuse.Tests.IO.TempFolder();
+        var model = ModelWithConfig(folder, root => root[section]![key] = value);
+        var clock = Stopwatch.StartNew();
+
+        var result = Fails(1, "sample", "--model", model, "--n", "10", "--steps", "5", "--out", folder.File("x.csv"));
+
+        Assert.Contains(expected, result.Stderr);
+        Assert.Contains(Path.Combine(model, ModelDirectory.ConfigFile), result.Stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void AConfigMissingARequiredKeyOrOfAWrongTypeIsAOneLineErrorInPlainWords()
+    {
+        using var folder = new Diffuse.Tests.IO.TempFolder();
+        var missing = ModelWithConfig(folder, root => root["scheduler"]!.AsObject().Remove("num_train_timesteps"));
+        Assert.Contains("has no 'scheduler.num_train_timesteps'", Fails(1, "sample", "--model", missing, "--n", "10", "--steps", "5", "--out", folder.File("x.csv")).Stderr);
+
+        var wrong = ModelWithConfig(folder, root => root["scheduler"]!["num_train_timesteps"] = "many");
+        var stderr = Fails(1, "sample", "--model", wrong, "--n", "10", "--steps", "5", "--out", folder.File("y.csv")).Stderr;
+        Assert.Contains("'scheduler.num_train_timesteps' must be a whole number", stderr);
+        Assert.DoesNotContain("System.", stderr);
+        Assert.False(File.Exists(folder.File("x.csv")) || File.Exists(folder.File("y.csv")));
+    }
 }
