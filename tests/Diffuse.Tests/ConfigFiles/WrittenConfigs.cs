@@ -1,4 +1,4 @@
-namespace Diffuse.Tests.Configuration;
+namespace Diffuse.Tests.ConfigFiles;
 
 /// <summary>
 /// config.json files written by Diffuse before issue 20 (commit 91d9ebe): a moons model ('diffuse train --data moons --steps 5')

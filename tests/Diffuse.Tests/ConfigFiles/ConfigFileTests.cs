@@ -3,7 +3,7 @@ using Diffuse.Configuration;
 using Diffuse.Guidance;
 using Xunit;
 
-namespace Diffuse.Tests.Configuration;
+namespace Diffuse.Tests.ConfigFiles;
 
 /// <summary>
 /// Issue 20: keys that change what a model computes are required in config.json (C# records keep their defaults), and
