@@ -77,7 +77,7 @@ static class TrainRequests
         {
             if (request.Resume) throw new DiffuseException("Resume continues image runs; a point run is short enough to run again");
             if (request.Conditioning != ConditioningKind.None) throw new DiffuseException("a model of points takes no classes or prompts");
-            var outcome = PointTraining.TrainAndSave(request.Data, request.OutDir, template, request.Force, progress, cancel);
+            var outcome = PointTraining.TrainAndSave(request.Data, request.OutDir, template, request.Force, progress, cancel, log);
             return new TrainResult(outcome.Directory, template.Training.Steps, outcome.FinalLoss, null, outcome.Parameters, outcome.Elapsed, false);
         }
         var options = new ImageTrainingOptions

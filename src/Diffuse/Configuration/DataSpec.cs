@@ -19,6 +19,9 @@ public sealed record DataSpec
     public void Validate()
     {
         if (Dim < 1) throw new DiffuseException($"data dim must be at least 1, got {Dim}");
+        Limits.AtMost(Dim, 3L * Limits.ImageSide * Limits.ImageSide, "data dim");
+        if (Mean is null) throw new DiffuseException("data mean must be a list of numbers ([] for images)");
+        if (Name is null) throw new DiffuseException("data name must be a string (the dataset's name or folder)");
         if (Image is not null)
         {
             Image.Validate();

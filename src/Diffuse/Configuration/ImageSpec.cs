@@ -20,5 +20,9 @@ public sealed record ImageSpec
         if (Channels is not (1 or 3)) throw new DiffuseException($"image channels must be 1 or 3, got {Channels}");
         if (Height < 1 || Width < 1) throw new DiffuseException($"image size must be positive, got {Height}x{Width}");
         if (TrainCount < 0) throw new DiffuseException($"image train_count must be at least 0, got {TrainCount}");
+        Limits.AtMost(Height, Limits.ImageSide, "image height");
+        Limits.AtMost(Width, Limits.ImageSide, "image width");
+        if (ClassNames is null || ClassNames.Any(n => n is null)) throw new DiffuseException("image class_names must be a list of names ([] for unlabelled data)");
+        Limits.AtMost(ClassNames.Length, Limits.Entries, "the number of image class_names");
     }
 }

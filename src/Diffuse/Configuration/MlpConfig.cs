@@ -19,10 +19,17 @@ public sealed record MlpConfig : NetworkConfig
         if (HiddenDim < 1) throw new DiffuseException($"model hidden_dim must be at least 1, got {HiddenDim}");
         if (Blocks < 0) throw new DiffuseException($"model blocks must be at least 0, got {Blocks}");
         if (TimeEmbedDim < 2 || TimeEmbedDim % 2 != 0) throw new DiffuseException($"model time_embed_dim must be even and at least 2, got {TimeEmbedDim}");
+        Limits.AtMost(InputDim, Limits.Entries, "model input_dim");
+        Limits.AtMost(HiddenDim, Limits.Width, "model hidden_dim");
+        Limits.AtMost(Blocks, Limits.Depth, "model blocks");
+        Limits.AtMost(TimeEmbedDim, Limits.Width, "model time_embed_dim");
     }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public override string? LegacyKey => "model";
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override IReadOnlyList<string> RequiredKeys => ["input_dim", "hidden_dim", "blocks", "time_embed_dim"];
 
     public override MlpConfig ForPoints(int dim) => this with { InputDim = dim };
 

@@ -81,6 +81,7 @@ public sealed record ModelConfig
     /// <summary>Checks each section, then that the network fits the data, the noise process and the conditioning.</summary>
     public void Validate()
     {
+        Scheduler.Validate();
         Data.Validate();
         Training.Validate();
         bool learned = Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
@@ -146,30 +147,95 @@ public sealed record ModelConfig
 
     static readonly string[] NetworkKeys = ["network", "model", "unet"];
 
-    static bool HasKey(string json, string key)
+    /// <summary>
+    /// The keys every config.json has held since its format began and that change what the model computes (its noise
+    /// schedule, prediction, data scaling, image shape, SDE): a file missing one (or giving it as null) is refused rather
+    /// than filled with a default. A key below an optional section (<c>data.image</c>, <c>sde</c>, <c>super_res</c>) is
+    /// required when the section is there. Records made in C# keep their defaults; only reading a file requires them.
+    /// </summary>
+    static readonly string[] RequiredKeys =
+    [
+        "format", "version", "scheduler", "data", "training",
+        "scheduler.num_train_timesteps", "scheduler.beta_start", "scheduler.beta_end", "scheduler.beta_schedule",
+        "scheduler.prediction_type", "scheduler.variance_type",
+        "data.name", "data.dim", "data.mean", "data.scale", "data.image.channels", "data.image.height", "data.image.width",
+        "sde.type", "sde.beta_min", "sde.beta_max", "sde.sigma_min", "sde.sigma_max", "sde.eps", "sde.discrete_steps",
+        "super_res.scale",
+    ];
+
+    /// <summary>The first required key <paramref name="root"/> lacks or holds as null, or null when it has them all.</summary>
+    static string? MissingKey(JsonElement root)
     {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(key, out _);
+        string section = NetworkKeys.First(k => root.TryGetProperty(k, out _));
+        var network = root.GetProperty(section);
+        var type = section == "network"
+            ? network.ValueKind == JsonValueKind.Object && network.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null
+            : section == "model" ? "mlp" : "unet";
+        var networkKeys = type is not null && NetworkConfigTypes.Find(type) is { } configType && Default(configType) is { } defaults
+            ? defaults.RequiredKeys.Select(k => $"{section}.{k}")
+            : [];
+        return RequiredKeys.Concat(networkKeys).FirstOrDefault(key => IsMissing(root, key));
     }
 
-    /// <summary>Parses and validates config.json; <paramref name="source"/> names the file in errors.</summary>
+    static NetworkConfig? Default(Type configType)
+    {
+        try
+        {
+            return Activator.CreateInstance(configType) as NetworkConfig;
+        }
+        catch (Exception e) when (e is MissingMethodException or System.Reflection.TargetInvocationException or MemberAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when <paramref name="dottedKey"/>'s parent object is there but the key is absent or null.</summary>
+    static bool IsMissing(JsonElement root, string dottedKey)
+    {
+        var parts = dottedKey.Split('.');
+        var parent = root;
+        foreach (var part in parts[..^1])
+        {
+            if (parent.ValueKind != JsonValueKind.Object || !parent.TryGetProperty(part, out parent) || parent.ValueKind != JsonValueKind.Object)
+                return false; // an optional section that is not there, or one that deserialization refuses
+        }
+        return !parent.TryGetProperty(parts[^1], out var value) || value.ValueKind == JsonValueKind.Null;
+    }
+
+    /// <summary>
+    /// Parses and validates config.json; <paramref name="source"/> names the file in errors, which are one line each and
+    /// name the key (in the file's words: "a whole number", never a .NET type). Keys that change what the model computes
+    /// are required (<see cref="RequiredKeys"/>).
+    /// </summary>
     public static ModelConfig FromJson(string json, string source)
     {
         ModelConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<ModelConfig>(json, Json.Options);
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                // Exactly one network section: a missing one must not be filled by the record's default MLP.
+                int sections = NetworkKeys.Count(key => root.TryGetProperty(key, out _));
+                if (sections != 1)
+                    throw new DiffuseException($"{source} needs exactly one network section, 'network' with a 'type' (files written before it: 'model' or 'unet'); it has {sections}");
+                if (root.TryGetProperty("format", out var format) && !(format.ValueKind == JsonValueKind.String && format.GetString() == FormatName))
+                    throw new DiffuseException($"{source} is not a Diffuse model config (format {(format.ValueKind == JsonValueKind.String ? $"'{format.GetString()}'" : format.GetRawText())}, expected '{FormatName}')");
+                if (MissingKey(root) is { } missing)
+                    throw new DiffuseException($"{source} has no '{missing}'; a model's config.json must give it (a default could change what the model computes)");
+            }
+            config = root.Deserialize<ModelConfig>(Json.Options);
         }
         catch (JsonException e)
         {
-            throw new DiffuseException($"{source} is not a valid model config: {e.Message.Split('\n')[0]}");
+            throw new DiffuseException($"{source} is not a valid model config: {JsonErrors.Describe(e)}");
+        }
+        catch (DiffuseException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
+        {
+            throw new DiffuseException($"{source} is not a valid model config: {e.Message}");
         }
         if (config is null) throw new DiffuseException($"{source} is not a valid model config: it is JSON null");
-        // Exactly one network section: a missing one must not be filled by the record's default MLP.
-        int sections = NetworkKeys.Count(key => HasKey(json, key));
-        if (sections != 1)
-            throw new DiffuseException($"{source} needs exactly one network section, 'network' with a 'type' (files written before it: 'model' or 'unet'); it has {sections}");
-        if (config.Format != FormatName) throw new DiffuseException($"{source} is not a Diffuse model config (format '{config.Format}', expected '{FormatName}')");
         if (config.Version != CurrentVersion) throw new DiffuseException($"{source} has config version {config.Version}; this Diffuse reads version {CurrentVersion}");
         if (config.Scheduler.UnknownKeys is { Count: > 0 }) throw new DiffuseException($"{source} has an unknown scheduler key '{config.Scheduler.UnknownKeys.Keys.First()}'");
         try

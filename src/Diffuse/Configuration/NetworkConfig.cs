@@ -53,6 +53,13 @@ public abstract record NetworkConfig
     /// <summary>The text encoder of a prompt-conditional network; null when it takes no prompts.</summary>
     [JsonIgnore] public virtual TextEncoderConfig? Text => null;
 
+    /// <summary>
+    /// The keys a config.json must give this network (dotted below the network section, e.g. <c>text_encoder.width</c>): those
+    /// that change what the network computes and that every config.json of the type has held, so that a file missing one
+    /// is refused rather than filled with a default. Records made in C# keep their defaults.
+    /// </summary>
+    [JsonIgnore] public virtual IReadOnlyList<string> RequiredKeys => [];
+
     /// <summary>The key the network was stored under before config.json had a "network" section ("model", "unet"); null for newer types.</summary>
     [JsonIgnore] public virtual string? LegacyKey => null;
 }
@@ -108,7 +115,15 @@ sealed class NetworkConfigConverter : JsonConverter<NetworkConfig>
         string type = typeElement.GetString()!;
         var configType = NetworkConfigTypes.Find(type)
             ?? throw new JsonException($"unknown network type '{type}'; known: {string.Join(", ", NetworkConfigTypes.Names)}");
-        return (NetworkConfig)(root.Deserialize(configType, options) ?? throw new JsonException("the network section is null"));
+        try
+        {
+            return (NetworkConfig)(root.Deserialize(configType, options) ?? throw new JsonException("the network section is null"));
+        }
+        catch (JsonException e) when (e.Path is not null)
+        {
+            // The section was read on its own, so the error's path starts at it.
+            throw new JsonException(IO.JsonErrors.Describe(e, "network"));
+        }
     }
 
     public override void Write(Utf8JsonWriter writer, NetworkConfig value, JsonSerializerOptions options)

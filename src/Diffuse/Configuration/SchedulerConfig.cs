@@ -110,8 +110,11 @@ public sealed record SchedulerConfig
     /// the scheduler's default, and keys starting with an underscore (<c>_class_name</c>, <c>_diffusers_version</c>)
     /// are bookkeeping, skipped as diffusers skips them.
     /// </remarks>
-    public static SchedulerConfig FromJson(string json)
+    /// <param name="json">The file's text.</param>
+    /// <param name="source">The file's name for messages; null: "a scheduler config".</param>
+    public static SchedulerConfig FromJson(string json, string? source = null)
     {
+        string what = source is null ? "invalid scheduler config" : $"{source} is not a valid scheduler config";
         if (string.IsNullOrWhiteSpace(json)) return new SchedulerConfig();
         try
         {
@@ -120,11 +123,11 @@ public sealed record SchedulerConfig
                 foreach (var key in obj.Where(p => p.Value is null || p.Key.StartsWith('_')).Select(p => p.Key).ToArray())
                     obj.Remove(key);
             return node?.Deserialize<SchedulerConfig>(Json.Options)
-                   ?? throw new DiffuseException("scheduler config is JSON null; expected an object");
+                   ?? throw new DiffuseException($"{what}: it is JSON null; expected an object");
         }
         catch (JsonException e)
         {
-            throw new DiffuseException($"invalid scheduler config: {e.Message.Split('\n')[0]}");
+            throw new DiffuseException($"{what}: {JsonErrors.Describe(e)}");
         }
     }
 
@@ -153,4 +156,16 @@ public sealed record SchedulerConfig
     }
 
     public string ToJson() => JsonSerializer.Serialize(this with { UnknownKeys = null }, Json.Options);
+
+    /// <summary>
+    /// Throws a one-line error (naming the key) for the values no schedule can be built from: sizes out of bounds, betas
+    /// that are not numbers in [0, 1). What each scheduler further requires it checks itself when created.
+    /// </summary>
+    public void Validate()
+    {
+        if (NumTrainTimesteps < 1) throw new DiffuseException($"scheduler num_train_timesteps must be at least 1, got {NumTrainTimesteps}");
+        Limits.AtMost(NumTrainTimesteps, Limits.TrainTimesteps, "scheduler num_train_timesteps");
+        if (!(BetaStart >= 0 && BetaStart < 1)) throw new DiffuseException($"scheduler beta_start must be a number in [0, 1), got {BetaStart}");
+        if (!(BetaEnd >= 0 && BetaEnd < 1)) throw new DiffuseException($"scheduler beta_end must be a number in [0, 1), got {BetaEnd}");
+    }
 }

@@ -51,6 +51,7 @@ public sealed record SdeSpec
             throw new DiffuseException($"the {DisplayName} SDE needs 0 < beta_min <= beta_max, got {BetaMin} and {BetaMax}");
         if (!(Eps > 0 && Eps < 0.1)) throw new DiffuseException($"the SDE's smallest training time eps must lie in (0, 0.1), got {Eps}");
         if (DiscreteSteps < 2) throw new DiffuseException($"the SDE needs at least 2 discretisation steps, got {DiscreteSteps}");
+        Limits.AtMost(DiscreteSteps, Limits.TrainTimesteps, "sde discrete_steps");
     }
 
     /// <summary>c_in(t): the factor of x_t at the network's input (see the remarks).</summary>

@@ -53,6 +53,11 @@ public sealed record TextEncoderConfig
     {
         if (Vocabulary is null || Vocabulary.Length < SpecialTokens.Count)
             throw new DiffuseException($"model text_encoder vocabulary must start with the special tokens {string.Join(" ", SpecialTokens)}");
+        Limits.AtMost(Vocabulary.Length, Limits.Entries, "the number of model text_encoder vocabulary words");
+        if (Vocabulary.Any(w => w is null)) throw new DiffuseException("model text_encoder vocabulary must be a list of words");
+        Limits.AtMost(MaxLength, 4_096, "model text_encoder max_length");
+        Limits.AtMost(Width, Limits.Width, "model text_encoder width");
+        Limits.AtMost(Layers, Limits.Depth, "model text_encoder layers");
         for (int i = 0; i < SpecialTokens.Count; i++)
             if (Vocabulary[i] != SpecialTokens[i])
                 throw new DiffuseException($"model text_encoder vocabulary entry {i} must be {SpecialTokens[i]}, got '{Vocabulary[i]}'");

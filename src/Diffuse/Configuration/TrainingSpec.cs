@@ -59,6 +59,8 @@ public sealed record TrainingSpec
     public void Validate()
     {
         if (Steps < 1) throw new DiffuseException($"--steps must be at least 1, got {Steps}");
+        Limits.AtMost(BatchSize, 1_000_000, "training batch_size");
+        Limits.AtMost(CropPadding, Limits.ImageSide, "training crop_padding");
         if (BatchSize < 1) throw new DiffuseException($"--batch-size must be at least 1, got {BatchSize}");
         if (GradientAccumulation < 1) throw new DiffuseException($"--grad-accum must be at least 1, got {GradientAccumulation}");
         if (BatchSize % GradientAccumulation != 0)

@@ -135,6 +135,13 @@ public sealed record UNetConfig : NetworkConfig
         if (NumClasses is < 1) throw new DiffuseException($"model num_classes must be at least 1 or null (unconditional), got {NumClasses}");
         if (GroupNormGroups < 1) throw new DiffuseException($"model group_norm_groups must be at least 1, got {GroupNormGroups}");
         if (NumHeads < 1) throw new DiffuseException($"model num_heads must be at least 1, got {NumHeads}");
+        Limits.AtMost(InChannels, 64, "model in_channels");
+        Limits.AtMost(OutChannels, 64, "model out_channels");
+        Limits.AtMost(ImageSize, Limits.ImageSide, "model image_size");
+        Limits.AtMost(ChannelMult.Length, 12, "the number of model channel_mult levels");
+        Limits.AtMost(ChannelMult.Max() * (long)BaseChannels, Limits.Width, "model base_channels x channel_mult");
+        Limits.AtMost(NumResBlocks, Limits.Depth, "model num_res_blocks");
+        Limits.AtMost(NumClasses ?? 0, Limits.Entries, "model num_classes");
         if (TextEncoder is not null && NumClasses is not null)
             throw new DiffuseException("a U-Net is conditioned on classes (num_classes) or on text (text_encoder), not both");
         TextEncoder?.Validate();
@@ -171,6 +178,14 @@ public sealed record UNetConfig : NetworkConfig
 
     [System.Text.Json.Serialization.JsonIgnore]
     public override string? LegacyKey => "unet";
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override IReadOnlyList<string> RequiredKeys =>
+    [
+        "in_channels", "out_channels", "image_size", "base_channels", "channel_mult", "num_res_blocks", "attention_resolutions",
+        "num_heads", "group_norm_groups", "scale_shift", "resampling_with_conv",
+        .. TextEncoder is null ? [] : new[] { "vocabulary", "max_length", "width", "layers", "heads" }.Select(k => $"text_encoder.{k}"),
+    ];
 
     /// <summary>A U-Net takes square images of its channels (twice them beside a super-resolution model's low-resolution copy).</summary>
     public override void CheckFits(ModelConfig config)

@@ -134,6 +134,9 @@ public static class RePaint
             progress?.Report((k, ts.Count - 1));
         }
         using (x)
+        {
+            FiniteSamples.Require(x);
             return (m * x.clamp(-1, 1) + (1 - m) * known).MoveToOuterDisposeScope();
+        }
     }
 }

@@ -39,5 +39,9 @@ public sealed record ClassifierSchedule
         NumTrainTimesteps == other.NumTrainTimesteps && BetaSchedule == other.BetaSchedule && RescaleBetasZeroSnr == other.RescaleBetasZeroSnr &&
         (BetaSchedule == BetaSchedule.SquaredcosCapV2 || (Math.Abs(BetaStart - other.BetaStart) <= 1e-12 && Math.Abs(BetaEnd - other.BetaEnd) <= 1e-12));
 
-    public void Validate() => ToNoiseSchedule();
+    public void Validate()
+    {
+        Limits.AtMost(NumTrainTimesteps, Limits.TrainTimesteps, "schedule num_train_timesteps");
+        ToNoiseSchedule();
+    }
 }

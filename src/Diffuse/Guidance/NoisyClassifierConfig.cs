@@ -57,7 +57,11 @@ public sealed record NoisyClassifierConfig
         }
         catch (JsonException e)
         {
-            throw new DiffuseException($"{source} is not a classifier config (written by 'diffuse train-classifier'): {e.Message.Split('\n')[0]}");
+            throw new DiffuseException($"{source} is not a classifier config (written by 'diffuse train-classifier'): {JsonErrors.Describe(e)}");
+        }
+        catch (DiffuseException e)
+        {
+            throw new DiffuseException($"{source} is not a classifier config (written by 'diffuse train-classifier'): {e.Message}");
         }
         if (config is null || config.Format != FormatName)
             throw new DiffuseException($"{source} is not a classifier config (format '{config?.Format}', expected '{FormatName}'; write one with 'diffuse train-classifier')");

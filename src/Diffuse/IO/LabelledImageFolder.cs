@@ -6,7 +6,8 @@ namespace Diffuse.IO;
 /// A labelled image dataset on disk in the layout that <c>Data.ImageDatasets</c> reads back: one sub-folder per class,
 /// named by <see cref="FolderName"/> of the class name, holding 000000.png, 000001.png, ... The whole folder is written
 /// into a hidden sibling first and then renamed into place, so a failure or a kill leaves either nothing or the complete
-/// set (never half a dataset), and an existing folder is replaced only when asked.
+/// set (never half a dataset), and an existing folder is replaced only when asked and only when Diffuse wrote it
+/// (<see cref="OutputFolder"/>: the folder carries <see cref="OutputFolder.MarkerFile"/>).
 /// </summary>
 public static class LabelledImageFolder
 {
@@ -25,27 +26,24 @@ public static class LabelledImageFolder
     }
 
     /// <summary>
-    /// Refuses a target the write would damage: a file, or a folder that is not empty unless <paramref name="force"/>
-    /// is set. Called before the images are drawn, so that a long sampling run is not lost at the end.
+    /// Refuses a target the write would damage (<see cref="OutputFolder.CheckReplaceable"/>): a file, a folder that is not
+    /// empty unless <paramref name="force"/> is set, and even then one Diffuse did not write, the working folder or one
+    /// above it, or one holding any of <paramref name="protect"/> (the model being exported). Called before the images are
+    /// drawn, so that a long sampling run is not lost at the end.
     /// </summary>
-    public static void CheckTarget(string directory, bool force)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (File.Exists(directory)) throw new DiffuseException($"'{directory}' is a file; give a folder");
-        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any() && !force)
-            throw new DiffuseException($"'{directory}' is not empty; pass --force to replace it or choose another folder");
-        var parent = Path.GetDirectoryName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
-        if (parent is null) throw new DiffuseException($"cannot write a dataset to the root folder '{directory}'");
-    }
+    public static void CheckTarget(string directory, bool force, IEnumerable<string>? protect = null) =>
+        OutputFolder.CheckReplaceable(directory, force, protect);
 
     /// <summary>
     /// Writes <paramref name="images"/> [N, C, H, W] in [-1, 1] with <paramref name="labels"/> (N class indices into
     /// <paramref name="classNames"/>) to <paramref name="directory"/>; every class gets its folder, even an empty one.
     /// Returns the number of images written per class (label order).
     /// </summary>
-    public static long[] Write(string directory, Tensor images, IReadOnlyList<long> labels, IReadOnlyList<string> classNames, bool force)
+    public static long[] Write(string directory, Tensor images, IReadOnlyList<long> labels, IReadOnlyList<string> classNames, bool force,
+        IEnumerable<string>? protect = null)
     {
-        CheckTarget(directory, force);
+        var kept = protect?.ToArray();
+        CheckTarget(directory, force, kept);
         if (images.dim() != 4 || images.shape[0] != labels.Count)
             throw new DiffuseException($"{labels.Count} labels need images [{labels.Count}, C, H, W], got [{string.Join(", ", images.shape)}]");
         var folders = classNames.Select(FolderName).ToArray();
@@ -63,6 +61,7 @@ public static class LabelledImageFolder
         try
         {
             Directory.CreateDirectory(staging);
+            OutputFolder.Mark(staging);
             for (int k = 0; k < classNames.Count; k++)
             {
                 var folder = Path.Combine(staging, folders[k]);
@@ -73,6 +72,7 @@ public static class LabelledImageFolder
                 using var scope = NewDisposeScope();
                 ImageGrid.WriteEach(folder, images.index_select(0, tensor(rows)));
             }
+            CheckTarget(directory, force, kept); // again: the folder may have changed while the images were written
             Publish(staging, full);
         }
         catch

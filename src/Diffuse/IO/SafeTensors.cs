@@ -14,6 +14,13 @@ namespace Diffuse.IO;
 /// the start of that data section. Writes are atomic; reads validate the whole header against the
 /// file before allocating any tensor, and every problem is a one-line <see cref="DiffuseException"/>.
 /// </summary>
+/// <summary>One tensor of a safetensors header: its name, dtype and shape.</summary>
+public sealed record TensorHeader(string Name, ScalarType Dtype, long[] Shape)
+{
+    /// <summary>The number of values (the product of the shape).</summary>
+    public long Elements => Shape.Aggregate(1L, (n, d) => n * d);
+}
+
 public static class SafeTensors
 {
     /// <summary>The largest header we accept, as in the reference implementation; it stops a damaged length from allocating gigabytes.</summary>
@@ -77,25 +84,8 @@ public static class SafeTensors
     /// </summary>
     public static SafeTensorsFile Read(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = Open(path);
-        var fileLength = stream.Length;
-        if (fileLength < 8)
-            throw Truncated(path, $"it has {fileLength} bytes, fewer than the 8 of the header length");
-        var lengthBytes = new byte[8];
-        stream.ReadExactly(lengthBytes);
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (headerLength == 0) throw Invalid(path, "the header length is 0");
-        if (headerLength > MaxHeaderBytes)
-            throw Invalid(path, $"the header length {headerLength} is over the limit of {MaxHeaderBytes} bytes");
-        if (headerLength > (ulong)(fileLength - 8))
-            throw Truncated(path, $"the header length is {headerLength} bytes but only {fileLength - 8} bytes follow it");
-
-        var header = new byte[headerLength];
-        stream.ReadExactly(header);
-        var (entries, metadata) = ParseHeader(path, header);
-        CheckLayout(path, entries, fileLength - 8 - (long)headerLength);
-
+        var (stream, entries, metadata) = OpenValidated(path);
+        using var _ = stream;
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -110,6 +100,50 @@ public static class SafeTensors
             throw;
         }
         return new SafeTensorsFile(tensors, metadata);
+    }
+
+    /// <summary>
+    /// The names, dtypes and shapes a safetensors file holds, in the order of their data, validated as <see cref="Read"/>
+    /// validates them (the header against the file's length) but without reading or allocating any tensor: what a load
+    /// compares with the network before it reads the data.
+    /// </summary>
+    public static IReadOnlyList<TensorHeader> ReadHeader(string path)
+    {
+        var (stream, entries, _) = OpenValidated(path);
+        stream.Dispose();
+        return entries.OrderBy(e => e.Begin).ThenBy(e => e.End).Select(e => new TensorHeader(e.Name, e.Dtype, e.Shape)).ToArray();
+    }
+
+    /// <summary>Opens <paramref name="path"/>, reads and checks its header and layout, and leaves the stream at the data section.</summary>
+    static (FileStream Stream, List<Entry> Entries, Dictionary<string, string> Metadata) OpenValidated(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = Open(path);
+        try
+        {
+            var fileLength = stream.Length;
+            if (fileLength < 8)
+                throw Truncated(path, $"it has {fileLength} bytes, fewer than the 8 of the header length");
+            var lengthBytes = new byte[8];
+            stream.ReadExactly(lengthBytes);
+            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+            if (headerLength == 0) throw Invalid(path, "the header length is 0");
+            if (headerLength > MaxHeaderBytes)
+                throw Invalid(path, $"the header length {headerLength} is over the limit of {MaxHeaderBytes} bytes");
+            if (headerLength > (ulong)(fileLength - 8))
+                throw Truncated(path, $"the header length is {headerLength} bytes but only {fileLength - 8} bytes follow it");
+
+            var header = new byte[headerLength];
+            stream.ReadExactly(header);
+            var (entries, metadata) = ParseHeader(path, header);
+            CheckLayout(path, entries, fileLength - 8 - (long)headerLength);
+            return (stream, entries, metadata);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The safetensors code of a dtype (<c>F32</c>), or its TorchSharp name when safetensors has none.</summary>

@@ -15,16 +15,47 @@ public static class NetworkTypes
         [typeof(MlpConfig)] = config => new MlpDenoiser((MlpConfig)config),
         [typeof(UNetConfig)] = config => new UNet2D((UNetConfig)config),
     };
+    static readonly Dictionary<Type, Func<NetworkConfig, long>> counts = new()
+    {
+        [typeof(MlpConfig)] = config => ParameterCount.Mlp((MlpConfig)config),
+        [typeof(UNetConfig)] = config => ParameterCount.UNet2D((UNetConfig)config),
+    };
     static readonly Lock gate = new();
 
-    /// <summary>Registers network type <paramref name="type"/>: its config record and how to build the network from it.</summary>
-    public static void Register<TConfig>(string type, Func<TConfig, DenoiserNetwork> build) where TConfig : NetworkConfig
+    /// <summary>
+    /// Registers network type <paramref name="type"/>: its config record, how to build the network from it and, optionally,
+    /// its <paramref name="parameters"/> count from the config alone (<see cref="Parameters"/>: memory and weight-file checks
+    /// before the network is built).
+    /// </summary>
+    public static void Register<TConfig>(string type, Func<TConfig, DenoiserNetwork> build, Func<TConfig, long>? parameters = null) where TConfig : NetworkConfig
     {
         ArgumentNullException.ThrowIfNull(build);
         lock (gate)
         {
             NetworkConfigTypes.Register<TConfig>(type);
             builders[typeof(TConfig)] = config => build((TConfig)config);
+            if (parameters is null) counts.Remove(typeof(TConfig));
+            else counts[typeof(TConfig)] = config => parameters((TConfig)config);
+        }
+    }
+
+    /// <summary>
+    /// The values in the state dict of the network <paramref name="config"/> describes (validated first), without building it;
+    /// null for a type registered without a count. A count too large for a long is <see cref="long.MaxValue"/>.
+    /// </summary>
+    public static long? Parameters(NetworkConfig config)
+    {
+        Func<NetworkConfig, long>? count;
+        lock (gate) count = counts.GetValueOrDefault(config.GetType());
+        if (count is null) return null;
+        config.Validate();
+        try
+        {
+            return count(config);
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue;
         }
     }
 

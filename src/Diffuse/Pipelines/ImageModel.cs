@@ -48,7 +48,7 @@ public sealed class ImageModel : IDiffusionModel
         var config = ModelLoading.ReadConfig(directory);
         if (config.Data.Image is null)
             throw new DiffuseException($"'{directory}' holds a model of 2-D points; this command needs an image model");
-        var network = ModelLoading.LoadNetwork(directory, useEma, () => NetworkTypes.Build(config.Network));
+        var network = ModelLoading.LoadNetwork(directory, useEma, config.Network);
         return new ImageModel(directory, config, network);
     }
 

@@ -37,7 +37,7 @@ public sealed class PointModel : IDiffusionModel
         var config = ModelLoading.ReadConfig(directory);
         if (config.Data.Image is not null)
             throw new DiffuseException($"'{directory}' holds an image model; this command needs a model of 2-D points");
-        var network = ModelLoading.LoadNetwork(directory, useEma, () => NetworkTypes.Build(config.Network));
+        var network = ModelLoading.LoadNetwork(directory, useEma, config.Network);
         return new PointModel(directory, config, network);
     }
 

@@ -67,6 +67,14 @@ public static class SamplingLoop
             NativeMemory.ReleaseFreedEvery(i + 1, 10);
             progress?.Report(new StepInfo(i + 1 - start, (int)(count - start), values[i]));
         }
-        return x;
+        try
+        {
+            return FiniteSamples.Require(x);
+        }
+        catch
+        {
+            x.Dispose();
+            throw;
+        }
     }
 }

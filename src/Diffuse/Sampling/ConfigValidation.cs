@@ -15,6 +15,8 @@ internal static class ConfigValidation
             throw new DiffuseException($"unknown scheduler config key '{unknown.Keys.First()}' for {scheduler}");
         if (config.NumTrainTimesteps < 1)
             throw new DiffuseException($"{scheduler}: num_train_timesteps must be at least 1, got {config.NumTrainTimesteps}");
+        if (config.NumTrainTimesteps > Limits.TrainTimesteps)
+            throw new DiffuseException($"{scheduler}: num_train_timesteps must be at most {Limits.TrainTimesteps}, got {config.NumTrainTimesteps}");
         if (!(config.Eta >= 0) || double.IsInfinity(config.Eta))
             throw new DiffuseException($"{scheduler}: eta must be a finite number >= 0, got {config.Eta}");
         if (!(config.ClipSampleRange > 0))

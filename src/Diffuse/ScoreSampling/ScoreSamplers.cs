@@ -96,7 +96,9 @@ public static class ScoreSamplers
             case ProbabilityFlowOde:
                 var flow = new ProbabilityFlowOptions { Tolerances = settings.Tolerances, Eps = settings.Eps };
                 var ode = ProbabilityFlow.Sample(sde, counted, shape, generators, flow, dtype);
-                return new ScoreSample(ode.Sample, ode.FunctionEvaluations);
+                samples = ode.Sample;
+                calls = ode.FunctionEvaluations;
+                break;
             case AnnealedLangevin:
                 if (sde is not VeSde ve)
                     throw new DiffuseException($"annealed_langevin needs a VE SDE (NCSN) model, but this model's SDE is {SdeName(sde)}; use pc or langevin");
@@ -121,7 +123,15 @@ public static class ScoreSamplers
                 samples = PredictorCorrectorSampler.Run(sde, counted, shape, generators, options, dtype);
                 break;
         }
-        return new ScoreSample(samples, calls);
+        try
+        {
+            return new ScoreSample(FiniteSamples.Require(samples), calls);
+        }
+        catch
+        {
+            samples.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A short name of an SDE's family for messages.</summary>

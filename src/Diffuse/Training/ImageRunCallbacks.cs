@@ -21,6 +21,11 @@ sealed class ImageRunCallbacks(string dir, ModelConfig config, Trainer trainer, 
 
     public double? LastValidationLoss { get; private set; }
 
+    /// <summary>Called once, after the run's first checkpoint is written (a forced run then deletes the model it replaced).</summary>
+    public Action? FirstCheckpoint { get; init; }
+
+    private bool checkpointed;
+
     TorchSharp.Modules.SummaryWriter Writer => writer ??= torch.utils.tensorboard.SummaryWriter(Path.Combine(dir, ImageTraining.TensorBoardFolder));
 
     public void AfterStep(double loss)
@@ -55,6 +60,8 @@ sealed class ImageRunCallbacks(string dir, ModelConfig config, Trainer trainer, 
         ModelDirectory.SaveWeights(Path.Combine(dir, ModelDirectory.EmaFile), trainer.Ema.Shadow);
         Directory.CreateDirectory(Path.Combine(dir, ImageTraining.StateFolder));
         TrainCheckpoint.Save(ImageTraining.CheckpointPath(dir), trainer, generators, fingerprint);
+        if (!checkpointed) FirstCheckpoint?.Invoke();
+        checkpointed = true;
         NativeMemory.ReleaseFreed();
     }
 

@@ -34,6 +34,9 @@ public static class ImageTraining
     public const string SamplesFolder = "samples";
     public const string TensorBoardFolder = "tensorboard";
 
+    /// <summary>Copies of the network a run holds: the weights, their EMA, a bf16 working copy, the gradients and AdamW's two moments.</summary>
+    internal const int TrainingCopies = 6;
+
     public static string CheckpointPath(string dir) => Path.Combine(dir, StateFolder, CheckpointFile);
 
     /// <summary>
@@ -85,18 +88,40 @@ public static class ImageTraining
         using var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
         var train = split.Train;
         if (train.Count < 1) throw new DiffuseException($"'{dataset.Name}' leaves no training images after the validation split");
+        if (!options.Resume) config = FitToData(config, options.Data, dataset, train.Count);
+        NetworkMemory.Check(config.Network, TrainingCopies, $"'{dir}'", "training it");
+        string? aside = null;
         if (!options.Resume)
         {
-            config = FitToData(config, options.Data, dataset, train.Count);
-            var stale = CheckpointPath(dir);
-            if (File.Exists(stale)) File.Delete(stale); // --force: the old run's state must not be resumed into the new one
+            // --force over a model: its files go aside first, so that a kill before this run's first checkpoint never leaves
+            // the new config.json beside the old weights (nor the old run's state to resume into the new one).
+            aside = ModelDirectory.MoveModelAside(dir);
+            if (aside is not null) log($"moved the model in '{dir}' aside to '{aside}' until this run's first checkpoint");
             ModelDirectory.WriteConfig(dir, config.ToJson());
         }
         else if (config.Data.Image!.TrainCount != train.Count)
         {
             throw new DiffuseException($"the data changed since the run began ({train.Count} training images now, {config.Data.Image.TrainCount} then); resume needs the same data");
         }
+        try
+        {
+            return Train(dir, config, dataset, split, options, aside is null ? null : () => { ModelDirectory.DeleteAside(aside); aside = null; },
+                log, clock, progress, cancel);
+        }
+        catch when (aside is not null)
+        {
+            // The run failed before its first checkpoint: the model it was to replace comes back.
+            ModelDirectory.RestoreAside(dir, aside);
+            log($"the run stopped before its first checkpoint; the model that was in '{dir}' is back");
+            throw;
+        }
+    }
 
+    /// <summary>The run on its opened folder, data and config: networks, conditioning, callbacks and the loop.</summary>
+    static ImageTrainOutcome Train(string dir, ModelConfig config, ImageDataset dataset, DatasetSplit split, ImageTrainingOptions options,
+        Action? firstCheckpoint, Action<string> log, Stopwatch clock, IProgress<TrainProgress>? progress, CancellationToken cancel)
+    {
+        var train = split.Train;
         var spec = config.Training;
         using var captions = Captions(config, dataset, train);
         // Validation scores each held-out image's first caption: its class's, or its own from the captions file.
@@ -115,7 +140,7 @@ public static class ImageTraining
         }
         var conditioning = TrainingConditionings.For(config, run.Diffusion, captions, validationCaptions);
         using var callbacks = new ImageRunCallbacks(dir, config, run.Trainer, run.Generators, fingerprint, split.Validation, options, log, conditioning,
-            captions is not null, gridPrompts);
+            captions is not null, gridPrompts) { FirstCheckpoint = firstCheckpoint };
         return TrainLoop(run, Batches(train, spec, conditioning), callbacks, options, split.Validation.Count > 0, clock, progress, cancel);
     }
 
@@ -137,7 +162,7 @@ public static class ImageTraining
     {
         var template = options.Template ?? throw new ArgumentException("a fresh run needs a template config", nameof(options));
         template.Training.Validate();
-        ModelDirectory.PrepareForWrite(options.OutDir, options.Force);
+        ModelDirectory.PrepareForWrite(options.OutDir, options.Force, log);
         // The data decide the size (native for MNIST-like data, 32 for image folders, or --image-size); the network follows them.
         return (template, ImageDatasets.Load(options.Data, options.Load, log));
     }

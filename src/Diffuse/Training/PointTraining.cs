@@ -23,12 +23,13 @@ public static class PointTraining
     public const int NormalisationSamples = 100_000;
 
     public static TrainOutcome TrainAndSave(string dataName, string outDir, ModelConfig template, bool force,
-        IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TrainProgress>? progress = null, CancellationToken cancel = default, Action<string>? log = null)
     {
         Toy2D.Validate(dataName);
         template.Training.Validate();
         template.Network.Validate();
-        ModelDirectory.PrepareForWrite(outDir, force);
+        NetworkMemory.Check(template.Network, ImageTraining.TrainingCopies, $"'{outDir}'", "training it");
+        ModelDirectory.PrepareForWrite(outDir, force, log);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long seed = template.Training.Seed;
 

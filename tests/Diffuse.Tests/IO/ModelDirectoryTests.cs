@@ -18,7 +18,6 @@ public class ModelDirectoryTests
     }
 
     [Theory]
-    [InlineData(ModelDirectory.ConfigFile)]
     [InlineData(ModelDirectory.ModelFile)]
     [InlineData("other.safetensors")]
     public void PrepareForWriteRefusesAnExistingModelUnlessForced(string existing)

@@ -131,7 +131,10 @@ public class SdeSpecTests
     [InlineData("""{"sigma": 1}""", "sigma")]
     public void BadSdeSectionsAreOneLineErrors(string sde, string expected)
     {
-        var json = new ModelConfig().ToJson().TrimEnd().TrimEnd('}') + $", \"sde\": {sde} }}";
+        // The tested keys over a whole section: every key of "sde" is required (issue 20).
+        var section = System.Text.Json.JsonSerializer.SerializeToNode(new SdeSpec(), Diffuse.IO.Json.Options)!.AsObject();
+        foreach (var (key, value) in System.Text.Json.Nodes.JsonNode.Parse(sde)!.AsObject()) section[key] = value?.DeepClone();
+        var json = new ModelConfig().ToJson().TrimEnd().TrimEnd('}') + $", \"sde\": {section.ToJsonString()} }}";
         var e = Assert.Throws<DiffuseException>(() => ModelConfig.FromJson(json, "config.json"));
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
