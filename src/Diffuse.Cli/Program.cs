@@ -34,6 +34,7 @@ namespace Diffuse.Cli
                 return Usage;
             }
             int? previousThreads = null;
+            ConfigKeyFlags.Command = result.CommandResult.Command.Name;
             try
             {
                 if (result.Action is CommandTree.Help or CommandTree.VersionAction) return result.Invoke(Invocation(output, errors));
@@ -49,7 +50,7 @@ namespace Diffuse.Cli
             }
             catch (DiffuseException e)
             {
-                errors.WriteLine($"error: {e.Message}");
+                errors.WriteLine($"error: {ConfigKeyFlags.Message(e)}");
                 return Failure;
             }
             catch (OperationCanceledException)

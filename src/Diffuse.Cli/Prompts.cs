@@ -65,7 +65,7 @@ public static class Prompts
         }
         catch (DiffuseException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException(ConfigKeyFlags.Message(e));
         }
         foreach (var (line, key, prompt) in lines)
         {
@@ -76,7 +76,7 @@ public static class Prompts
             }
             catch (DiffuseException e)
             {
-                throw new UsageException($"{path}:{line}: {e.Message}");
+                throw new UsageException($"{path}:{line}: {ConfigKeyFlags.Message(e)}");
             }
             prompts.Add((label, prompt));
         }

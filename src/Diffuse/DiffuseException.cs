@@ -9,4 +9,14 @@ public sealed class DiffuseException : Exception
 {
     public DiffuseException(string message) : base(message) { }
     public DiffuseException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>
+    /// The parameter or config key the message names (e.g. <c>learning_rate</c>), written as it is at the start of the
+    /// message, so that a front end can put its own name for it there (the CLI its flag, <c>--lr</c>); null when the
+    /// message names none.
+    /// </summary>
+    public string? Key { get; init; }
+
+    /// <summary>An error about <paramref name="key"/>: the message should begin with the key.</summary>
+    public static DiffuseException For(string key, string message) => new(message) { Key = key };
 }

@@ -72,7 +72,7 @@ public static class Opt
             }
             catch (Exception e) when (e is UsageException or DiffuseException)
             {
-                result.AddError(e.Message);
+                result.AddError(e is DiffuseException d ? ConfigKeyFlags.Message(d) : e.Message);
                 return default!;
             }
         };

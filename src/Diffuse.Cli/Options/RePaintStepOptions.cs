@@ -27,7 +27,7 @@ public sealed class RePaintStepOptions
         }
         catch (DiffuseException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException(ConfigKeyFlags.Message(e));
         }
         return options;
     }

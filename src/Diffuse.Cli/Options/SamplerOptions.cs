@@ -103,7 +103,7 @@ public sealed class SamplerOptions
         }
         catch (DiffuseException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException(ConfigKeyFlags.Message(e));
         }
         return new SamplerSettings(sampler, steps, null, seed, useEma, Score: settings);
     }

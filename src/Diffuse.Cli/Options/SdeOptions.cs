@@ -58,7 +58,7 @@ public sealed class SdeOptions
         }
         catch (DiffuseException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException(ConfigKeyFlags.Message(e));
         }
         return spec;
     }

@@ -16,11 +16,11 @@ public sealed record NoisyClassifierSettings
 
     public void Validate()
     {
-        if (Steps < 1) throw new DiffuseException($"--steps must be at least 1, got {Steps}");
-        if (BatchSize < 1) throw new DiffuseException($"--batch-size must be at least 1, got {BatchSize}");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new DiffuseException($"--lr must be a positive number, got {LearningRate}");
+        if (Steps < 1) throw DiffuseException.For("steps", $"steps must be at least 1, got {Steps}");
+        if (BatchSize < 1) throw DiffuseException.For("batch_size", $"batch_size must be at least 1, got {BatchSize}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw DiffuseException.For("learning_rate", $"learning_rate must be a positive number, got {LearningRate}");
         if (!(WeightDecay >= 0)) throw new DiffuseException($"weight decay must be at least 0, got {WeightDecay}");
         if (ShiftPixels < 0) throw new DiffuseException($"shift pixels must be at least 0, got {ShiftPixels}");
-        if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new DiffuseException($"--validation must be in (0, 1), got {ValidationFraction}");
+        if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw DiffuseException.For("validation_fraction", $"validation_fraction must be in (0, 1), got {ValidationFraction}");
     }
 }

@@ -58,28 +58,28 @@ public sealed record TrainingSpec
 
     public void Validate()
     {
-        if (Steps < 1) throw new DiffuseException($"--steps must be at least 1, got {Steps}");
+        if (Steps < 1) throw DiffuseException.For("steps", $"steps must be at least 1, got {Steps}");
         Limits.AtMost(BatchSize, 1_000_000, "training batch_size");
         Limits.AtMost(CropPadding, Limits.ImageSide, "training crop_padding");
-        if (BatchSize < 1) throw new DiffuseException($"--batch-size must be at least 1, got {BatchSize}");
-        if (GradientAccumulation < 1) throw new DiffuseException($"--grad-accum must be at least 1, got {GradientAccumulation}");
+        if (BatchSize < 1) throw DiffuseException.For("batch_size", $"batch_size must be at least 1, got {BatchSize}");
+        if (GradientAccumulation < 1) throw DiffuseException.For("gradient_accumulation", $"gradient_accumulation must be at least 1, got {GradientAccumulation}");
         if (BatchSize % GradientAccumulation != 0)
-            throw new DiffuseException($"--batch-size {BatchSize} must be a multiple of --grad-accum {GradientAccumulation}");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new DiffuseException($"--lr must be a positive number, got {LearningRate}");
+            throw DiffuseException.For("batch_size", $"batch_size {BatchSize} must be a multiple of gradient_accumulation {GradientAccumulation}");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw DiffuseException.For("learning_rate", $"learning_rate must be a positive number, got {LearningRate}");
         if (WarmupSteps < 0) throw new DiffuseException($"warmup steps must be at least 0, got {WarmupSteps}");
-        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new DiffuseException($"--weight-decay must be a number of at least 0, got {WeightDecay}");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw DiffuseException.For("weight_decay", $"weight_decay must be a number of at least 0, got {WeightDecay}");
         if (!(MinSnrGamma > 0)) throw new DiffuseException($"min-SNR gamma must be positive, got {MinSnrGamma}");
         if (VlbWeight is not null && Loss != LossWeighting.Hybrid)
             throw new DiffuseException($"vlb_weight applies to the hybrid loss only, not {IO.Json.Name(Loss)}");
         if (VlbWeight is { } weight && !(weight >= 0 && double.IsFinite(weight)))
-            throw new DiffuseException($"--vlb-weight must be a number of at least 0, got {weight}");
-        if (CondDrop is { } drop && !(drop >= 0 && drop <= 1)) throw new DiffuseException($"--cond-drop must be in [0, 1], got {drop}");
-        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new DiffuseException($"--ema-decay must be in [0, 1), got {EmaDecay}");
+            throw DiffuseException.For("vlb_weight", $"vlb_weight must be a number of at least 0, got {weight}");
+        if (CondDrop is { } drop && !(drop >= 0 && drop <= 1)) throw DiffuseException.For("cond_drop", $"cond_drop must be in [0, 1], got {drop}");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw DiffuseException.For("ema_decay", $"ema_decay must be in [0, 1), got {EmaDecay}");
         if (!(GradClip > 0)) throw new DiffuseException($"gradient clip must be positive, got {GradClip}");
-        if (CropPadding < 0) throw new DiffuseException($"--crop-padding must be at least 0, got {CropPadding}");
-        if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new DiffuseException($"--val-fraction must be in [0, 1), got {ValidationFraction}");
+        if (CropPadding < 0) throw DiffuseException.For("crop_padding", $"crop_padding must be at least 0, got {CropPadding}");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw DiffuseException.For("validation_fraction", $"validation_fraction must be in [0, 1), got {ValidationFraction}");
         if (CheckpointEvery < 0 || ValidateEvery < 0 || SampleEvery < 0)
-            throw new DiffuseException("--checkpoint-every, --validate-every and --sample-every must be at least 0");
+            throw DiffuseException.For("checkpoint_every", "checkpoint_every, validate_every and sample_every must be at least 0");
     }
 
     /// <summary>The default lambda of the hybrid loss, 0.001 as Nichol &amp; Dhariwal 2021 (Sec. 3.1).</summary>

@@ -23,7 +23,7 @@ public static class Img2Img
 
     public static void CheckStrength(double strength)
     {
-        if (!(strength > 0 && strength <= 1)) throw new DiffuseException($"--strength must lie in (0, 1], got {strength}");
+        if (!(strength > 0 && strength <= 1)) throw DiffuseException.For("strength", $"strength must lie in (0, 1], got {strength}");
     }
 
     /// <summary>

@@ -15,8 +15,8 @@ public sealed record RePaintOptions
     public void Validate(int trainTimesteps)
     {
         if (Steps < 1 || Steps > trainTimesteps)
-            throw new DiffuseException($"--steps must lie in [1, {trainTimesteps}] (the model's training timesteps), got {Steps}");
-        if (JumpLength < 1) throw new DiffuseException($"--jump-length must be at least 1, got {JumpLength}");
-        if (Resample < 1) throw new DiffuseException($"--resample must be at least 1, got {Resample}");
+            throw DiffuseException.For("steps", $"steps must lie in [1, {trainTimesteps}] (the model's training timesteps), got {Steps}");
+        if (JumpLength < 1) throw DiffuseException.For("jump_length", $"jump_length must be at least 1, got {JumpLength}");
+        if (Resample < 1) throw DiffuseException.For("resample", $"resample must be at least 1, got {Resample}");
     }
 }

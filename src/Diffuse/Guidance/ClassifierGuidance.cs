@@ -36,7 +36,7 @@ public sealed class ClassifierGuidance
     public ClassifierGuidance(Func<Tensor, Tensor, Tensor> classifier, NoiseSchedule schedule, PredictionType predictionType, long[] labels,
         double scale, int predictionChannels)
     {
-        if (!(scale >= 0) || !double.IsFinite(scale)) throw new DiffuseException($"--classifier-scale must be a number of at least 0, got {scale}");
+        if (!(scale >= 0) || !double.IsFinite(scale)) throw DiffuseException.For("classifier_scale", $"classifier_scale must be a number of at least 0, got {scale}");
         this.classifier = classifier;
         this.predictionType = predictionType;
         this.predictionChannels = predictionChannels;

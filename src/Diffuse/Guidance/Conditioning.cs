@@ -25,9 +25,9 @@ public sealed record Conditioning(long[] Labels, double GuidanceScale = 1.0, dou
             if (label < 0 || label > numClasses)
                 throw new DiffuseException($"class {label} is outside the model's labels 0..{numClasses - 1} ({numClasses} is the null label)");
         if (!(GuidanceScale >= 0) || !double.IsFinite(GuidanceScale))
-            throw new DiffuseException($"--guidance must be a number of at least 0, got {GuidanceScale}");
+            throw DiffuseException.For("guidance_scale", $"guidance_scale must be a number of at least 0, got {GuidanceScale}");
         if (!(GuidanceRescale >= 0 && GuidanceRescale <= 1))
-            throw new DiffuseException($"--guidance-rescale must be in [0, 1], got {GuidanceRescale}");
+            throw DiffuseException.For("guidance_rescale", $"guidance_rescale must be in [0, 1], got {GuidanceRescale}");
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public static class LabelDropout
     /// </summary>
     public static Tensor Apply(Tensor labels, long nullLabel, double probability, Generator generator)
     {
-        if (!(probability >= 0 && probability <= 1)) throw new DiffuseException($"--cond-drop must be in [0, 1], got {probability}");
+        if (!(probability >= 0 && probability <= 1)) throw DiffuseException.For("cond_drop", $"cond_drop must be in [0, 1], got {probability}");
         if (labels.dim() != 1) throw new DiffuseException($"labels must be a vector [B], got [{string.Join(", ", labels.shape)}]");
         if (probability == 0) return labels.to(ScalarType.Int64).clone();
         using var scope = NewDisposeScope();

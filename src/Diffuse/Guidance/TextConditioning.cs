@@ -16,9 +16,9 @@ public sealed record TextConditioning(string[] Prompts, double GuidanceScale = 1
         if (Prompts.LongLength != n) throw new DiffuseException($"{n} samples need {n} prompts, got {Prompts.LongLength}");
         if (Prompts.Any(p => p is null)) throw new DiffuseException("a prompt is missing (null)");
         if (!(GuidanceScale >= 0) || !double.IsFinite(GuidanceScale))
-            throw new DiffuseException($"--guidance must be a number of at least 0, got {GuidanceScale}");
+            throw DiffuseException.For("guidance_scale", $"guidance_scale must be a number of at least 0, got {GuidanceScale}");
         if (!(GuidanceRescale >= 0 && GuidanceRescale <= 1))
-            throw new DiffuseException($"--guidance-rescale must be in [0, 1], got {GuidanceRescale}");
+            throw DiffuseException.For("guidance_rescale", $"guidance_rescale must be in [0, 1], got {GuidanceRescale}");
     }
 
     /// <summary><paramref name="n"/> samples of one prompt.</summary>

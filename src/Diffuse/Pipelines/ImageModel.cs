@@ -37,7 +37,7 @@ public sealed class ImageModel : IDiffusionModel
     public int BatchSize
     {
         get => batchSize;
-        set => batchSize = value >= 1 ? value : throw new DiffuseException($"--batch-size must be at least 1, got {value}");
+        set => batchSize = value >= 1 ? value : throw DiffuseException.For("batch_size", $"batch_size must be at least 1, got {value}");
     }
 
     private int batchSize = DefaultBatchSize;
@@ -106,7 +106,7 @@ public sealed class ImageModel : IDiffusionModel
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, Conditioning? conditioning, IProgress<StepInfo>? progress = null)
     {
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
         if (conditioning is not null)
         {
             if (Config.Network.ClassCount is not int classes)
@@ -168,7 +168,7 @@ public sealed class ImageModel : IDiffusionModel
     public Tensor SampleText(long n, IScheduler scheduler, int steps, Generator generator, TextConditioning text, IProgress<StepInfo>? progress = null)
     {
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
         var words = Tokenizer ?? throw new DiffuseException($"'{Directory}' has no text conditioning; prompts need a model trained with --cond text");
         text.Validate(n);
         bool dropVariance = HasLearnedVariance && !scheduler.TakesVarianceChannels;

@@ -54,7 +54,7 @@ public sealed class PointModel : IDiffusionModel
     /// </summary>
     public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
     {
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         using var scope = NewDisposeScope();
         var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, (_, size, generators, batchProgress) =>
@@ -70,7 +70,7 @@ public sealed class PointModel : IDiffusionModel
     /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler, batched and each point's noise from its own generator as <see cref="Sample"/>.</summary>
     public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
     {
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
         settings.Validate();
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         using var scope = NewDisposeScope();

@@ -37,11 +37,11 @@ public sealed record ScoreSamplerSettings
             throw new DiffuseException($"unknown score sampler '{Name}'; expected one of: {string.Join(", ", ScoreSamplers.Names)}");
         if (Steps < 2) throw new DiffuseException($"a score-based sampler needs at least 2 steps, got {Steps}");
         if (CorrectorSteps is { } c && (c < 0 || (c == 0 && Name is ScoreSamplers.Langevin or ScoreSamplers.AnnealedLangevin)))
-            throw new DiffuseException($"--corrector-steps must be {(Name is ScoreSamplers.Langevin or ScoreSamplers.AnnealedLangevin ? "at least 1" : "0 or more")} for '{Name}', got {c}");
+            throw DiffuseException.For("corrector_steps", $"corrector_steps must be {(Name is ScoreSamplers.Langevin or ScoreSamplers.AnnealedLangevin ? "at least 1" : "0 or more")} for '{Name}', got {c}");
         if (CorrectorSteps is not null && Name is ScoreSamplers.ReverseDiffusion or ScoreSamplers.EulerMaruyama or ScoreSamplers.ProbabilityFlowOde)
-            throw new DiffuseException($"--corrector-steps applies to pc, langevin and annealed_langevin, not '{Name}'");
-        if (!(Snr > 0) || double.IsInfinity(Snr)) throw new DiffuseException($"--snr must be a positive number, got {Snr}");
-        if (!(StepSize > 0) || double.IsInfinity(StepSize)) throw new DiffuseException($"--step-size must be a positive number, got {StepSize}");
+            throw DiffuseException.For("corrector_steps", $"corrector_steps applies to pc, langevin and annealed_langevin, not '{Name}'");
+        if (!(Snr > 0) || double.IsInfinity(Snr)) throw DiffuseException.For("snr", $"snr must be a positive number, got {Snr}");
+        if (!(StepSize > 0) || double.IsInfinity(StepSize)) throw DiffuseException.For("step_size", $"step_size must be a positive number, got {StepSize}");
         Tolerances.Validate();
         if (!(Eps > 0 && Eps < 1)) throw new DiffuseException($"the sampler's end time eps must lie in (0, 1), got {Eps}");
     }

@@ -55,7 +55,7 @@ public sealed class CaptionTable : ICaptionTable
     /// </summary>
     public Tensor Draw(Tensor labels, double captionDropout, Generator generator)
     {
-        if (!(captionDropout >= 0 && captionDropout <= 1)) throw new DiffuseException($"--cond-drop must be in [0, 1], got {captionDropout}");
+        if (!(captionDropout >= 0 && captionDropout <= 1)) throw DiffuseException.For("cond_drop", $"cond_drop must be in [0, 1], got {captionDropout}");
         if (labels.dim() != 1) throw new DiffuseException($"labels must be a vector [B], got [{string.Join(", ", labels.shape)}]");
         using var scope = NewDisposeScope();
         long b = labels.shape[0];

@@ -50,7 +50,7 @@ public sealed class ImageCaptionTable : ICaptionTable
 
     public Tensor Draw(Tensor keys, double captionDropout, Generator generator)
     {
-        if (!(captionDropout >= 0 && captionDropout <= 1)) throw new DiffuseException($"--cond-drop must be in [0, 1], got {captionDropout}");
+        if (!(captionDropout >= 0 && captionDropout <= 1)) throw DiffuseException.For("cond_drop", $"cond_drop must be in [0, 1], got {captionDropout}");
         using var scope = NewDisposeScope();
         var indices = Check(keys);
         long b = indices.shape[0];

@@ -111,7 +111,10 @@ public class RePaintTests
         using var g = new Generator(1);
         Assert.Contains("mask", Assert.Throws<DiffuseException>(() =>
             RePaint.Run(ExactEpsilon, Schedule, PredictionType.Epsilon, known, ones(1, 1, 1, 3), g, new RePaintOptions { Steps = 5 })).Message);
-        Assert.Contains("--jump-length", Assert.Throws<DiffuseException>(() => new RePaintOptions { JumpLength = 0 }.Validate(1000)).Message);
-        Assert.Contains("--steps", Assert.Throws<DiffuseException>(() => new RePaintOptions { Steps = 2000 }.Validate(1000)).Message);
+        // The library names its parameter (the CLI puts its flag there: ConfigKeyFlags).
+        var jump = Assert.Throws<DiffuseException>(() => new RePaintOptions { JumpLength = 0 }.Validate(1000));
+        Assert.StartsWith("jump_length", jump.Message);
+        Assert.Equal("jump_length", jump.Key);
+        Assert.StartsWith("steps must lie", Assert.Throws<DiffuseException>(() => new RePaintOptions { Steps = 2000 }.Validate(1000)).Message);
     }
 }

@@ -92,8 +92,8 @@ public class ScoreSamplersTests
         Refused(() => ScoreSamplers.Run(vp, score, [4, 2], g, new ScoreSamplerSettings { Name = "ddim", Steps = 20 }), "unknown score sampler");
         Refused(() => new ScoreSamplerSettings { Name = "ode", Tolerances = new OdeTolerances(0, 1e-5) }.Validate(), "rtol");
         Refused(() => new ScoreSamplerSettings { Name = "ode", Tolerances = new OdeTolerances(1e-5, -1) }.Validate(), "atol");
-        Refused(() => new ScoreSamplerSettings { Name = "langevin", CorrectorSteps = 0 }.Validate(), "corrector-steps");
-        Refused(() => new ScoreSamplerSettings { Name = "euler_maruyama", CorrectorSteps = 1 }.Validate(), "corrector-steps");
+        Refused(() => new ScoreSamplerSettings { Name = "langevin", CorrectorSteps = 0 }.Validate(), "corrector_steps");
+        Refused(() => new ScoreSamplerSettings { Name = "euler_maruyama", CorrectorSteps = 1 }.Validate(), "corrector_steps");
         Refused(() => new ScoreSamplerSettings { Name = "pc", Snr = 0 }.Validate(), "snr");
         Refused(() => new ScoreSamplerSettings { Name = "pc", Steps = 1 }.Validate(), "at least 2");
     }

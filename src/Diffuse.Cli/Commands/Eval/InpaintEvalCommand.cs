@@ -39,7 +39,7 @@ public sealed class InpaintEvalCommand : DiffuseCommand
         }
         catch (DiffuseException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException(ConfigKeyFlags.Message(e));
         }
     }
 
