@@ -12,7 +12,7 @@ public sealed class ExportCommand : DiffuseCommand
     readonly Option<int?> perClass = Opt.OptionalInt("--per-class", "images of each class", 1, 10_000_000);
     readonly Option<string?> outDir = Common.Out("a new or empty folder", helpName: "DIR");
     readonly Option<long> seed = Common.Seed();
-    readonly Option<bool> force = Common.Force("replace --out when it is not empty");
+    readonly Option<bool> force = Common.Force("replace --out when it holds an earlier export (never a folder of other files, the working folder, or one holding the model)");
     readonly ImageOptions image = new();
     readonly SamplerOptions sampler = new(schedulersOnly: "class-conditional sampling");
     readonly GuidanceOptions guidance = new(withClass: false);
@@ -36,7 +36,7 @@ public sealed class ExportCommand : DiffuseCommand
         {
             try
             {
-                LabelledImageFolder.CheckTarget(r.GetValue(outDir)!, r.GetValue(force));
+                LabelledImageFolder.CheckTarget(r.GetValue(outDir)!, r.GetValue(force), r.GetValue(modelDir) is { } model ? [model] : null);
             }
             catch (DiffuseException e)
             {
@@ -61,7 +61,7 @@ public sealed class ExportCommand : DiffuseCommand
         var conditioning = Guidance.Conditioning.ClassRows(n, classes, g.Scale, g.Rescale);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var images = options.Sample(model, n, generator, conditioning);
-        LabelledImageFolder.Write(output, images, conditioning.Labels, model.ClassNames, result.GetValue(force));
+        LabelledImageFolder.Write(output, images, conditioning.Labels, model.ClassNames, result.GetValue(force), [dir]);
         string rescale = g.Rescale > 0 ? $", rescale {g.Rescale:0.###}" : "";
         result.Output().WriteLine($"wrote {n} images, {each} of each of {classes} classes, to {output} ({options.Label(model)}, {result.GetValue(image.Precision)}, guidance {g.Scale:0.###}{rescale}, seed {options.Seed})");
         return Cli.Ok;
