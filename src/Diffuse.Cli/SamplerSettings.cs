@@ -57,11 +57,15 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
         };
     }
 
+    /// <summary>EDM's churn settings given on the command line (each null: the model's config).</summary>
+    public (double? SChurn, double? STmin, double? STmax, double? SNoise) Churn { get; init; }
+
     public IScheduler CreateScheduler(IDiffusionModel model) =>
         model.CreateScheduler(Sampler, c => c with
         {
             Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras || c.UseKarrasSigmas, ClipSample = UnclippedScheduler ? false : c.ClipSample,
             NoiseSampler = Noise == NoiseSampler.Gaussian ? c.NoiseSampler : Noise,
+            SChurn = Churn.SChurn ?? c.SChurn, STmin = Churn.STmin ?? c.STmin, STmax = Churn.STmax ?? c.STmax, SNoise = Churn.SNoise ?? c.SNoise,
         });
 
     /// <summary>Samples with a progress bar.</summary>

@@ -35,10 +35,20 @@ public sealed class SamplerOptions
     public Option<int?> CorrectorSteps { get; } = Opt.OptionalInt("--corrector-steps",
         "pc, langevin: corrector steps per step (default 1); annealed_langevin: per noise level (default 100)", 0, 10_000);
     public Option<double> StepSize { get; } = Opt.Double("--step-size", "annealed_langevin: the base step size", ScoreDefaults.StepSize, Bounds.Above(0));
+    public Option<double?> SChurn { get; } = Opt.OptionalDouble("--s-churn",
+        "euler, heun: EDM's stochastic churn (Karras et al. 2022, Algorithm 2), the total extra noise over the run (default 0: off)", Bounds.AtLeast(0));
+    public Option<double?> STmin { get; } = Opt.OptionalDouble("--s-tmin", "euler, heun: churn only at sigmas of at least this (default 0)", Bounds.AtLeast(0));
+    public Option<double?> STmax { get; } = Opt.OptionalDouble("--s-tmax", "euler, heun: churn only at sigmas of at most this (default: all)", Bounds.AtLeast(0));
+    public Option<double?> SNoise { get; } = Opt.OptionalDouble("--s-noise", "euler, heun: the churn noise's scale (default 1)", Bounds.Above(0));
     public Option<double> Rtol { get; } = Common.Rtol();
     public Option<double> Atol { get; } = Common.Atol();
 
     Option[] ScoreOnly => [Snr, CorrectorSteps, StepSize, Rtol, Atol];
+
+    Option[] ChurnOptions => [SChurn, STmin, STmax, SNoise];
+
+    /// <summary>The samplers EDM's churn applies to.</summary>
+    static readonly string[] ChurnSamplers = ["euler", "heun"];
 
     /// <param name="schedulersOnly">What takes the schedulers only (its score-SDE options are then left out), or null.</param>
     public SamplerOptions(string? schedulersOnly = null) => this.schedulersOnly = schedulersOnly;
@@ -47,6 +57,7 @@ public sealed class SamplerOptions
     public void AddTo(Command command)
     {
         command.AddOptions(Sampler, Steps, Karras, Noise, Eta);
+        command.AddOptions(ChurnOptions);
         if (schedulersOnly is null) command.AddOptions(ScoreOnly);
         command.Check(r => { if (r.GetValue(Sampler) is { } name) Resolve(r, name, 0, true); });
     }
@@ -76,13 +87,18 @@ public sealed class SamplerOptions
             throw new UsageException($"{option} applies to the score samplers ({string.Join(", ", ScoreSamplers.Names)}), not '{sampler}'");
         if (r.Given(Eta) && sampler != "ddim") throw new UsageException($"--eta applies to the ddim sampler only, not '{sampler}'");
         if (r.Given(Karras) && DiscreteSamplers.Contains(sampler)) throw new UsageException($"--karras applies to sigma-based samplers, not '{sampler}'");
+        if (r.FirstGiven(ChurnOptions) is { } churn && !ChurnSamplers.Contains(sampler))
+            throw new UsageException($"{churn} applies to the euler and heun samplers, not '{sampler}'");
         var noise = r.GetValue(Noise) is "brownian" or "brownian_tree" ? NoiseSampler.BrownianTree : NoiseSampler.Gaussian;
-        return new SamplerSettings(sampler, r.GetValue(Steps), r.GetValue(Eta), seed, useEma, r.GetValue(Karras), noise);
+        return new SamplerSettings(sampler, r.GetValue(Steps), r.GetValue(Eta), seed, useEma, r.GetValue(Karras), noise)
+        {
+            Churn = (r.GetValue(SChurn), r.GetValue(STmin), r.GetValue(STmax), r.GetValue(SNoise)),
+        };
     }
 
     SamplerSettings ResolveScore(SymbolResult r, string sampler, long seed, bool useEma)
     {
-        if (r.FirstGiven(Eta, Noise, Karras) is { } option) throw new UsageException($"{option} does not apply to the score sampler '{sampler}'");
+        if (r.FirstGiven([Eta, Noise, Karras, .. ChurnOptions]) is { } option) throw new UsageException($"{option} does not apply to the score sampler '{sampler}'");
         bool ode = sampler == ScoreSamplers.ProbabilityFlowOde;
         if (ode && r.Given(Steps)) throw new UsageException("the ode sampler adapts its steps to --rtol and --atol; --steps does not apply");
         if (!ode && r.FirstGiven(Rtol, Atol) is not null) throw new UsageException($"--rtol and --atol apply to the ode sampler, not '{sampler}'");
