@@ -21,8 +21,8 @@ public static class Defaults
     /// <summary>Samples a request draws when it names no count.</summary>
     public const int SampleCount = 16;
 
-    /// <summary>Images sampled together: bounds memory and keeps the per-image cost near its minimum on a CPU.</summary>
-    public const int SampleBatchSize = 250;
+    /// <summary>Images sampled together: bounds memory and keeps the per-image cost near its minimum on a CPU (the image model's own default).</summary>
+    public const int SampleBatchSize = Pipelines.ImageModel.DefaultBatchSize;
 
     /// <summary>The sampler of <paramref name="config"/>'s model: pc for a continuous-time SDE model (no scheduler applies), DDIM for images, DDPM for points.</summary>
     public static string Sampler(ModelConfig config) =>
