@@ -109,7 +109,7 @@ public static class CaptionStudy
                 {
                     using var scope = NewDisposeScope();
                     using var g = new Generator(0);
-                    var samples = model.SampleText(n, scheduler, steps, g, TextConditioning.Single(n, prompt, scale));
+                    var samples = model.Sample(n, scheduler, steps, g, TextConditioning.Single(n, prompt, scale));
                     var wanted = full(n, (long)d, ScalarType.Int64);
                     double accuracy = ImageQuality.LabelAccuracy(classifier.Classifier, samples, wanted);
                     var ink = Ink(samples);

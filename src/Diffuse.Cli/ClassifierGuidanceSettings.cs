@@ -12,7 +12,7 @@ public sealed record ClassifierGuidanceSettings(string? Directory, double Scale)
 
     /// <summary>
     /// Loads the classifier, checks that it can guide <paramref name="model"/> with <paramref name="sampler"/>, and
-    /// attaches the guidance for <paramref name="labels"/> (built from the classifier's class names) to the model.
+    /// builds the guidance for <paramref name="labels"/> (built from the classifier's class names): sample with <see cref="Attached.Plan"/>.
     /// </summary>
     public Attached Attach(ImageModel model, SamplerSettings sampler, GuidanceSettings guidance, Func<IReadOnlyList<string>, long[]> labels)
     {
@@ -36,8 +36,7 @@ public sealed record ClassifierGuidanceSettings(string? Directory, double Scale)
             // The model's x_0 clip moves before the guidance (the scheduler then runs unclipped: SamplerSettings.UnclippedScheduler).
             var guide = ClassifierGuidance.For(network, Schedules.NoiseSchedule.FromConfig(scheduler), scheduler.PredictionType, chosen, Scale, model.Image.Channels);
             if (scheduler.ClipSample == true && Scale > 0) guide.ClipRange = scheduler.ClipSampleRange;
-            model.ClassifierGuidance = guide;
-            return new Attached(network, classNames, chosen);
+            return new Attached(network, classNames, chosen, guide);
         }
         catch
         {
@@ -70,9 +69,15 @@ public sealed record ClassifierGuidanceSettings(string? Directory, double Scale)
         return attached;
     }
 
-    /// <summary>The attached classifier (disposed with this), its class names and the labels it guides to.</summary>
-    public sealed record Attached(NoisyClassifier Network, IReadOnlyList<string> ClassNames, long[] Labels) : IDisposable
+    /// <summary>The attached classifier (disposed with this), its class names, the labels it guides to and its guidance.</summary>
+    public sealed record Attached(NoisyClassifier Network, IReadOnlyList<string> ClassNames, long[] Labels, ClassifierGuidance Guidance) : IDisposable
     {
+        /// <summary>The sampling plan: unconditional sampling under the classifier's guidance.</summary>
+        public ISamplingConditioning Plan => Guidance.Over();
+
+        /// <summary>True when the guidance clips the model's x_0 itself (the scheduler must then run unclipped).</summary>
+        public bool ClipsBeforeGuidance => Guidance.ClipRange is not null;
+
         public void Dispose() => Network.Dispose();
     }
 }

@@ -46,7 +46,7 @@ public sealed class LoadedCascade : IDisposable
     }
 
     /// <summary>Samples the cascade with one progress bar over both stages.</summary>
-    public TorchSharp.torch.Tensor Sample(SamplerSettings options, long n, TorchSharp.torch.Generator generator, Guidance.Conditioning? conditioning = null)
+    public TorchSharp.torch.Tensor Sample(SamplerSettings options, long n, TorchSharp.torch.Generator generator, Guidance.ISamplingConditioning? conditioning = null)
     {
         int Steps(ImageModel model)
         {

@@ -37,7 +37,7 @@ public static class QualityScoring
             throw new ArgumentException("text-conditional samples need one label each", nameof(textLabels));
         var classNames = text is not null ? model.Image.ClassNames : conditioning is not null ? model.ClassNames : guided?.ClassNames;
         return Evaluate(model.Image, dataName, n, options.Seed,
-            g => text is null ? options.Sample(model, n, g, conditioning) : options.SampleText(model, n, g, text), load, grid, output,
+            g => options.Sample(model, n, g, (ISamplingConditioning?)text ?? conditioning), load, grid, output,
             classNames, conditioning?.Labels ?? guided?.Labels ?? textLabels, inspect, guided is null ? "model" : "classifier");
     }
 

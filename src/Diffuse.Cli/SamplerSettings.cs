@@ -72,20 +72,15 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
     public TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator) =>
         Sample(model, n, generator, (scheduler, steps, progress) => model.Sample(n, scheduler, steps, generator, progress));
 
-    /// <summary>Samples an image model with a progress bar, with class labels and guidance when <paramref name="conditioning"/> is set.</summary>
-    public TorchSharp.torch.Tensor Sample(ImageModel model, long n, TorchSharp.torch.Generator generator, Guidance.Conditioning? conditioning)
+    /// <summary>
+    /// Samples with a progress bar, with what <paramref name="conditioning"/> gives the network (class labels or prompts and
+    /// their guidance, classifier guidance); null: unconditionally.
+    /// </summary>
+    public TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator, Guidance.ISamplingConditioning? conditioning)
     {
         if (conditioning is not null && Score is not null)
-            throw new UsageException($"class labels and guidance run with the schedulers; the score sampler '{Sampler}' draws unconditionally");
+            throw new UsageException($"classes, prompts and guidance run with the schedulers; the score sampler '{Sampler}' draws unconditionally");
         return Sample(model, n, generator, (scheduler, steps, progress) => model.Sample(n, scheduler, steps, generator, conditioning, progress));
-    }
-
-    /// <summary>Samples a text-conditional image model with a progress bar, one prompt per sample.</summary>
-    public TorchSharp.torch.Tensor SampleText(ImageModel model, long n, TorchSharp.torch.Generator generator, Guidance.TextConditioning text)
-    {
-        if (Score is not null)
-            throw new UsageException($"prompts and guidance run with the schedulers; the score sampler '{Sampler}' draws unconditionally");
-        return Sample(model, n, generator, (scheduler, steps, progress) => model.SampleText(n, scheduler, steps, generator, text, progress));
     }
 
     TorchSharp.torch.Tensor Sample(IDiffusionModel model, long n, TorchSharp.torch.Generator generator,

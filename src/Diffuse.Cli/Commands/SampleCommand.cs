@@ -95,15 +95,16 @@ public sealed class SampleCommand : DiffuseCommand
             if (guide.Given) throw new UsageException($"--classifier guides an unconditional model; '{model.Directory}' is text-conditional: use --prompt and --guidance");
             var (text, textColumns, about) = Prompts.ForSample(result.GetValue(prompt), model, n, g);
             using var generator = new torch.Generator((ulong)options.Seed);
-            using var drawn = options.SampleText(model, text.Prompts.Length, generator, text);
+            using var drawn = options.Sample(model, text.Prompts.Length, generator, text);
             return WriteImages(result, drawn, textColumns, Label() + about);
         }
         int? columns = null;
         string what = "";
         using var attached = guide.Given ? guide.AttachForSample(model, options, g, ref n, ref columns, ref what) : null;
-        if (attached is not null) options = options with { UnclippedScheduler = model.ClassifierGuidance!.ClipRange is not null };
-        var conditioning = attached is null ? g.ForSample(model, n) : null;
-        if (conditioning is not null) (n, columns, what) = g.Describe(model, conditioning);
+        if (attached is not null) options = options with { UnclippedScheduler = attached.ClipsBeforeGuidance };
+        var classes = attached is null ? g.ForSample(model, n) : null;
+        if (classes is not null) (n, columns, what) = g.Describe(model, classes);
+        var conditioning = attached?.Plan ?? classes;
         using (var generator = new torch.Generator((ulong)options.Seed))
         using (var images = stages is null ? options.Sample(model, n, generator, conditioning) : stages.Sample(options, n, generator, conditioning))
             return WriteImages(result, images, columns, Label() + what);

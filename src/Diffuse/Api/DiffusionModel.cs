@@ -89,25 +89,19 @@ public sealed class DiffusionModel : IDisposable
             Eta = request.Eta ?? c.Eta,
             UseKarrasSigmas = request.KarrasSigmas || c.UseKarrasSigmas,
         });
-        if (inner is not ImageModel images)
-        {
-            if (conditioned) throw new DiffuseException("a model of points takes no classes or prompts");
-            return inner.Sample(request.Count, scheduler, steps, generator, progress);
-        }
+        return inner.Sample(request.Count, scheduler, steps, generator, Plan(request), progress);
+    }
+
+    /// <summary>The sampling plan a request asks for: prompts, classes (resolved against the model's class names) or none.</summary>
+    ISamplingConditioning? Plan(SampleRequest request)
+    {
         if (request.Prompts is { } prompts)
-        {
-            if (!images.IsTextConditional) throw new DiffuseException($"'{Directory}' takes no prompts; prompts need a model trained with text conditioning");
-            var text = new TextConditioning(Expand(prompts, request.Count), request.Guidance, request.GuidanceRescale);
-            return images.SampleText(request.Count, scheduler, steps, generator, text, progress);
-        }
-        Conditioning? conditioning = null;
-        if (request.Classes is { } classes)
-        {
-            if (!images.IsConditional) throw new DiffuseException($"'{Directory}' takes no class labels; classes need a model trained with class conditioning");
-            var labels = Expand(classes, request.Count).Select(c => (long)ClassLabels.Resolve(c, images.ClassNames)).ToArray();
-            conditioning = new Conditioning(labels, request.Guidance, request.GuidanceRescale);
-        }
-        return images.Sample(request.Count, scheduler, steps, generator, conditioning, progress);
+            return new TextConditioning(Expand(prompts, request.Count), request.Guidance, request.GuidanceRescale);
+        if (request.Classes is not { } classes) return null;
+        if (ClassNames.Count == 0)
+            throw new DiffuseException($"'{Directory}' takes no classes; class labels need a model trained with class conditioning");
+        var labels = Expand(classes, request.Count).Select(c => (long)ClassLabels.Resolve(c, ClassNames)).ToArray();
+        return new Conditioning(labels, request.Guidance, request.GuidanceRescale);
     }
 
     /// <summary>

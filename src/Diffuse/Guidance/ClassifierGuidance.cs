@@ -119,6 +119,12 @@ public sealed class ClassifierGuidance
         return ((a * xt + b * prediction).clamp(-range, range) - a * xt) / b;
     }
 
+    /// <summary>
+    /// The sampling plan of <paramref name="inner"/> (null: unconditional sampling) with this guidance applied to each batch's
+    /// denoiser, one label per sample; score samplers cannot take it.
+    /// </summary>
+    public ISamplingConditioning Over(ISamplingConditioning? inner = null) => new ClassifierGuided(this, inner ?? Unconditional.Instance);
+
     /// <summary>The guidance of a trained <see cref="NoisyClassifier"/> (run in float32).</summary>
     public static ClassifierGuidance For(NoisyClassifier network, NoiseSchedule schedule, PredictionType predictionType, long[] labels, double scale,
         int predictionChannels) =>

@@ -1,9 +1,14 @@
+using Diffuse.Configuration;
+using Diffuse.Models;
+using static TorchSharp.torch;
+
 namespace Diffuse.Guidance;
 
 /// <summary>
 /// What a class-conditional image model is asked to draw: one label per sample and the classifier-free guidance
 /// settings (see <see cref="ClassifierFreeGuidance"/>). Labels lie in [0, K) for a model of K classes; K itself is the
-/// null label (an unconditional sample from the same network).
+/// null label (an unconditional sample from the same network). As a sampling plan it guides each batch with one doubled
+/// forward pass (<see cref="ClassifierFreeGuidance"/>).
 /// </summary>
 /// <param name="Labels">The class of each sample, in sample order.</param>
 /// <param name="GuidanceScale">
@@ -15,8 +20,25 @@ namespace Diffuse.Guidance;
 /// phi of Lin et al. 2023 (arXiv:2305.08891, Eq. 15-16) in [0, 1]: how far the guided prediction's standard deviation
 /// is pulled back to the conditional one's (0: plain guidance).
 /// </param>
-public sealed record Conditioning(long[] Labels, double GuidanceScale = 1.0, double GuidanceRescale = 0.0)
+public sealed record Conditioning(long[] Labels, double GuidanceScale = 1.0, double GuidanceRescale = 0.0) : ISamplingConditioning
 {
+    /// <summary>Checks the settings against the class-conditional model of <paramref name="config"/> and <paramref name="n"/> samples.</summary>
+    public void Validate(ModelConfig config, string directory, long n)
+    {
+        if (config.Network.ClassCount is not int classes)
+            throw new DiffuseException($"'{directory}' takes no classes; class labels and guidance need a model trained with class conditioning");
+        Validate(classes, n);
+        SamplingPlans.RefuseSuperResolution(config, directory);
+    }
+
+    /// <summary>The labels of <paramref name="batch"/> against the null label, guided as <see cref="ClassifierFreeGuidance"/> says.</summary>
+    public Func<Tensor, Tensor, Tensor> Denoiser(Func<DenoiserInput, Tensor> denoise, ModelConfig config, SamplingBatch batch)
+    {
+        var labels = tensor(Labels.AsSpan((int)batch.Start, (int)batch.Size).ToArray(), ScalarType.Int64);
+        return ClassifierFreeGuidance.Wrap((x, t, y) => denoise(new DenoiserInput(x, t, new Condition { ClassLabels = y })), labels,
+            config.Network.ClassCount!.Value, GuidanceScale, GuidanceRescale, batch.Channels);
+    }
+
     /// <summary>Checks the settings against a model of <paramref name="numClasses"/> classes and <paramref name="n"/> samples.</summary>
     public void Validate(int numClasses, long n)
     {
@@ -24,10 +46,7 @@ public sealed record Conditioning(long[] Labels, double GuidanceScale = 1.0, dou
         foreach (long label in Labels)
             if (label < 0 || label > numClasses)
                 throw new DiffuseException($"class {label} is outside the model's labels 0..{numClasses - 1} ({numClasses} is the null label)");
-        if (!(GuidanceScale >= 0) || !double.IsFinite(GuidanceScale))
-            throw DiffuseException.For("guidance_scale", $"guidance_scale must be a number of at least 0, got {GuidanceScale}");
-        if (!(GuidanceRescale >= 0 && GuidanceRescale <= 1))
-            throw DiffuseException.For("guidance_rescale", $"guidance_rescale must be in [0, 1], got {GuidanceRescale}");
+        SamplingPlans.CheckGuidance(GuidanceScale, GuidanceRescale);
     }
 
     /// <summary>

@@ -1,24 +1,47 @@
+using Diffuse.Configuration;
+using Diffuse.Models;
+using Diffuse.Text;
+using static TorchSharp.torch;
+
 namespace Diffuse.Guidance;
 
 /// <summary>
 /// What a text-conditional image model is asked to draw: one prompt per sample and the classifier-free guidance settings
 /// (as <see cref="Conditioning"/>; the unconditional branch is the empty prompt). The empty prompt itself samples the
-/// unconditional model.
+/// unconditional model. As a sampling plan, unknown words become [UNK] and each batch is guided with one doubled forward pass.
 /// </summary>
 /// <param name="Prompts">The prompt of each sample, in sample order.</param>
 /// <param name="GuidanceScale">W in eps = eps_u + W (eps_c - eps_u), with eps_u the empty prompt's prediction.</param>
 /// <param name="GuidanceRescale">phi of Lin et al. 2023 (arXiv:2305.08891, Eq. 15-16) in [0, 1].</param>
-public sealed record TextConditioning(string[] Prompts, double GuidanceScale = 1.0, double GuidanceRescale = 0.0)
+public sealed record TextConditioning(string[] Prompts, double GuidanceScale = 1.0, double GuidanceRescale = 0.0) : ISamplingConditioning
 {
+    /// <summary>Checks the settings against the text-conditional model of <paramref name="config"/> and <paramref name="n"/> samples.</summary>
+    public void Validate(ModelConfig config, string directory, long n)
+    {
+        if (config.Network.Text is null)
+            throw new DiffuseException($"'{directory}' has no text conditioning; prompts need a model trained with --cond text");
+        Validate(n);
+    }
+
+    /// <summary>The prompts of <paramref name="batch"/> against the empty prompt, guided as <see cref="ClassifierFreeGuidance"/> says.</summary>
+    public Func<Tensor, Tensor, Tensor> Denoiser(Func<DenoiserInput, Tensor> denoise, ModelConfig config, SamplingBatch batch)
+    {
+        var text = config.Network.Text!;
+        var words = new WordTokenizer(text.Vocabulary, text.MaxLength);
+        long size = batch.Size;
+        var ids = Prompts.Skip((int)batch.Start).Take((int)size).SelectMany(words.Encode).ToArray();
+        var tokens = tensor(ids, [size, words.MaxLength], ScalarType.Int64);
+        var empty = tensor(words.Encode(""), ScalarType.Int64).unsqueeze(0).expand(size, -1).contiguous();
+        return ClassifierFreeGuidance.Wrap((x, t, c) => denoise(new DenoiserInput(x, t, new Condition { Tokens = c })), tokens, empty,
+            GuidanceScale, GuidanceRescale, batch.Channels);
+    }
+
     /// <summary>Checks the settings against <paramref name="n"/> samples.</summary>
     public void Validate(long n)
     {
         if (Prompts.LongLength != n) throw new DiffuseException($"{n} samples need {n} prompts, got {Prompts.LongLength}");
         if (Prompts.Any(p => p is null)) throw new DiffuseException("a prompt is missing (null)");
-        if (!(GuidanceScale >= 0) || !double.IsFinite(GuidanceScale))
-            throw DiffuseException.For("guidance_scale", $"guidance_scale must be a number of at least 0, got {GuidanceScale}");
-        if (!(GuidanceRescale >= 0 && GuidanceRescale <= 1))
-            throw DiffuseException.For("guidance_rescale", $"guidance_rescale must be in [0, 1], got {GuidanceRescale}");
+        SamplingPlans.CheckGuidance(GuidanceScale, GuidanceRescale);
     }
 
     /// <summary><paramref name="n"/> samples of one prompt.</summary>

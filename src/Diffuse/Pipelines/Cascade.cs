@@ -39,7 +39,7 @@ public sealed class Cascade
     /// draw from <paramref name="generator"/>, the base first.
     /// </summary>
     public Tensor Sample(long n, (IScheduler Scheduler, int Steps) baseSampler, (IScheduler Scheduler, int Steps) superResSampler,
-        Generator generator, int noiseLevel = 0, Conditioning? conditioning = null, IProgress<StepInfo>? progress = null)
+        Generator generator, int noiseLevel = 0, ISamplingConditioning? conditioning = null, IProgress<StepInfo>? progress = null)
     {
         SuperResolution.CheckNoiseLevel(noiseLevel);
         long baseSteps = Base.StepsFor(n, baseSampler.Steps), total = baseSteps + SuperResolution.StepsFor(n, superResSampler.Steps);

@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Guidance;
 using Diffuse.Sampling;
 using Diffuse.ScoreSampling;
 using static TorchSharp.torch;
@@ -28,9 +29,16 @@ public interface IDiffusionModel : IDisposable
     /// Draws <paramref name="n"/> samples in data space (points [n, dim]; images [n, C, H, W] in
     /// [-1, 1]). Progress counts steps over all batches: <see cref="StepsFor"/> in total.
     /// </summary>
-    Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null);
+    Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null) =>
+        Sample(n, scheduler, steps, generator, null, progress);
 
-    /// <summary>The number of progress steps <see cref="Sample"/> reports for <paramref name="n"/> samples.</summary>
+    /// <summary>
+    /// As <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>, with what <paramref name="conditioning"/>
+    /// gives the network (null: nothing); the plan validates itself against the model first.
+    /// </summary>
+    Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, ISamplingConditioning? conditioning, IProgress<StepInfo>? progress = null);
+
+    /// <summary>The number of progress steps <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/> reports for <paramref name="n"/> samples.</summary>
     long StepsFor(long n, int steps) => steps;
 
     /// <summary>The network as a function (model-space x_t [B, ...], timesteps [B]) → float32 output, whatever its precision.</summary>
@@ -41,7 +49,7 @@ public interface IDiffusionModel : IDisposable
 
     /// <summary>
     /// Draws <paramref name="n"/> samples in data space with a score-based sampler (<see cref="ScoreSamplers"/>), as
-    /// <see cref="Sample"/> does with a scheduler; the result counts the network evaluations per sample.
+    /// <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/> does with a scheduler; the result counts the network evaluations per sample.
     /// Progress counts <see cref="ScoreStepsFor"/> steps in total.
     /// </summary>
     ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null);

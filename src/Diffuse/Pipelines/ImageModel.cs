@@ -88,65 +88,27 @@ public sealed class ImageModel : IDiffusionModel
     /// <summary>The class names of a class-conditional model (label order); empty for an unconditional one.</summary>
     public IReadOnlyList<string> ClassNames => IsConditional ? Image.ClassNames : [];
 
-    /// <summary>
-    /// Classifier guidance applied to every denoiser call of <see cref="Sample(long, IScheduler, int, Generator, Conditioning?, IProgress{StepInfo}?)"/>
-    /// (one label per sample); null for none. Score samplers refuse it.
-    /// </summary>
-    public ClassifierGuidance? ClassifierGuidance { get; set; }
-
     /// <summary>True when the U-Net takes class labels (trained with <c>--cond class</c>).</summary>
     public bool IsConditional => Config.Network.ClassCount is not null;
 
     /// <summary>
-    /// As <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>, for a class-conditional model
-    /// with one label per sample and classifier-free guidance (<see cref="ClassifierFreeGuidance"/>); null
-    /// <paramref name="conditioning"/> samples as an unconditional model does (the null label, on a conditional model).
-    /// The noise is drawn as without conditioning, so the same seed gives the same starting noise at every guidance scale.
+    /// As <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>, with what <paramref name="conditioning"/>
+    /// gives the network (null: nothing, the null input of a conditional model): class labels or prompts with classifier-free
+    /// guidance (<see cref="Conditioning"/>, <see cref="TextConditioning"/>), classifier guidance around either
+    /// (<see cref="ClassifierGuidance.Over"/>). The plan is validated once, then builds each batch's denoiser; the noise is drawn
+    /// as without it, so the same seed gives the same starting noise at every guidance scale.
     /// </summary>
-    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, Conditioning? conditioning, IProgress<StepInfo>? progress = null)
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, ISamplingConditioning? conditioning, IProgress<StepInfo>? progress = null)
     {
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
-        if (conditioning is not null)
-        {
-            if (Config.Network.ClassCount is not int classes)
-                throw new DiffuseException("the model is unconditional; class labels and guidance need a model trained with --cond class");
-            conditioning.Validate(classes, n);
-        }
-        if (Config.SuperRes is not null)
-            throw new DiffuseException($"'{Directory}' is a super-resolution model: it upscales low-resolution images ('diffuse upscale', or the second stage of 'sample --cascade'), it does not sample from noise alone");
-        if (ClassifierGuidance is { } classifierGuidance && classifierGuidance.Labels.LongLength != n)
-            throw new DiffuseException($"{n} samples need {n} labels for classifier guidance, got {classifierGuidance.Labels.LongLength}");
-        Func<Tensor, Tensor, Tensor> Denoiser(long start, long size)
-        {
-            Func<Tensor, Tensor, Tensor> denoise = Denoise;
-            if (conditioning is not null)
-            {
-                var labels = tensor(conditioning.Labels.AsSpan((int)start, (int)size).ToArray(), ScalarType.Int64);
-                denoise = ClassifierFreeGuidance.Wrap(DenoiseLabelled, labels, Config.Network.ClassCount!.Value,
-                    conditioning.GuidanceScale, conditioning.GuidanceRescale, Image.Channels);
-            }
-            if (ClassifierGuidance is { } guide) denoise = guide.Wrap(denoise, start, size);
-            return denoise;
-        }
-        return SampleWith(n, scheduler, steps, generator, (start, size, _) => Denoiser(start, size), progress);
-    }
-
-    /// <summary>
-    /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time, the batch of images
-    /// [start, start + size) denoised by <c>denoiser(start, size, generators)</c> (called inside the batch's dispose scope,
-    /// before the batch's starting noise is drawn, with the images' own generators): the loop shared by unconditional,
-    /// class-conditional and super-resolution sampling.
-    /// </summary>
-    internal Tensor SampleWith(long n, IScheduler scheduler, int steps, Generator generator,
-        Func<long, long, SampleGenerators, Func<Tensor, Tensor, Tensor>> denoiser, IProgress<StepInfo>? progress)
-    {
-        if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
+        var plan = conditioning ?? Unconditional.Instance;
+        plan.Validate(Config, Directory, n);
         // A learned-variance model's last C channels are its variance: only schedulers that read it get them.
         bool dropVariance = HasLearnedVariance && !scheduler.TakesVarianceChannels;
         return InBatches(n, steps, generator, progress, (start, shape, generators, batchProgress) =>
         {
-            var denoise = denoiser(start, shape[0], generators);
+            var denoise = plan.Denoiser(Denoise, Config, new SamplingBatch(start, shape, generators));
             Func<Tensor, Tensor, Tensor> model = dropVariance ? (x, t) => LearnedVariance.Prediction(denoise(x, t), Image.Channels) : denoise;
             return SamplingLoop.Run(model, scheduler, steps, shape, generators, batchProgress);
         });
@@ -159,35 +121,6 @@ public sealed class ImageModel : IDiffusionModel
     public Text.WordTokenizer? Tokenizer => tokenizer ??= Config.Network.Text is { } text ? new Text.WordTokenizer(text.Vocabulary, text.MaxLength) : null;
 
     private Text.WordTokenizer? tokenizer;
-
-    /// <summary>
-    /// As <see cref="Sample(long, IScheduler, int, Generator, Conditioning?, IProgress{StepInfo}?)"/>, for a text-conditional
-    /// model with one prompt per sample and classifier-free guidance against the empty prompt (one doubled forward pass).
-    /// Unknown words become [UNK]; the empty prompt samples the unconditional model.
-    /// </summary>
-    public Tensor SampleText(long n, IScheduler scheduler, int steps, Generator generator, TextConditioning text, IProgress<StepInfo>? progress = null)
-    {
-        if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
-        if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
-        var words = Tokenizer ?? throw new DiffuseException($"'{Directory}' has no text conditioning; prompts need a model trained with --cond text");
-        text.Validate(n);
-        bool dropVariance = HasLearnedVariance && !scheduler.TakesVarianceChannels;
-        return InBatches(n, steps, generator, progress, (start, shape, generators, batchProgress) =>
-        {
-            long size = shape[0];
-            var ids = text.Prompts.Skip((int)start).Take((int)size).SelectMany(words.Encode).ToArray();
-            var tokens = tensor(ids, [size, words.MaxLength], ScalarType.Int64);
-            var empty = tensor(words.Encode(""), ScalarType.Int64).unsqueeze(0).expand(size, -1).contiguous();
-            Func<Tensor, Tensor, Tensor> denoise = ClassifierFreeGuidance.Wrap(DenoiseText, tokens, empty,
-                text.GuidanceScale, text.GuidanceRescale, Image.Channels);
-            if (dropVariance) { var guided = denoise; denoise = (x, t) => LearnedVariance.Prediction(guided(x, t), Image.Channels); }
-            return SamplingLoop.Run(denoise, scheduler, steps, shape, generators, batchProgress);
-        });
-    }
-
-    Tensor DenoiseText(Tensor x, Tensor t, Tensor tokens) => Denoise(new DenoiserInput(x, t, new Condition { Tokens = tokens }));
-
-    Tensor DenoiseLabelled(Tensor x, Tensor t, Tensor labels) => Denoise(new DenoiserInput(x, t, new Condition { ClassLabels = labels }));
 
     /// <summary>True when the network's last C channels are a learned variance (variance_type learned or learned_range).</summary>
     bool HasLearnedVariance => Config.Scheduler.VarianceType is VarianceType.Learned or VarianceType.LearnedRange;
@@ -204,8 +137,6 @@ public sealed class ImageModel : IDiffusionModel
         settings.Validate();
         if (Config.SuperRes is not null)
             throw new DiffuseException($"'{Directory}' is a super-resolution model; it upscales with the schedulers, not the score sampler '{settings.Name}'");
-        if (ClassifierGuidance is not null)
-            throw new DiffuseException($"classifier guidance runs with the schedulers; the score sampler '{settings.Name}' cannot take it");
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
         var images = InBatches(n, (int)Math.Min(int.MaxValue, perBatch), generator, progress, (_, shape, generators, batchProgress) =>

@@ -1,4 +1,5 @@
 using Diffuse.Configuration;
+using Diffuse.Guidance;
 using Diffuse.Models;
 using Diffuse.Process;
 using Diffuse.Sampling;
@@ -52,13 +53,23 @@ public sealed class PointModel : IDiffusionModel
     /// noise from a generator of its own, seeded from one draw of <paramref name="generator"/> and k (<see cref="SampleSeeds"/>),
     /// so the first m points of a run of n are those of a run of m.
     /// </summary>
-    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null)
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, IProgress<StepInfo>? progress = null) =>
+        Sample(n, scheduler, steps, generator, null, progress);
+
+    /// <summary>As <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>, with what <paramref name="conditioning"/> gives the network (null: nothing).</summary>
+    public Tensor Sample(long n, IScheduler scheduler, int steps, Generator generator, ISamplingConditioning? conditioning, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
+        var plan = conditioning ?? Unconditional.Instance;
+        plan.Validate(Config, Directory, n);
         using var scope = NewDisposeScope();
-        var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, (_, size, generators, batchProgress) =>
-            SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [size, Config.Data.Dim], generators, batchProgress));
+        var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, (start, size, generators, batchProgress) =>
+        {
+            long[] shape = [size, Config.Data.Dim];
+            var denoise = plan.Denoiser(Network.Forward, Config, new SamplingBatch(start, shape, generators));
+            return SamplingLoop.Run(denoise, scheduler, steps, shape, generators, batchProgress);
+        });
         var mean = tensor(Config.Data.Mean);
         return (x * Config.Data.Scale + mean).MoveToOuterDisposeScope();
     }
@@ -67,7 +78,7 @@ public sealed class PointModel : IDiffusionModel
 
     public Tensor Denoise(Tensor x, Tensor t) => Network.forward(x, t);
 
-    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler, batched and each point's noise from its own generator as <see cref="Sample"/>.</summary>
+    /// <summary>Draws <paramref name="n"/> points in data space, shape [n, dim], with a score-based sampler, batched and each point's noise from its own generator as <see cref="Sample(long, IScheduler, int, Generator, IProgress{StepInfo}?)"/>.</summary>
     public ScoreSample SampleScore(long n, ScoreSamplerSettings settings, Generator generator, IProgress<StepInfo>? progress = null)
     {
         if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");

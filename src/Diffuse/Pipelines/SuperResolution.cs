@@ -16,7 +16,7 @@ namespace Diffuse.Pipelines;
 /// </summary>
 public sealed class SuperResolution
 {
-    private readonly Func<DenoiserInput, Tensor> denoise;
+    private readonly Func<DenoiserInput, Tensor>? standIn;
 
     public SuperResolution(ImageModel model) : this(model, null) { }
 
@@ -27,7 +27,7 @@ public sealed class SuperResolution
         Spec = model.Config.SuperRes
             ?? throw new DiffuseException($"'{model.Directory}' is not a super-resolution model (one trained with 'diffuse train --task superres')");
         Model = model;
-        this.denoise = denoise ?? model.Denoise;
+        standIn = denoise;
     }
 
     public ImageModel Model { get; }
@@ -84,19 +84,7 @@ public sealed class SuperResolution
     {
         CheckInput(low);
         CheckNoiseLevel(noiseLevel);
-        var diffusion = new GaussianDiffusion(Schedules.NoiseSchedule.FromConfig(Model.Config.Scheduler), Model.Config.Scheduler.PredictionType);
-        return Model.SampleWith(low.shape[0], scheduler, steps, generator, (start, size, generators) =>
-        {
-            var condition = LowResolution.Upsample(low.narrow(0, start, size), Scale);
-            Tensor? levels = null;
-            if (Spec.CondNoiseMax is not null)
-            {
-                levels = full([size], (long)noiseLevel, ScalarType.Int64);
-                if (noiseLevel > 0) condition = LowResolution.Augment(condition, levels, diffusion, generators);
-            }
-            var given = new Condition { LowResolution = condition, NoiseLevels = levels };
-            return (x, t) => denoise(new DenoiserInput(x, t, given));
-        }, progress);
+        return Model.Sample(low.shape[0], scheduler, steps, generator, new LowResolutionConditioning(low, noiseLevel, standIn), progress);
     }
 
     /// <summary>Network evaluations of upscaling <paramref name="n"/> images, for progress bars.</summary>

@@ -127,7 +127,7 @@ sealed class ImageRunCallbacks(string dir, ModelConfig config, Trainer trainer, 
             // A text-conditional model draws one row per prompt: each class's first caption, or captions of the file.
             var prompts = gridPrompts!;
             int perClass = (int)Guidance.Conditioning.PerClass(options.GridImages, prompts.Length);
-            return (model.SampleText(perClass * prompts.Length, scheduler, steps, g, Guidance.TextConditioning.Rows(prompts, perClass)), perClass);
+            return (model.Sample(perClass * prompts.Length, scheduler, steps, g, Guidance.TextConditioning.Rows(prompts, perClass)), perClass);
         }
         var conditioning = model.IsConditional ? Guidance.Conditioning.ClassRows(options.GridImages, model.ClassNames.Count) : null;
         int? columns = conditioning is null ? null : (int)Guidance.Conditioning.PerClass(options.GridImages, model.ClassNames.Count);

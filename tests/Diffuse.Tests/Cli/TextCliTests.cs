@@ -68,7 +68,7 @@ public class TextCliTests(TrainedImageModel trained)
         TorchSharp.torch.Tensor Sample(string prompt, double scale)
         {
             using var g = new TorchSharp.torch.Generator(3);
-            return model.SampleText(2, scheduler, 3, g, Diffuse.Guidance.TextConditioning.Single(2, prompt, scale));
+            return model.Sample(2, scheduler, 3, g, Diffuse.Guidance.TextConditioning.Single(2, prompt, scale));
         }
         using var one = Sample("a photo of a 1", 3);
         using var oneAgain = Sample("a photo of a 1", 3);

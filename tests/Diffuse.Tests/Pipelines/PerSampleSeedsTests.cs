@@ -58,13 +58,21 @@ public class PerSampleSeedsTests
     /// </summary>
     static Tensor Elementwise(Tensor x, Tensor t) => x * 0.3 + t.to_type(ScalarType.Float32).reshape(-1, 1, 1, 1) * 1e-3;
 
+    /// <summary>A sampling plan whose every batch is denoised by <see cref="Elementwise"/>, whatever the network.</summary>
+    sealed class ElementwisePlan : Diffuse.Guidance.ISamplingConditioning
+    {
+        public void Validate(ModelConfig config, string directory, long n) { }
+
+        public Func<Tensor, Tensor, Tensor> Denoiser(Func<Diffuse.Models.DenoiserInput, Tensor> denoise, ModelConfig config, Diffuse.Guidance.SamplingBatch batch) => Elementwise;
+    }
+
     /// <summary>n images of the model's shape by <paramref name="sampler"/>, <paramref name="batchSize"/> at a time, denoised by <see cref="Elementwise"/> (or by the U-Net).</summary>
     static Tensor Sample(ImageModel model, string sampler, int batchSize, ulong seed, long n = 7, int steps = 4, bool unet = false)
     {
         model.BatchSize = batchSize;
         using var g = new Generator(seed);
         var scheduler = model.CreateScheduler(sampler);
-        return unet ? model.Sample(n, scheduler, steps, g) : model.SampleWith(n, scheduler, steps, g, (_, _, _) => Elementwise, null);
+        return unet ? model.Sample(n, scheduler, steps, g) : model.Sample(n, scheduler, steps, g, new ElementwisePlan());
     }
 
     [Fact]

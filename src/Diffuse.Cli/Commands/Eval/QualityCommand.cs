@@ -97,7 +97,7 @@ public sealed class QualityCommand : DiffuseCommand
         // Classifier guidance: labels cycling through the classifier's classes (balanced), scored as the label accuracy.
         using var attached = guide.Given ? guide.Attach(loaded, options, g, names => Guidance.Conditioning.Cycling(n, names.Count).Labels) : null;
         var conditioning = attached is null ? g.ForEval(loaded, n) : null;
-        if (attached is not null) options = options with { UnclippedScheduler = loaded.ClassifierGuidance!.ClipRange is not null };
+        if (attached is not null) options = options with { UnclippedScheduler = attached.ClipsBeforeGuidance };
         var guided = attached is null ? null : new QualityScoring.GuidedLabels(attached.Labels, attached.ClassNames);
         var report = QualityScoring.Evaluate(loaded, against, n, options, load, result.GetValue(grid), result.Output(), conditioning, guided: guided);
         string label = conditioning is null ? "" : $", guidance {g.Scale:0.###}" + (g.Rescale > 0 ? $", rescale {g.Rescale:0.###}" : "");
