@@ -13,29 +13,6 @@ namespace Diffuse.Cli;
 /// <summary>What the commands write and print, shared so that <c>demo</c> shows what <c>sample</c> and <c>eval</c> show.</summary>
 public static class Outputs
 {
-    /// <summary>Writes samples [n, 2] as a .csv (x,y rows) or a .png scatter plot over fresh data.</summary>
-    public static void WriteSamples(torch.Tensor samples, PointModel model, SamplerSettings options, string path)
-    {
-        var xs = samples.select(1, 0).data<float>().ToArray();
-        var ys = samples.select(1, 1).data<float>().ToArray();
-        if (Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase))
-        {
-            var csv = new StringBuilder("x,y\n");
-            for (int i = 0; i < xs.Length; i++)
-                csv.Append(xs[i].ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(ys[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-            AtomicFile.WriteAllText(path, csv.ToString());
-            return;
-        }
-        using var dataGenerator = new torch.Generator((ulong)(options.Seed + 1));
-        using var data = Toy2D.Sample(model.Config.Data.Name, xs.Length, dataGenerator);
-        var png = ScatterPlot.RenderPng(
-        [
-            new ScatterPlot.Layer(data.select(1, 0).data<float>().ToArray(), data.select(1, 1).data<float>().ToArray(), "data", "#9E9E9E"),
-            new ScatterPlot.Layer(xs, ys, $"samples ({options.Label(model)})", "#1565C0"),
-        ], $"{model.Config.Data.Name}: {xs.Length} samples");
-        AtomicFile.WriteAllBytes(path, png);
-    }
-
     /// <summary>Prints the three labelled SWD lines of <c>eval</c>.</summary>
     public static void PrintScores(TextWriter output, SwdScores scores, string samplerLabel, long n)
     {

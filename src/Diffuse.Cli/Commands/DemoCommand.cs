@@ -94,7 +94,7 @@ public sealed class DemoCommand : DiffuseCommand
         string png = Path.Combine(dir, "samples.png");
         using (var g = new torch.Generator((ulong)seedValue))
         using (var samples = options.Sample(model, PointSamples, g))
-            Outputs.WriteSamples(samples, model, options, png);
+            Api.DataKinds.For(model.Config).WriteSamples(samples, new Api.SampleOutput(png, model.Config) { Seed = options.Seed, Label = options.Label(model) });
         output.WriteLine($"wrote {PointSamples} samples over the data to {png}");
         using var evalGenerator = new torch.Generator((ulong)seedValue);
         using var scored = options.Sample(model, PointScored, evalGenerator);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Diffuse.Api;
 using Diffuse.Configuration;
 using Diffuse.IO;
 using Diffuse.Pipelines;
@@ -70,7 +71,8 @@ public sealed class SampleCommand : DiffuseCommand
         var config = Common.ReadConfig(dir);
         if (config.SuperRes is not null)
             throw new UsageException($"'{dir}' is a super-resolution model: use 'diffuse upscale --model {dir} --image SMALL.png', or make it the second stage of --cascade BASE,{dir}");
-        return config.IsImage ? SampleImages(result, dir, config) : SamplePoints(result, dir, config);
+        // Images take the image-only options (classes, prompts, cascades, a folder of PNGs); every other kind is generic.
+        return config.IsImage ? SampleImages(result, dir, config) : SampleData(result, dir, config);
     }
 
     /// <summary>Images of one model, or of a cascade when <paramref name="dir"/> is null.</summary>
@@ -96,7 +98,7 @@ public sealed class SampleCommand : DiffuseCommand
             var (text, textColumns, about) = Prompts.ForSample(result.GetValue(prompt), model, n, g);
             using var generator = new torch.Generator((ulong)options.Seed);
             using var drawn = options.Sample(model, text.Prompts.Length, generator, text);
-            return WriteImages(result, drawn, textColumns, Label() + about);
+            return WriteImages(result, model.Config, drawn, textColumns, Label() + about);
         }
         int? columns = null;
         string what = "";
@@ -107,26 +109,21 @@ public sealed class SampleCommand : DiffuseCommand
         var conditioning = attached?.Plan ?? classes;
         using (var generator = new torch.Generator((ulong)options.Seed))
         using (var images = stages is null ? options.Sample(model, n, generator, conditioning) : stages.Sample(options, n, generator, conditioning))
-            return WriteImages(result, images, columns, Label() + what);
+            return WriteImages(result, model.Config, images, columns, Label() + what);
     }
 
-    int WriteImages(ParseResult result, torch.Tensor images, int? columns, string label)
+    int WriteImages(ParseResult result, ModelConfig config, torch.Tensor images, int? columns, string label)
     {
-        if (result.GetValue(outFile) is { } file)
-        {
-            ImageGrid.WritePng(file, images, columns);
-            result.Output().WriteLine($"wrote a grid of {images.shape[0]} images to {file} ({label})");
-            return Cli.Ok;
-        }
-        string dir = result.GetValue(outDir)!;
-        Directory.CreateDirectory(dir);
-        var written = ImageGrid.WriteEach(dir, images);
-        result.Output().WriteLine($"wrote {written.Count} images to {dir} ({label})");
+        var file = result.GetValue(outFile);
+        var output = new SampleOutput(file ?? result.GetValue(outDir)!, config) { Columns = columns, Label = label, Folder = file is null };
+        result.Output().WriteLine(DataKinds.For(config).WriteSamples(images, output));
         return Cli.Ok;
     }
 
-    int SamplePoints(ParseResult result, string dir, ModelConfig config)
+    /// <summary>A model of points, or of any kind registered beside them: loaded, sampled and written by its kind.</summary>
+    int SampleData(ParseResult result, string dir, ModelConfig config)
     {
+        var kind = DataKinds.For(config);
         var r = result.CommandResult;
         if (r.FirstGiven(outDir, image.BatchSize, image.Precision) is not null)
             throw new UsageException("--out-dir, --batch-size and --precision apply to image models only");
@@ -134,14 +131,13 @@ public sealed class SampleCommand : DiffuseCommand
         if (r.FirstGiven(guidance.Class, guidance.Scale, guidance.Rescale, classifier.Directory, classifier.Scale) is { } other)
             throw new UsageException($"{other} applies to {(other.StartsWith("--classifier", StringComparison.Ordinal) ? "" : "class-conditional ")}image models only");
         string file = result.GetValue(outFile)!;
-        Common.CheckOutFile(file, [".png", ".csv"], result.GetValue(force));
+        Common.CheckOutFile(file, [.. kind.OutputExtensions], result.GetValue(force));
         int n = result.GetValue(count) ?? DefaultPoints;
         var options = sampler.Read(result, SamplerOptions.DefaultFor(config), result.GetValue(seed), result.GetValue(weights) == "ema");
-        using var model = PointModel.Load(dir, options.UseEma);
+        using var model = kind.Load(dir, options.UseEma);
         using var generator = new torch.Generator((ulong)options.Seed);
         using var samples = options.Sample(model, n, generator);
-        Outputs.WriteSamples(samples, model, options, file);
-        result.Output().WriteLine($"wrote {n} samples to {file}");
+        result.Output().WriteLine(kind.WriteSamples(samples, new SampleOutput(file, config) { Seed = options.Seed, Label = options.Label(model) }));
         return Cli.Ok;
     }
 }

@@ -24,9 +24,9 @@ public static class Defaults
     /// <summary>Images sampled together: bounds memory and keeps the per-image cost near its minimum on a CPU (the image model's own default).</summary>
     public const int SampleBatchSize = Pipelines.ImageModel.DefaultBatchSize;
 
-    /// <summary>The sampler of <paramref name="config"/>'s model: pc for a continuous-time SDE model (no scheduler applies), DDIM for images, DDPM for points.</summary>
+    /// <summary>The sampler of <paramref name="config"/>'s model: pc for a continuous-time SDE model (no scheduler applies), else its data kind's (DDIM for images, DDPM for points).</summary>
     public static string Sampler(ModelConfig config) =>
-        config.Sde is not null ? ScoreSamplers.PredictorCorrector : config.IsImage ? ImageSampler : PointSampler;
+        config.Sde is not null ? ScoreSamplers.PredictorCorrector : DataKinds.For(config).DefaultSampler;
 
     /// <summary>
     /// The steps of <paramref name="sampler"/> on <paramref name="config"/>'s model: every training timestep for ddpm and the
@@ -40,8 +40,8 @@ public static class Defaults
         return sampler == "ddpm" ? config.Scheduler.NumTrainTimesteps : Math.Min(FewSteps, config.Scheduler.NumTrainTimesteps);
     }
 
-    /// <summary>The sampling precision of <paramref name="config"/>'s model: bfloat16 for image networks (about twice the speed on CPUs with AVX-512 BF16), float32 for points.</summary>
-    public static Precision SamplingPrecision(ModelConfig config) => config.IsImage ? Precision.Bf16 : Precision.Fp32;
+    /// <summary>The sampling precision of <paramref name="config"/>'s model, its data kind's: bfloat16 for image networks (about twice the speed on CPUs with AVX-512 BF16), float32 for points.</summary>
+    public static Precision SamplingPrecision(ModelConfig config) => DataKinds.For(config).DefaultPrecision;
 
     /// <summary>The training settings of image runs, chosen for the tiny U-Net on MNIST-like data on a CPU.</summary>
     public static TrainingSpec ImageTraining { get; } = new()

@@ -24,11 +24,11 @@ namespace Diffuse.Api;
 public sealed class DiffusionModel : IDisposable
 {
     private IDiffusionModel inner;
-    private Precision precision = Precision.Fp32;
 
-    private DiffusionModel(IDiffusionModel inner, bool useEma)
+    private DiffusionModel(IDiffusionModel inner, IDataKind kind, bool useEma)
     {
         this.inner = inner;
+        Kind = kind;
         UseEma = useEma;
     }
 
@@ -36,9 +36,8 @@ public sealed class DiffusionModel : IDisposable
     /// <param name="useEma">Sample with the EMA weights (the default) or the raw ones.</param>
     public static DiffusionModel Load(string directory, bool useEma = true)
     {
-        var config = ModelLoading.ReadConfig(directory);
-        IDiffusionModel model = config.IsImage ? ImageModel.Load(directory, useEma) : PointModel.Load(directory, useEma);
-        return new DiffusionModel(model, useEma);
+        var kind = DataKinds.For(ModelLoading.ReadConfig(directory));
+        return new DiffusionModel(kind.Load(directory, useEma), kind, useEma);
     }
 
     /// <summary>Trains a model as <paramref name="request"/> says and writes its folder; load it with <see cref="Load"/>.</summary>
@@ -49,6 +48,9 @@ public sealed class DiffusionModel : IDisposable
     public ModelConfig Config => inner.Config;
     public bool UseEma { get; }
 
+    /// <summary>The kind of data the model draws (<see cref="DataKinds"/>): what its samples look like and how they are written.</summary>
+    public IDataKind Kind { get; }
+
     /// <summary>True for a model of images, false for one of points.</summary>
     public bool IsImage => Config.IsImage;
 
@@ -58,11 +60,12 @@ public sealed class DiffusionModel : IDisposable
     /// <summary>True when the model takes prompts.</summary>
     public bool IsTextConditional => Config.Network.Text is not null;
 
-    /// <summary>The model below the facade (an <see cref="ImageModel"/> or a <see cref="PointModel"/>) for what requests do not cover.</summary>
+    /// <summary>The model below the facade (an <see cref="ImageModel"/>, a <see cref="PointModel"/> or another kind's) for what requests do not cover.</summary>
     public IDiffusionModel Model => inner;
 
     /// <summary>
-    /// Draws samples in data space: images [N, C, H, W] in [-1, 1], or points [N, dim]. Unset settings take the library's
+    /// Draws samples in data space: images [N, C, H, W] in [-1, 1], points [N, dim], or [N, ...] of the model's kind
+    /// (<see cref="IDataKind.SampleShape"/>); write them with <see cref="IDataKind.WriteSamples"/>. Unset settings take the library's
     /// defaults for this model (<see cref="Defaults"/>). Progress counts network steps over all batches.
     /// </summary>
     public Tensor Sample(SampleRequest? request = null, IProgress<StepInfo>? progress = null)
@@ -121,24 +124,9 @@ public sealed class DiffusionModel : IDisposable
         return ImageEvaluation.Score(classifier, validationImages, samples, data, request.Sampling.Seed);
     }
 
-    /// <summary>Sets the batch size and the precision a request asks for (bfloat16 converts the weights; fp32 after it reloads them).</summary>
-    void PrepareNetwork(SampleRequest request)
-    {
-        if (inner is not ImageModel images) return;
-        var wanted = request.Precision ?? Defaults.SamplingPrecision(Config);
-        if (wanted != precision)
-        {
-            if (wanted == Precision.Bf16) images.UseBFloat16();
-            else
-            {
-                var fresh = ImageModel.Load(Directory, UseEma);
-                images.Dispose();
-                inner = images = fresh;
-            }
-            precision = wanted;
-        }
-        images.BatchSize = request.BatchSize;
-    }
+    /// <summary>Sets the batch size and the precision a request asks for, where the model's kind has them (<see cref="IDataKind.Prepare"/>).</summary>
+    void PrepareNetwork(SampleRequest request) =>
+        inner = Kind.Prepare(inner, request.Precision ?? Kind.DefaultPrecision, request.BatchSize, UseEma);
 
     static string[] Expand(IReadOnlyList<string> values, int count) =>
         values.Count == 1 ? Enumerable.Repeat(values[0], count).ToArray() : values.ToArray();

@@ -54,9 +54,6 @@ public sealed record TrainRequest
 
     public string? CacheDir { get; init; }
     public string? DataDir { get; init; }
-
-    /// <summary>True when <see cref="Data"/> names a 2-D toy distribution rather than images.</summary>
-    public bool IsPoints => Toy2D.Names.Contains(Data);
 }
 
 /// <summary>What a training run reports.</summary>
@@ -72,32 +69,15 @@ static class TrainRequests
         if (request.Steps is < 1) throw new DiffuseException($"Steps must be at least 1, got {request.Steps}");
         if (!(request.ConditionDropout >= 0 && request.ConditionDropout <= 1))
             throw new DiffuseException($"ConditionDropout must lie in [0, 1], got {request.ConditionDropout}");
-        var template = Template(request);
-        if (request.IsPoints)
-        {
-            if (request.Resume) throw new DiffuseException("Resume continues image runs; a point run is short enough to run again");
-            if (request.Conditioning != ConditioningKind.None) throw new DiffuseException("a model of points takes no classes or prompts");
-            var outcome = PointTraining.TrainAndSave(request.Data, request.OutDir, template, request.Force, progress, cancel, log);
-            return new TrainResult(outcome.Directory, template.Training.Steps, outcome.FinalLoss, null, outcome.Parameters, outcome.Elapsed, false);
-        }
-        var options = new ImageTrainingOptions
-        {
-            Data = request.Data, OutDir = request.OutDir, Template = request.Resume ? null : template, Force = request.Force,
-            Resume = request.Resume, Steps = request.Resume ? request.Steps : null,
-            Load = new ImageLoadOptions
-            {
-                ImageSize = request.ImageSize, MaxImages = request.MaxImages, CacheDir = request.CacheDir, DataDir = request.DataDir,
-            },
-        };
-        var run = ImageTraining.Run(options, progress, log, cancel);
-        return new TrainResult(run.Directory, run.EndStep, run.FinalLoss, run.ValidationLoss, run.Parameters, run.Elapsed, run.Interrupted);
+        return DataKinds.ForData(request.Data).Train(request, progress, log, cancel);
     }
 
-    /// <summary>The model config the request describes, with the defaults of its data's kind.</summary>
-    static ModelConfig Template(TrainRequest request)
+    /// <summary>
+    /// The model config <paramref name="request"/> describes, with its kind's <paramref name="defaults"/> and
+    /// <paramref name="network"/> where it names none; <paramref name="clipSample"/>: the default scheduler clips x_0 to [-1, 1].
+    /// </summary>
+    public static ModelConfig Template(TrainRequest request, TrainingSpec defaults, NetworkConfig network, bool clipSample)
     {
-        bool points = request.IsPoints;
-        var defaults = points ? Defaults.PointTraining : Defaults.ImageTraining;
         var training = defaults with
         {
             Steps = request.Steps ?? defaults.Steps,
@@ -107,10 +87,9 @@ static class TrainRequests
             Precision = request.Precision,
             CondDrop = request.Conditioning == ConditioningKind.None ? null : request.ConditionDropout,
         };
-        // Points are normalised to unit spread, so clipping x_0 to [-1, 1] would cut them; pixels lie in [-1, 1].
-        var scheduler = request.Scheduler ?? new SchedulerConfig { ClipSample = !points };
-        var network = request.Network ?? (points ? new MlpConfig() : UNetConfig.Preset(Defaults.ImagePreset));
-        if (request.Conditioning == ConditioningKind.Text) network = network.WithText(new TextEncoderConfig());
-        return new ModelConfig { Network = network, Scheduler = scheduler, Training = training };
+        var scheduler = request.Scheduler ?? new SchedulerConfig { ClipSample = clipSample };
+        var chosen = request.Network ?? network;
+        if (request.Conditioning == ConditioningKind.Text) chosen = chosen.WithText(new TextEncoderConfig());
+        return new ModelConfig { Network = chosen, Scheduler = scheduler, Training = training };
     }
 }
