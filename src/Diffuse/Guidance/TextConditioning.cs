@@ -19,7 +19,7 @@ public sealed record TextConditioning(string[] Prompts, double GuidanceScale = 1
     public void Validate(ModelConfig config, string directory, long n)
     {
         if (config.Network.Text is null)
-            throw new DiffuseException($"'{directory}' has no text conditioning; prompts need a model trained with --cond text");
+            throw new DiffuseException($"'{directory}' takes no prompts; prompts need a model trained with text conditioning");
         Validate(n);
     }
 

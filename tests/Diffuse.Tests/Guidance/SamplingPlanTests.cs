@@ -70,7 +70,7 @@ public class SamplingPlanTests
         var scheduler = unconditional.CreateScheduler("ddim");
         using var g = new Generator(1);
         Assert.Contains("takes no classes", Assert.Throws<DiffuseException>(() => unconditional.Sample(2, scheduler, 2, g, Conditioning.Single(2, 0))).Message);
-        Assert.Contains("has no text conditioning", Assert.Throws<DiffuseException>(() => unconditional.Sample(2, scheduler, 2, g, TextConditioning.Single(2, "a"))).Message);
+        Assert.Contains("takes no prompts", Assert.Throws<DiffuseException>(() => unconditional.Sample(2, scheduler, 2, g, TextConditioning.Single(2, "a"))).Message);
         using var conditional = Model(classes: 3);
         Assert.Contains("need 2 labels", Assert.Throws<DiffuseException>(() => conditional.Sample(2, scheduler, 2, g, new Conditioning([0]))).Message);
         var guidance = new ClassifierGuidance((x, _) => x.flatten(1).narrow(1, 0, 3), NoiseSchedule.FromConfig(unconditional.Config.Scheduler),
