@@ -6,7 +6,7 @@ namespace Diffuse;
 /// The check every sampler's result passes before it is returned: a sample with a NaN or an infinity is an error, not an
 /// output, so that a diverging model or sampling setting is never written as a CSV of NaN or a black image with exit 0.
 /// </summary>
-public static class FiniteSamples
+internal static class FiniteSamples
 {
     /// <summary>
     /// Throws a one-line <see cref="DiffuseException"/> when any of <paramref name="samples"/> (the first dimension) holds

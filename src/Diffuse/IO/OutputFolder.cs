@@ -10,7 +10,7 @@ namespace Diffuse.IO;
 /// of format diffuse-model or diffuse-classifier beside the files a run writes, nothing else). Never the working folder
 /// or a folder above it, a folder holding a model folder, or one that holds a path the caller protects (the input model).
 /// </summary>
-public static partial class OutputFolder
+internal static partial class OutputFolder
 {
     /// <summary>The file that marks a folder Diffuse created, so that a later <c>--force</c> may replace it.</summary>
     public const string MarkerFile = ".diffuse-folder";

@@ -6,7 +6,7 @@ namespace Diffuse.IO;
 /// rename; files of a target that exists are replaced one by one, each by a rename, with
 /// <see cref="LastFile"/> (config.json) last, so that it marks the folder complete.
 /// </summary>
-public static class StagedDirectory
+internal static class StagedDirectory
 {
     public const string LastFile = "config.json";
 

@@ -9,7 +9,7 @@ namespace Diffuse.Models;
 /// seed, saved in its checkpoint, and untouched by anything else running in the process. Without a
 /// generator it falls back to the default one, like <c>nn.Dropout</c>. Identity in eval mode.
 /// </summary>
-public sealed class GeneratorDropout : nn.Module<Tensor, Tensor>
+internal sealed class GeneratorDropout : nn.Module<Tensor, Tensor>
 {
     public GeneratorDropout(double p) : base(nameof(GeneratorDropout))
     {

@@ -12,7 +12,7 @@ namespace Diffuse.Models;
 /// fan_in = in / groups × kh × kw for a convolution); embeddings get N(0, 1); normalisation layers (layer, group and batch norm)
 /// get ones and zeros. Modules are visited in <c>named_modules</c> order, so a seed fixes every weight.
 /// </summary>
-public static class Initialization
+internal static class Initialization
 {
     public static void Reset(nn.Module module, Generator generator)
     {

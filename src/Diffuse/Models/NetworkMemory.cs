@@ -6,7 +6,7 @@ namespace Diffuse.Models;
 /// Whether a network of a config fits this machine, checked from the config before anything is allocated: a config.json
 /// of huge sizes (or a training run asking for one) is a one-line error instead of gigabytes of allocation or a crash.
 /// </summary>
-public static class NetworkMemory
+internal static class NetworkMemory
 {
     /// <summary>Most of the memory the runtime sees (the machine's, or the container's limit): what networks may take.</summary>
     public static long BudgetBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;

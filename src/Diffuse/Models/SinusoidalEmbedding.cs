@@ -9,7 +9,7 @@ namespace Diffuse.Models;
 /// <c>[cos(t w_0) .. cos(t w_{h-1}), sin(t w_0) .. sin(t w_{h-1})]</c>,
 /// <c>w_i = maxPeriod^(-i / h)</c>, <c>h = dim / 2</c>.
 /// </summary>
-public sealed class SinusoidalEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class SinusoidalEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly Tensor frequencies;
     private readonly int dim;

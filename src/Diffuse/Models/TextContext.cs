@@ -6,4 +6,4 @@ namespace Diffuse.Models;
 /// What the U-Net's cross-attention layers attend to: the text encoder's token states [B, L, D] and the key mask [B, L]
 /// (bool, true for real tokens; padding is false and never attended to).
 /// </summary>
-public sealed record TextContext(Tensor Hidden, Tensor Mask);
+internal sealed record TextContext(Tensor Hidden, Tensor Mask);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Diffuse.Pipelines;
 
 /// <summary>Samples of a continuous-time SDE model (<see cref="SdeSpec"/>) drawn with the score samplers.</summary>
-public static class SdeSampling
+internal static class SdeSampling
 {
     /// <summary>Predictor steps of the sample grids written during training: min(N, 200).</summary>
     public static int GridSteps(SdeSpec spec) => Math.Min(spec.DiscreteSteps, 200);

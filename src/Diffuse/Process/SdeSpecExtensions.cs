@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Diffuse.Process;
 
 /// <summary>What an <see cref="SdeSpec"/> (config.json's "sde") builds: its forward SDE and the score of a network trained on it.</summary>
-public static class SdeSpecExtensions
+internal static class SdeSpecExtensions
 {
     /// <summary>The forward SDE discretised into <paramref name="steps"/> steps (the predictor-corrector sampler's N).</summary>
     public static Sde CreateSde(this SdeSpec spec, int steps)

@@ -12,7 +12,7 @@ namespace Diffuse.Sampling;
 /// each sample has its own tree, seeded from its own generator, so a sample's noise does not depend on its batch. A
 /// step calls <see cref="Draw"/> with the sigmas of the Karras et al. 2022 parameterisation it moves between.
 /// </summary>
-public sealed class NoiseSource
+internal sealed class NoiseSource
 {
     private readonly NoiseSampler _kind;
     private readonly string _scheduler;

@@ -10,7 +10,7 @@ namespace Diffuse.Sampling;
 /// arXiv:2206.00364, Eq. 1), the model fed x / sqrt(sigma^2 + 1), and a step index found from the first
 /// timestep seen (its second occurrence when it repeats, so an img2img start skips no sigma) and then counted.
 /// </summary>
-public abstract class SigmaRun : SamplingRun
+internal abstract class SigmaRun : SamplingRun
 {
     private readonly torch.Tensor _timesteps;
     private readonly float[] _timestepValues;

@@ -5,7 +5,7 @@ using TorchSharp;
 namespace Diffuse.Sampling;
 
 /// <summary>Math that several schedulers share: picking timesteps, clipping x_0, reading t, drawing step noise.</summary>
-public static class StepMath
+internal static class StepMath
 {
     /// <summary>
     /// The inference timesteps, descending, as diffusers' <c>set_timesteps</c> picks them (Lin et al. 2023,

@@ -7,7 +7,7 @@ namespace Diffuse.ScoreSampling;
 /// The predictors of Song et al. 2021 (arXiv:2011.13456): one step of the reverse-time SDE from t to t - dt.
 /// Each returns the new sample and its noise-free mean.
 /// </summary>
-public static class PredictorSteps
+internal static class PredictorSteps
 {
     /// <summary>
     /// Euler-Maruyama on the reverse SDE (Eq. 6): x_mean = x - [f(x, t) - g(t)^2 s(x, t)] dt, x = x_mean + g(t) sqrt(dt) z.

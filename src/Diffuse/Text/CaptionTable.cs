@@ -10,7 +10,7 @@ namespace Diffuse.Text;
 /// <see cref="WordDropout"/>, so that [UNK] is a trained token and unknown words in prompts are tolerated), then the
 /// caption dropout of classifier-free guidance (the whole caption becomes the empty one with probability p_uncond).
 /// </summary>
-public sealed class CaptionTable : ICaptionTable
+internal sealed class CaptionTable : ICaptionTable
 {
     /// <summary>The probability that a training caption's word is replaced by [UNK].</summary>
     public const double WordDropout = 0.1;

@@ -8,7 +8,7 @@ namespace Diffuse.Text;
 /// made from class names (<see cref="CaptionTable"/>), the image's index in its dataset for a captions file
 /// (<see cref="ImageCaptionTable"/>).
 /// </summary>
-public interface ICaptionTable : IDisposable
+internal interface ICaptionTable : IDisposable
 {
     WordTokenizer Tokenizer { get; }
 

@@ -9,7 +9,7 @@ namespace Diffuse.Text;
 /// unconditional input). A training draw picks one of the image's captions uniformly (one uniform number per sample from
 /// the run's generator), then applies the word and caption dropout of <see cref="CaptionTable"/>.
 /// </summary>
-public sealed class ImageCaptionTable : ICaptionTable
+internal sealed class ImageCaptionTable : ICaptionTable
 {
     private readonly Tensor table;
     private readonly Tensor counts;

@@ -23,7 +23,7 @@ public interface ITrainingConditioning
 }
 
 /// <summary>The conditioning plans of the built-in kinds, chosen from a model config.</summary>
-public static class TrainingConditionings
+internal static class TrainingConditionings
 {
     /// <summary>
     /// The plan of <paramref name="config"/>'s kind: super-resolution, prompts (<paramref name="captions"/> for training,
