@@ -74,14 +74,14 @@ public sealed class DiffusionModel : IDisposable
         request.Validate();
         string sampler = request.Sampler ?? Defaults.Sampler(Config);
         int steps = request.Steps ?? Defaults.Steps(Config, sampler);
-        bool conditioned = request.Classes is not null || request.Prompts is not null;
+        bool conditioned = request.Classes is not null || request.Prompts is not null || request.Conditioning is not null;
         if (!conditioned && request.Guidance != 1.0)
             throw new DiffuseException("Guidance needs Classes or Prompts (classifier-free guidance of a conditional model)");
         PrepareNetwork(request);
         using var generator = new Generator((ulong)request.Seed);
         if (ScoreSamplers.IsScoreSampler(sampler))
         {
-            if (conditioned) throw new DiffuseException($"classes and prompts run with the schedulers; the score sampler '{sampler}' draws unconditionally");
+            if (conditioned) throw new DiffuseException($"classes, prompts and other conditioning run with the schedulers; the score sampler '{sampler}' draws unconditionally");
             var settings = new ScoreSamplerSettings { Name = sampler, Steps = steps };
             return inner.SampleScore(request.Count, settings, generator, progress).Samples;
         }
@@ -95,9 +95,10 @@ public sealed class DiffusionModel : IDisposable
         return inner.Sample(request.Count, scheduler, steps, generator, Plan(request), progress);
     }
 
-    /// <summary>The sampling plan a request asks for: prompts, classes (resolved against the model's class names) or none.</summary>
+    /// <summary>The sampling plan a request asks for: its own plan, prompts, classes (resolved against the model's class names) or none.</summary>
     ISamplingConditioning? Plan(SampleRequest request)
     {
+        if (request.Conditioning is { } plan) return plan;
         if (request.Prompts is { } prompts)
             return new TextConditioning(Expand(prompts, request.Count), request.Guidance, request.GuidanceRescale);
         if (request.Classes is not { } classes) return null;

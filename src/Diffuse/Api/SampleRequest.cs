@@ -31,6 +31,12 @@ public sealed record SampleRequest
     /// <summary>The prompt of each sample (one entry applies to all) for a text-conditional model.</summary>
     public IReadOnlyList<string>? Prompts { get; init; }
 
+    /// <summary>
+    /// Any sampling plan (<see cref="Guidance.ISamplingConditioning"/>), for a conditioning kind the request has no property
+    /// for (one registered from outside the library); it takes the place of <see cref="Classes"/> and <see cref="Prompts"/>.
+    /// </summary>
+    public Guidance.ISamplingConditioning? Conditioning { get; init; }
+
     /// <summary>The network's number format; null: <see cref="Defaults.SamplingPrecision"/>. Points always run in fp32.</summary>
     public Precision? Precision { get; init; }
 
@@ -52,7 +58,8 @@ public sealed record SampleRequest
         if (!(GuidanceRescale >= 0 && GuidanceRescale <= 1)) throw new DiffuseException($"GuidanceRescale must lie in [0, 1], got {GuidanceRescale}");
         if (BatchSize < 1) throw new DiffuseException($"BatchSize must be at least 1, got {BatchSize}");
         if (Eta is { } eta && !(eta >= 0 && eta <= 1)) throw new DiffuseException($"Eta must lie in [0, 1], got {eta}");
-        if (Classes is not null && Prompts is not null) throw new DiffuseException("a request takes Classes or Prompts, not both");
+        if ((Classes is null ? 0 : 1) + (Prompts is null ? 0 : 1) + (Conditioning is null ? 0 : 1) > 1)
+            throw new DiffuseException("a request takes one of Classes, Prompts and Conditioning");
         if (Classes is { Count: var c } && c != 1 && c != Count) throw new DiffuseException($"Classes needs one entry or one per sample ({Count}), got {c}");
         if (Prompts is { Count: var p } && p != 1 && p != Count) throw new DiffuseException($"Prompts needs one entry or one per sample ({Count}), got {p}");
     }

@@ -5,8 +5,9 @@ namespace Diffuse.Models;
 /// <summary>
 /// What a network may be told beside x_t and t. Each kind of conditioning fills its own slot; a network refuses a slot it
 /// does not take (a one-line <see cref="DiffuseException"/>), and an empty slot means that kind's null input (the
-/// unconditional branch of classifier-free guidance). New kinds (a latent's scale, an audio conditioner, a pretrained
-/// text encoder's states) are new slots here, read only by the networks that take them.
+/// unconditional branch of classifier-free guidance). The built-in kinds have typed slots; a kind registered from outside
+/// the library (a latent's scale, an audio conditioner, a pretrained text encoder's states) fills a <see cref="Named"/> slot,
+/// read only by the networks that take it, so adding it changes no library file.
 /// </summary>
 public sealed record Condition
 {
@@ -25,8 +26,14 @@ public sealed record Condition
     /// <summary>The noise levels [B] (forward-process timesteps) of <see cref="LowResolution"/>'s augmentation; null means level 0.</summary>
     public Tensor? NoiseLevels { get; init; }
 
+    /// <summary>
+    /// Slots of conditioning kinds added from outside the library, by name: tensors [B, ...] whose rows follow x_t's. A network
+    /// that reads one converts it to its own precision (the model converts only x_t and the low-resolution image).
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor>? Named { get; init; }
+
     /// <summary>True when no slot is filled.</summary>
-    public bool IsEmpty => ClassLabels is null && Tokens is null && LowResolution is null && NoiseLevels is null;
+    public bool IsEmpty => ClassLabels is null && Tokens is null && LowResolution is null && NoiseLevels is null && Named is not { Count: > 0 };
 
     /// <summary>The rows [start, start + length) of every filled slot (for a batch cut into parts).</summary>
     public Condition Rows(long start, long length) => new()
@@ -35,6 +42,7 @@ public sealed record Condition
         Tokens = Tokens?.narrow(0, start, length),
         LowResolution = LowResolution?.narrow(0, start, length),
         NoiseLevels = NoiseLevels?.narrow(0, start, length),
+        Named = Named?.ToDictionary(slot => slot.Key, slot => slot.Value.narrow(0, start, length)),
     };
 }
 

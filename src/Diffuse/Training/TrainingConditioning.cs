@@ -22,16 +22,34 @@ public interface ITrainingConditioning
     Condition Fixed(Tensor x0, Tensor labels, long[] indices);
 }
 
-/// <summary>The conditioning plans of the built-in kinds, chosen from a model config.</summary>
-internal static class TrainingConditionings
+/// <summary>
+/// The conditioning plan of an image run, chosen from its model config: a kind registered from outside the library
+/// (<see cref="Register"/>, the newest first) or a built-in one.
+/// </summary>
+public static class TrainingConditionings
 {
+    static readonly List<Func<ModelConfig, ITrainingConditioning?>> registered = [];
+
+    /// <summary>
+    /// Adds a conditioning kind: <paramref name="choose"/> returns its plan for a config of that kind (recognised by its
+    /// network config, say) and null for any other. Asked before the built-in kinds, the newest registration first.
+    /// </summary>
+    public static void Register(Func<ModelConfig, ITrainingConditioning?> choose)
+    {
+        lock (registered) registered.Insert(0, choose);
+    }
+
     /// <summary>
     /// The plan of <paramref name="config"/>'s kind: super-resolution, prompts (<paramref name="captions"/> for training,
     /// <paramref name="validationCaptions"/> for validation), class labels, or none.
     /// </summary>
-    public static ITrainingConditioning For(ModelConfig config, GaussianDiffusion diffusion, Text.ICaptionTable? captions,
+    internal static ITrainingConditioning For(ModelConfig config, GaussianDiffusion diffusion, Text.ICaptionTable? captions,
         Text.ICaptionTable? validationCaptions)
     {
+        Func<ModelConfig, ITrainingConditioning?>[] kinds;
+        lock (registered) kinds = [.. registered];
+        foreach (var choose in kinds)
+            if (choose(config) is { } plan) return plan;
         double drop = config.Training.CondDrop ?? 0;
         if (config.SuperRes is { } superRes) return new SuperResolutionConditioning(superRes, diffusion);
         if (captions is not null) return new PromptConditioning(captions, validationCaptions ?? captions, drop);

@@ -21,6 +21,10 @@ public sealed record ProbeConfig : NetworkConfig
     public int Hidden { get; init; } = 8;
     public int? Classes { get; init; }
 
+    /// <summary>Takes the test-only conditioning kind's slot (<see cref="BrightnessConditioning.Slot"/>): each image's mean brightness.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Brightness { get; init; }
+
     public override void Validate()
     {
         if (Type != TypeName) throw new DiffuseException($"network type '{Type}' is not {TypeName}");
@@ -49,6 +53,7 @@ public sealed class ProbeNetwork : DenoiserNetwork
     private readonly SinusoidalEmbedding time_proj;
     private readonly Linear time_linear;
     private readonly Embedding? class_embedding;
+    private readonly Linear? brightness_linear;
     private readonly SafeConv2d conv_in, conv_out;
 
     public ProbeConfig Config { get; }
@@ -61,12 +66,16 @@ public sealed class ProbeNetwork : DenoiserNetwork
     /// </summary>
     public List<(ScalarType Dtype, Condition Condition, long[]? Labels)> Calls { get; } = [];
 
+    /// <summary>The brightness slot of every call that had one (copied), in order.</summary>
+    public List<float[]> Brightnesses { get; } = [];
+
     public ProbeNetwork(ProbeConfig config) : base(nameof(ProbeNetwork))
     {
         Config = config;
         time_proj = new SinusoidalEmbedding(config.Hidden);
         time_linear = nn.Linear(config.Hidden, config.Hidden);
         if (config.Classes is int classes) class_embedding = nn.Embedding(classes + 1, config.Hidden);
+        if (config.Brightness) brightness_linear = nn.Linear(1, config.Hidden);
         conv_in = new SafeConv2d(config.Channels, config.Hidden, 3, padding: 1);
         conv_out = new SafeConv2d(config.Hidden, config.Channels, 3, padding: 1);
         RegisterComponents();
@@ -82,6 +91,12 @@ public sealed class ProbeNetwork : DenoiserNetwork
         if (class_embedding is not null)
             emb = emb + class_embedding.forward(input.Condition.ClassLabels ?? full([b], (long)Config.Classes!.Value, ScalarType.Int64));
         else if (input.Condition.ClassLabels is not null) throw Refuses("class labels");
+        if (input.Condition.Named?.GetValueOrDefault(BrightnessConditioning.Slot) is { } brightness)
+        {
+            if (brightness_linear is null) throw Refuses("brightness");
+            Brightnesses.Add(brightness.to(ScalarType.Float32).data<float>().ToArray());
+            emb = emb + brightness_linear.forward(brightness.to(input.X.dtype).view(b, 1));
+        }
         var h = nn.functional.silu(conv_in.forward(input.X) + emb.view(b, -1, 1, 1));
         return conv_out.forward(h).MoveToOuterDisposeScope();
     }
