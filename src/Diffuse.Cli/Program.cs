@@ -51,7 +51,8 @@ namespace Diffuse.Cli
             catch (DiffuseException e)
             {
                 errors.WriteLine($"error: {ConfigKeyFlags.Message(e)}");
-                return Failure;
+                // An output that needs --force is refused as the CLI's own checks refuse one: a usage error in every command.
+                return e.IsRefusal ? Usage : Failure;
             }
             catch (OperationCanceledException)
             {
@@ -60,13 +61,33 @@ namespace Diffuse.Cli
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                errors.WriteLine($"error: {e.Message.Split('\n')[0]}");
+                TryWriteLine(errors, $"error: {FirstLine(e.Message)}");
+                return Failure;
+            }
+            catch (Exception e) when (Environment.GetEnvironmentVariable("DIFFUSE_STACK_TRACES") is not "1")
+            {
+                // A bug, not a problem of the input: still one line, never a stack trace; DIFFUSE_STACK_TRACES=1 lets it through.
+                TryWriteLine(errors, $"error: internal error ({e.GetType().Name}): {FirstLine(e.Message)}; please report it (DIFFUSE_STACK_TRACES=1 shows where)");
                 return Failure;
             }
             finally
             {
                 // In-process callers (the tests) get libtorch's thread count back.
                 if (previousThreads is { } n) TorchSharp.torch.set_num_threads(n);
+            }
+        }
+
+        static string FirstLine(string message) => message.Split('\n')[0].TrimEnd('\r');
+
+        /// <summary>Writes a line where standard error may itself be closed or full: then the exit code is all that is left.</summary>
+        static void TryWriteLine(TextWriter writer, string line)
+        {
+            try
+            {
+                writer.WriteLine(line);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
             }
         }
     }

@@ -43,9 +43,9 @@ public static class Common
         "noise the low-resolution conditioning to level s of the forward process first (noise-conditioning augmentation; models trained with --cond-noise-max)", 0, 0);
 
     /// <summary>The probability-flow ODE's relative tolerance (the ode sampler, and eval nll).</summary>
-    public static Option<double> Rtol() => Opt.Double("--rtol", "the adaptive ODE solver's relative tolerance", new OdeTolerances().Relative, Bounds.Above(0));
+    public static Option<double> Rtol() => Opt.Double("--rtol", "the adaptive ODE solver's relative tolerance", new OdeTolerances().Relative, new Bounds(0, MinExclusive: true, Max: 1));
 
-    public static Option<double> Atol() => Opt.Double("--atol", "the adaptive ODE solver's absolute tolerance", new OdeTolerances().Absolute, Bounds.Above(0));
+    public static Option<double> Atol() => Opt.Double("--atol", "the adaptive ODE solver's absolute tolerance", new OdeTolerances().Absolute, new Bounds(0, MinExclusive: true, Max: 1));
 
     /// <summary><c>--steps</c> of a training run (optimizer steps); null when not given, so that the run's kind picks the default.</summary>
     public static Option<int?> TrainingSteps(string description) => Opt.OptionalInt("--steps", description, 1);

@@ -21,7 +21,7 @@ public sealed class TrainOptions
     public Option<LrSchedule> LrSchedule { get; } = Opt.Parsed("--lr-schedule", "the learning rate after the warmup",
         name => Json.ParseEnum<LrSchedule>(name, "learning-rate schedule"), () => new TrainingSpec().LrSchedule, "cosine|constant");
     public Option<int?> Warmup { get; } = Opt.OptionalInt("--warmup", "learning-rate warmup steps (default 100 points, 200 images)", 0);
-    public Option<double> WeightDecay { get; } = Opt.Double("--weight-decay", "AdamW decoupled weight decay", new TrainingSpec().WeightDecay, Bounds.AtLeast(0));
+    public Option<double> WeightDecay { get; } = Opt.Double("--weight-decay", "AdamW decoupled weight decay", new TrainingSpec().WeightDecay, Bounds.Within(0, TrainingSpec.MaxWeightDecay));
     public Option<int> GradAccum { get; } = Opt.Int("--grad-accum", "split each batch into K micro-batches (same result, less memory)", new TrainingSpec().GradientAccumulation, 1);
     public Option<long> Seed { get; } = Common.Seed("seed of everything random");
     public Option<BetaSchedule> Schedule { get; } = TrainingOptions.Schedule("the noise schedule's betas");

@@ -17,6 +17,9 @@ namespace Diffuse.Guidance;
 /// </param>
 public sealed record Conditioning(long[] Labels, double GuidanceScale = 1.0, double GuidanceRescale = 0.0)
 {
+    /// <summary>The largest guidance scale W: far beyond any useful one (1 to 30), and below where eps_u + W (eps_c - eps_u) leaves float32's range.</summary>
+    public const double MaxGuidanceScale = 1_000;
+
     /// <summary>Checks the settings against a model of <paramref name="numClasses"/> classes and <paramref name="n"/> samples.</summary>
     public void Validate(int numClasses, long n)
     {
@@ -24,8 +27,8 @@ public sealed record Conditioning(long[] Labels, double GuidanceScale = 1.0, dou
         foreach (long label in Labels)
             if (label < 0 || label > numClasses)
                 throw new DiffuseException($"class {label} is outside the model's labels 0..{numClasses - 1} ({numClasses} is the null label)");
-        if (!(GuidanceScale >= 0) || !double.IsFinite(GuidanceScale))
-            throw DiffuseException.For("guidance_scale", $"guidance_scale must be a number of at least 0, got {GuidanceScale}");
+        if (!(GuidanceScale >= 0 && GuidanceScale <= MaxGuidanceScale))
+            throw DiffuseException.For("guidance_scale", $"guidance_scale must lie in [0, {MaxGuidanceScale}], got {GuidanceScale}");
         if (!(GuidanceRescale >= 0 && GuidanceRescale <= 1))
             throw DiffuseException.For("guidance_rescale", $"guidance_rescale must be in [0, 1], got {GuidanceRescale}");
     }

@@ -15,8 +15,8 @@ public sealed record TextConditioning(string[] Prompts, double GuidanceScale = 1
     {
         if (Prompts.LongLength != n) throw new DiffuseException($"{n} samples need {n} prompts, got {Prompts.LongLength}");
         if (Prompts.Any(p => p is null)) throw new DiffuseException("a prompt is missing (null)");
-        if (!(GuidanceScale >= 0) || !double.IsFinite(GuidanceScale))
-            throw DiffuseException.For("guidance_scale", $"guidance_scale must be a number of at least 0, got {GuidanceScale}");
+        if (!(GuidanceScale >= 0 && GuidanceScale <= Conditioning.MaxGuidanceScale))
+            throw DiffuseException.For("guidance_scale", $"guidance_scale must lie in [0, {Conditioning.MaxGuidanceScale}], got {GuidanceScale}");
         if (!(GuidanceRescale >= 0 && GuidanceRescale <= 1))
             throw DiffuseException.For("guidance_rescale", $"guidance_rescale must be in [0, 1], got {GuidanceRescale}");
     }
