@@ -35,6 +35,23 @@ namespace Diffuse.Cli
             }
             int? previousThreads = null;
             ConfigKeyFlags.Command = result.CommandResult.Command.Name;
+            var created = CreatedFolders.Before(result);
+            int code = Failure;
+            try
+            {
+                return code = RunParsed(result, compute, output, errors, ref previousThreads);
+            }
+            finally
+            {
+                // A failed or interrupted command leaves no empty folder of its own making behind.
+                if (code != Ok) created.RemoveEmpty();
+                // In-process callers (the tests) get libtorch's thread count back.
+                if (previousThreads is { } n) TorchSharp.torch.set_num_threads(n);
+            }
+        }
+
+        static int RunParsed(ParseResult result, ComputeOptions compute, TextWriter output, TextWriter errors, ref int? previousThreads)
+        {
             try
             {
                 if (result.Action is CommandTree.Help or CommandTree.VersionAction) return result.Invoke(Invocation(output, errors));
@@ -69,11 +86,6 @@ namespace Diffuse.Cli
                 // A bug, not a problem of the input: still one line, never a stack trace; DIFFUSE_STACK_TRACES=1 lets it through.
                 TryWriteLine(errors, $"error: internal error ({e.GetType().Name}): {FirstLine(e.Message)}; please report it (DIFFUSE_STACK_TRACES=1 shows where)");
                 return Failure;
-            }
-            finally
-            {
-                // In-process callers (the tests) get libtorch's thread count back.
-                if (previousThreads is { } n) TorchSharp.torch.set_num_threads(n);
             }
         }
 

@@ -96,6 +96,22 @@ public class FaultCliTests
     }
 
     [Fact]
+    public void AFailedCommandLeavesNoEmptyFolderOfItsOwnMakingButKeepsFoldersThatWereThere()
+    {
+        using var folder = new Diffuse.Tests.IO.TempFolder();
+        var empty = folder.File("no-images");
+        Directory.CreateDirectory(empty);
+        var existing = folder.File("existing");
+        Directory.CreateDirectory(existing);
+
+        Fails(1, "train", "--data", empty, "--out", folder.File("new/run"), "--preset", "tiny", "--steps", "2");
+        Fails(1, "train", "--data", empty, "--out", existing, "--preset", "tiny", "--steps", "2");
+
+        Assert.False(Directory.Exists(folder.File("new")), "the failed run left the folders it created");
+        Assert.True(Directory.Exists(existing));
+    }
+
+    [Fact]
     public void UnknownSamplerOptionsNameTheWord()
     {
         var result = Fails(2, "samplers", "--bogus");
