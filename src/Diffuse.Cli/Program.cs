@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using Diffuse;
 using Diffuse.Cli;
 
+Interrupt.Install();
 return Cli.Run(args);
 
 namespace Diffuse.Cli
