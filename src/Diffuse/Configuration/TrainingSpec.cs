@@ -56,7 +56,10 @@ public sealed record TrainingSpec
     /// <summary>Steps between PNG grids of samples (0 = never).</summary>
     public int SampleEvery { get; init; } = 1000;
 
-    /// <summary>The largest learning rate (AdamW's steps are about lr per weight: above 1 training only diverges).</summary>
+    /// <summary>
+    /// The largest learning rate the command line takes (AdamW's steps are about lr per weight: above 1 training only
+    /// diverges). The library takes any rate libtorch can hold (a float32); one that diverges stops at its NaN loss.
+    /// </summary>
     public const double MaxLearningRate = 1;
 
     /// <summary>The largest weight decay: AdamW shrinks each weight by lr x weight_decay per step, which must stay below 1.</summary>
@@ -74,8 +77,8 @@ public sealed record TrainingSpec
         if (GradientAccumulation < 1) throw DiffuseException.For("gradient_accumulation", $"gradient_accumulation must be at least 1, got {GradientAccumulation}");
         if (BatchSize % GradientAccumulation != 0)
             throw DiffuseException.For("batch_size", $"batch_size {BatchSize} must be a multiple of gradient_accumulation {GradientAccumulation}");
-        if (!(LearningRate > 0 && LearningRate <= MaxLearningRate))
-            throw DiffuseException.For("learning_rate", $"learning_rate must lie in (0, {MaxLearningRate}], got {LearningRate}");
+        if (!(LearningRate > 0 && LearningRate <= float.MaxValue))
+            throw DiffuseException.For("learning_rate", $"learning_rate must be a positive number of float32's range, got {LearningRate}");
         if (WarmupSteps < 0) throw new DiffuseException($"warmup steps must be at least 0, got {WarmupSteps}");
         if (!(WeightDecay >= 0 && WeightDecay <= MaxWeightDecay))
             throw DiffuseException.For("weight_decay", $"weight_decay must lie in [0, {MaxWeightDecay}], got {WeightDecay}");

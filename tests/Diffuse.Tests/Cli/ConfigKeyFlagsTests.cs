@@ -15,7 +15,7 @@ public class ConfigKeyFlagsTests
         Assert.DoesNotContain("--", e.Message);
         Assert.Equal("--batch-size 10 must be a multiple of --grad-accum 3", ConfigKeyFlags.Message(e));
         var lr = Assert.Throws<DiffuseException>(() => new TrainingSpec { LearningRate = 0 }.Validate());
-        Assert.StartsWith("--lr must lie in (0, 1]", ConfigKeyFlags.Message(lr));
+        Assert.StartsWith("--lr must be a positive number", ConfigKeyFlags.Message(lr));
         // A message without a key is left as it is, words with underscores included.
         Assert.Equal("the batch_size of x", ConfigKeyFlags.Message(new DiffuseException("the batch_size of x")));
     }
