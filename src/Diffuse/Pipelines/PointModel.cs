@@ -57,7 +57,7 @@ public sealed class PointModel : IDiffusionModel
         if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
         if (Config.Sde is { } sde) throw sde.DiscreteSchedulerRefusal(Directory, scheduler.Name);
         using var scope = NewDisposeScope();
-        var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, (_, size, generators, batchProgress) =>
+        var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, Config.Data.Dim, (_, size, generators, batchProgress) =>
             SamplingLoop.Run((xt, t) => Network.forward(xt, t), scheduler, steps, [size, Config.Data.Dim], generators, batchProgress));
         var mean = tensor(Config.Data.Mean);
         return (x * Config.Data.Scale + mean).MoveToOuterDisposeScope();
@@ -75,7 +75,7 @@ public sealed class PointModel : IDiffusionModel
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         using var scope = NewDisposeScope();
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
-        var x = SampleBatches.Run(n, BatchSize, (int)Math.Min(int.MaxValue, perBatch), generator, progress, (_, size, generators, batchProgress) =>
+        var x = SampleBatches.Run(n, BatchSize, (int)Math.Min(int.MaxValue, perBatch), generator, progress, Config.Data.Dim, (_, size, generators, batchProgress) =>
         {
             var result = ScoreSamplers.Run(view.Sde, view.Score, [size, Config.Data.Dim], generators, settings,
                 batchProgress is null ? null : StepInfo.FromScoreSampler(batchProgress));
