@@ -73,8 +73,29 @@ public static class Common
         if (!extensions.Contains(ext)) throw new UsageException($"{option} must end in {string.Join(" or ", extensions)}, got '{outFile}'");
         if (Directory.Exists(outFile)) throw new UsageException($"{option} '{outFile}' is a folder; give a file name ending in {string.Join(" or ", extensions)}");
         var folder = Path.GetDirectoryName(Path.GetFullPath(outFile));
+        if (folder is not null && File.Exists(folder)) throw new UsageException($"the folder of {option} '{outFile}' is a file, '{folder}'; give a path in a folder");
         if (folder is not null && !Directory.Exists(folder)) throw new UsageException($"the folder of {option} '{outFile}' does not exist; create it first");
         if (File.Exists(outFile) && !force) throw new UsageException($"'{outFile}' already exists; pass --force to overwrite it");
+        if (folder is not null) CheckWritable(folder, option);
+    }
+
+    /// <summary>
+    /// Refuses a folder that cannot take a file (read-only, full, not ours) before any work, by writing and deleting a small
+    /// hidden file there: minutes of sampling are not spent on a result that cannot be saved.
+    /// </summary>
+    public static void CheckWritable(string folder, string option)
+    {
+        var probe = Path.Combine(folder, $".diffuse-write-check-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using var stream = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.DeleteOnClose);
+            stream.Write(new byte[4096]);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write into the folder of {option}, '{folder}': {e.Message.Split('\n')[0]}");
+        }
     }
 
     /// <summary>Adds the options to the command.</summary>

@@ -88,4 +88,31 @@ public class ImageFaultCliTests(TrainedImageModel trained)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
         Assert.False(File.Exists(grid));
     }
+
+    [Fact]
+    public void AFileWhereAFolderBelongsAndAFolderWhereAFileBelongAreNamedAsSuch()
+    {
+        var folder = trained.NewFolder();
+        var file = Path.Combine(folder, "notes.txt");
+        File.WriteAllText(file, "keep me");
+
+        Assert.Contains($"is a file, '{file}'", Fails(2, "sample", "--model", trained.Model, "--n", "1", "--out", Path.Combine(file, "x.png")).Stderr);
+        var mask = EditCliTests.WritePng(Path.Combine(folder, "mask.png"), 28, 28, (x, y) => EditCliTests.Gray(y >= 14 ? 255 : 0));
+        var stderr = Fails(1, "inpaint", "--model", trained.Model, "--image", folder, "--mask", mask, "--out", Path.Combine(folder, "out.png"), "--steps", "2").Stderr;
+        Assert.Contains($"the image '{folder}' is a folder", stderr);
+        Assert.DoesNotContain("does not exist", stderr);
+        Assert.Equal("keep me", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void AnOutputFolderThatCannotBeWrittenIsRefusedBeforeSampling()
+    {
+        // /proc takes no new files, not even root's (these tests may run as root, for whom chmod 555 changes nothing).
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self")) return;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Fails(2, "sample", "--model", trained.Model, "--n", "2", "--steps", "2", "--out", "/proc/diffuse-never.png");
+        Assert.Contains("cannot write into the folder of --out, '/proc'", result.Stderr);
+        Assert.DoesNotContain("sample ddim", result.Stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
 }
