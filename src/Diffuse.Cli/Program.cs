@@ -31,7 +31,7 @@ namespace Diffuse.Cli
             var result = root.Parse(CommandTree.Normalize(argv), Parser);
             if (result.Errors.Count > 0 && result.Action is not CommandTree.Help)
             {
-                errors.WriteLine($"error: {CommandTree.Describe(result)}");
+                TryWriteLine(errors, $"error: {CommandTree.Describe(result)}");
                 return Usage;
             }
             int? previousThreads = null;
@@ -63,18 +63,18 @@ namespace Diffuse.Cli
             }
             catch (UsageException e)
             {
-                errors.WriteLine($"error: {e.Message}");
+                TryWriteLine(errors, $"error: {e.Message}");
                 return Usage;
             }
             catch (DiffuseException e)
             {
-                errors.WriteLine($"error: {ConfigKeyFlags.Message(e)}");
+                TryWriteLine(errors, $"error: {ConfigKeyFlags.Message(e)}");
                 // An output that needs --force is refused as the CLI's own checks refuse one: a usage error in every command.
                 return e.IsRefusal ? Usage : Failure;
             }
             catch (OperationCanceledException)
             {
-                errors.WriteLine("interrupted: nothing was written");
+                TryWriteLine(errors, "interrupted: nothing was written");
                 return Interrupted;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

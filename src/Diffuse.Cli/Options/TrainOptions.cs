@@ -43,8 +43,8 @@ public sealed class TrainOptions
     public Option<bool> Force { get; } = Common.Force("overwrite a model already in --out");
     public Option<bool> Resume { get; } = Opt.Flag("--resume", "continue the run in --out from its last checkpoint (exactly; --steps may grow)");
     public Option<int?> StopAt { get; } = TrainingOptions.StopAt();
-    public Option<int> Hidden { get; } = Opt.Int("--hidden", "points: MLP width", new MlpConfig().HiddenDim, 1);
-    public Option<int> Blocks { get; } = Opt.Int("--blocks", "points: residual MLP blocks", new MlpConfig().Blocks, 0);
+    public Option<int> Hidden { get; } = Opt.Int("--hidden", "points: MLP width", new MlpConfig().HiddenDim, 1, Limits.Width);
+    public Option<int> Blocks { get; } = Opt.Int("--blocks", "points: residual MLP blocks", new MlpConfig().Blocks, 0, Limits.Depth);
 
     /// <summary>The options that only shape a new run (everything --resume refuses), less the image and SDE ones.</summary>
     public Option[] NewRunOnly => [Data, BatchSize, Lr, LrSchedule, Warmup, WeightDecay, GradAccum, Seed, Schedule, Timesteps, Prediction, Loss, TimestepSampler, EmaDecay, Force, Hidden, Blocks];

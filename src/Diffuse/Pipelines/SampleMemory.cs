@@ -35,6 +35,22 @@ public static class SampleMemory
     }
 
     /// <summary>
+    /// Throws when one micro-batch of training (<paramref name="batchSize"/> / <paramref name="accumulation"/> images) would
+    /// keep more activations for its backward pass than half the budget (the same generous estimate as sampling's, the
+    /// activations' gradients on top): a one-line error naming batch_size, not an allocation failure minutes in.
+    /// </summary>
+    public static void CheckTrainingBatch(NetworkConfig config, int imageSize, int batchSize, int accumulation)
+    {
+        if (UNetBytesPerImage(config, imageSize) is not { } perImage) return;
+        int micro = Math.Max(1, batchSize / Math.Max(1, accumulation));
+        double bytes = 1.5 * perImage * micro;
+        double budget = NetworkMemory.BudgetBytes / 2.0;
+        if (bytes > budget)
+            throw DiffuseException.For("batch_size",
+                $"batch_size {batchSize} ({micro} images a micro-batch) needs about {Gib(bytes)} GiB of activations to train, more than the {Gib(budget)} GiB this machine allows; lower it, or split it with gradient_accumulation");
+    }
+
+    /// <summary>
     /// A generous estimate of one image's working memory in a sampling step of a U-Net of <paramref name="config"/> at
     /// <paramref name="imageSize"/>: every layer's output kept (the skip connections keep most of them) and each attention
     /// matrix, float32, doubled for classifier-free guidance's doubled batch; null for other networks (or a U-Net the count

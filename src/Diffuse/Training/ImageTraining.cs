@@ -90,6 +90,7 @@ public static class ImageTraining
         if (train.Count < 1) throw new DiffuseException($"'{dataset.Name}' leaves no training images after the validation split");
         if (!options.Resume) config = FitToData(config, options.Data, dataset, train.Count, options.Load.MaxImages);
         NetworkMemory.Check(config.Network, TrainingCopies, $"'{dir}'", "training it");
+        SampleMemory.CheckTrainingBatch(config.Network, dataset.Height, config.Training.BatchSize, config.Training.GradientAccumulation);
         string? aside = null;
         if (!options.Resume)
         {

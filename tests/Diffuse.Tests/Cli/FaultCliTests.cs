@@ -26,6 +26,8 @@ public class FaultCliTests
     [InlineData("--sigma-min", "1e-300", "--sigma-min must lie in [0.000001, 10000]")]
     [InlineData("--vlb-weight", "1e300", "--vlb-weight must lie in [0, 1000]")]
     [InlineData("--dropout", "5", "--dropout must lie in [0, 1)")]
+    [InlineData("--hidden", "1000000", "--hidden must be between 1 and 65536")]
+    [InlineData("--blocks", "100000", "--blocks must be between 0 and 1000")]
     public void TrainRefusesAbsurdNumbersWhileParsing(string option, string value, string expected)
     {
         using var folder = new Diffuse.Tests.IO.TempFolder();

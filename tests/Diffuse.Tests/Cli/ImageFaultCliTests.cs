@@ -115,4 +115,21 @@ public class ImageFaultCliTests(TrainedImageModel trained)
         Assert.DoesNotContain("sample ddim", result.Stderr);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
     }
+
+    [Fact]
+    public void ATrainingBatchWhoseActivationsCannotFitIsRefusedBeforeTraining()
+    {
+        using var model = ImageModel.Load(trained.Model);
+        double perImage = SampleMemory.UNetBytesPerImage(model.Config.Network, 28)!.Value;
+        if (1.5 * perImage * 100_000 <= NetworkMemory.BudgetBytes / 2.0) return; // a machine that can train it (none here)
+        var run = Path.Combine(trained.NewFolder(), "run");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = Fails(1, "train", "--data", trained.Data, "--out", run, "--preset", "tiny", "--steps", "1", "--batch-size", "100000");
+
+        Assert.Contains("--batch-size 100000 (100000 images a micro-batch) needs about", result.Stderr);
+        Assert.Contains("--grad-accum", result.Stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        Assert.False(Directory.Exists(run), "the refused run left its folder");
+    }
 }
