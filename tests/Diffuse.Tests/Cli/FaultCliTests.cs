@@ -113,6 +113,41 @@ public class FaultCliTests
         Assert.True(Directory.Exists(existing));
     }
 
+    /// <summary>
+    /// Runs the built CLI, sends it SIGINT (Ctrl-C) once a line of standard error starts with <paramref name="progress"/>,
+    /// and returns its exit code and standard error.
+    /// </summary>
+    static (int ExitCode, string Stderr) InterruptWhen(string progress, params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "Diffuse.Cli.dll");
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var info = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "exec", dll }.Concat(args)) info.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stderr = new System.Text.StringBuilder();
+        bool started = false;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data.StartsWith(progress, StringComparison.Ordinal)) Volatile.Write(ref started, true);
+        };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!Volatile.Read(ref started))
+        {
+            Assert.False(process.HasExited, $"the command ended before Ctrl-C: {stderr}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"no '{progress}' line within 60 s");
+            Thread.Sleep(20);
+        }
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "the process did not stop within 60 s of Ctrl-C");
+        process.WaitForExit();
+        lock (stderr) return (process.ExitCode, stderr.ToString());
+    }
+
     [Fact]
     public void CtrlCWhileSamplingSaysInterruptedExits130AndWritesNothing()
     {
@@ -120,39 +155,27 @@ public class FaultCliTests
         var model = folder.File("model");
         Train(model);
         var csv = folder.File("samples.csv");
-        string dll = Path.Combine(AppContext.BaseDirectory, "Diffuse.Cli.dll");
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "exec", dll, "sample", "--model", model, "--n", "2000000", "--steps", "50", "--out", csv }) info.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stderr = new System.Text.StringBuilder();
-        bool sampling = false;
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (stderr) stderr.AppendLine(e.Data);
-            if (e.Data.StartsWith("sample ", StringComparison.Ordinal)) Volatile.Write(ref sampling, true);
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!Volatile.Read(ref sampling))
-        {
-            Assert.False(process.HasExited, $"sampling ended before Ctrl-C: {stderr}");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "sampling did not start within 60 s");
-            Thread.Sleep(20);
-        }
 
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "the process did not stop within 60 s of Ctrl-C");
-        process.WaitForExit();
+        var (code, stderr) = InterruptWhen("sample ", "sample", "--model", model, "--n", "2000000", "--steps", "50", "--out", csv);
 
-        Assert.Equal(Diffuse.Cli.Cli.Interrupted, process.ExitCode);
-        Assert.Contains("interrupted: nothing was written", stderr.ToString());
-        Assert.DoesNotContain("   at ", stderr.ToString());
+        Assert.Equal(Diffuse.Cli.Cli.Interrupted, code);
+        Assert.Contains("interrupted: nothing was written", stderr);
+        Assert.DoesNotContain("   at ", stderr);
         Assert.False(File.Exists(csv));
         Assert.Single(Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public void CtrlCWhileTrainingPointsLeavesNoEmptyFolderBehind()
+    {
+        using var folder = new Diffuse.Tests.IO.TempFolder();
+        var run = folder.File("new/run");
+
+        var (code, stderr) = InterruptWhen("train ", "train", "--data", "moons", "--out", run, "--steps", "1000000", "--hidden", "16", "--blocks", "1");
+
+        Assert.Equal(Diffuse.Cli.Cli.Interrupted, code);
+        Assert.Contains("interrupted: nothing was written", stderr);
+        Assert.False(Directory.Exists(folder.File("new")), "the interrupted run left the folders it created");
     }
 
     [Fact]
