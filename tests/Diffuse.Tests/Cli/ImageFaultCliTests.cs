@@ -132,4 +132,18 @@ public class ImageFaultCliTests(TrainedImageModel trained)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
         Assert.False(Directory.Exists(run), "the refused run left its folder");
     }
+
+    [Fact]
+    public void ARunThatStopsBeforeItsFirstStepReportsNoLossRatherThanNaN()
+    {
+        var run = Path.Combine(trained.NewFolder(), "run");
+        RunOk(["train", "--data", trained.Data, "--out", run, .. ImageCliTests.TinyImageTraining, "--stop-at", "1"]);
+
+        // Stopped at the step it resumes from (as Ctrl-C before the first step stops it): no step, so no loss to report.
+        var result = RunOk("train", "--resume", "--out", run, "--stop-at", "1");
+
+        Assert.Contains("from step 1 to 1 of 3", result.Stdout);
+        Assert.Contains("no step finished", result.Stdout);
+        Assert.DoesNotContain("NaN", result.Stdout);
+    }
 }
