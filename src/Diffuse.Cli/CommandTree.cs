@@ -29,10 +29,11 @@ public static class CommandTree
             new InpaintCommand(), new OutpaintCommand(), new Img2ImgCommand(), new UpscaleCommand(), new SamplersCommand(), new InfoCommand(),
         ];
         foreach (var command in commands) root.Subcommands.Add(command);
-        // No command: the overview, and the usage exit code.
+        // No command: the overview, and a usage error (one line on standard error, as every failure).
         root.SetAction(result =>
         {
             Help.Overview(root, result.InvocationConfiguration.Output);
+            result.InvocationConfiguration.Error.WriteLine("error: no command given; the commands are listed above ('diffuse <command> --help' shows one's options)");
             return Cli.Usage;
         });
         return root;

@@ -19,6 +19,7 @@ public static partial class ConfigKeyFlags
         ["guidance_scale"] = "--guidance", ["guidance_rescale"] = "--guidance-rescale", ["jump_length"] = "--jump-length",
         ["resample"] = "--resample", ["strength"] = "--strength", ["corrector_steps"] = "--corrector-steps", ["snr"] = "--snr",
         ["step_size"] = "--step-size", ["classifier_scale"] = "--classifier-scale",
+        ["beta_max"] = "--beta-max", ["sigma_min"] = "--sigma-min", ["sigma_max"] = "--sigma-max",
     };
 
     /// <summary>Commands whose flag for a key differs from the table's.</summary>

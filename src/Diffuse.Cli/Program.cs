@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using Diffuse;
 using Diffuse.Cli;
 
+Interrupt.Install();
 return Cli.Run(args);
 
 namespace Diffuse.Cli
@@ -30,11 +31,28 @@ namespace Diffuse.Cli
             var result = root.Parse(CommandTree.Normalize(argv), Parser);
             if (result.Errors.Count > 0 && result.Action is not CommandTree.Help)
             {
-                errors.WriteLine($"error: {CommandTree.Describe(result)}");
+                TryWriteLine(errors, $"error: {CommandTree.Describe(result)}");
                 return Usage;
             }
             int? previousThreads = null;
             ConfigKeyFlags.Command = result.CommandResult.Command.Name;
+            var created = CreatedFolders.Before(result);
+            int code = Failure;
+            try
+            {
+                return code = RunParsed(result, compute, output, errors, ref previousThreads);
+            }
+            finally
+            {
+                // A failed or interrupted command leaves no empty folder of its own making behind.
+                if (code != Ok) created.RemoveEmpty();
+                // In-process callers (the tests) get libtorch's thread count back.
+                if (previousThreads is { } n) TorchSharp.torch.set_num_threads(n);
+            }
+        }
+
+        static int RunParsed(ParseResult result, ComputeOptions compute, TextWriter output, TextWriter errors, ref int? previousThreads)
+        {
             try
             {
                 if (result.Action is CommandTree.Help or CommandTree.VersionAction) return result.Invoke(Invocation(output, errors));
@@ -45,28 +63,44 @@ namespace Diffuse.Cli
             }
             catch (UsageException e)
             {
-                errors.WriteLine($"error: {e.Message}");
+                TryWriteLine(errors, $"error: {e.Message}");
                 return Usage;
             }
             catch (DiffuseException e)
             {
-                errors.WriteLine($"error: {ConfigKeyFlags.Message(e)}");
-                return Failure;
+                TryWriteLine(errors, $"error: {ConfigKeyFlags.Message(e)}");
+                // An output that needs --force is refused as the CLI's own checks refuse one: a usage error in every command.
+                return e.IsRefusal ? Usage : Failure;
             }
             catch (OperationCanceledException)
             {
-                errors.WriteLine("interrupted: nothing was written");
+                TryWriteLine(errors, "interrupted: nothing was written");
                 return Interrupted;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                errors.WriteLine($"error: {e.Message.Split('\n')[0]}");
+                TryWriteLine(errors, $"error: {FirstLine(e.Message)}");
                 return Failure;
             }
-            finally
+            catch (Exception e) when (Environment.GetEnvironmentVariable("DIFFUSE_STACK_TRACES") is not "1")
             {
-                // In-process callers (the tests) get libtorch's thread count back.
-                if (previousThreads is { } n) TorchSharp.torch.set_num_threads(n);
+                // A bug, not a problem of the input: still one line, never a stack trace; DIFFUSE_STACK_TRACES=1 lets it through.
+                TryWriteLine(errors, $"error: internal error ({e.GetType().Name}): {FirstLine(e.Message)}; please report it (DIFFUSE_STACK_TRACES=1 shows where)");
+                return Failure;
+            }
+        }
+
+        static string FirstLine(string message) => message.Split('\n')[0].TrimEnd('\r');
+
+        /// <summary>Writes a line where standard error may itself be closed or full: then the exit code is all that is left.</summary>
+        static void TryWriteLine(TextWriter writer, string line)
+        {
+            try
+            {
+                writer.WriteLine(line);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
             }
         }
     }

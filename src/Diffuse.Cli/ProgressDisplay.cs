@@ -7,9 +7,23 @@ public static class ProgressDisplay
 {
     static readonly IAnsiConsole Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
 
-    /// <summary>Runs <paramref name="work"/>, which reports (steps done, status text) through the callback it is given.</summary>
-    public static T Run<T>(string title, int total, Func<Action<int, string>, T> work)
+    /// <summary>
+    /// Runs <paramref name="work"/>, which reports (steps done, status text) through the callback it is given. With
+    /// <paramref name="interruptible"/>, a report after Ctrl-C throws <see cref="OperationCanceledException"/> (the command
+    /// stops there: "interrupted"); training passes false, since it stops at its own step with a checkpoint.
+    /// </summary>
+    public static T Run<T>(string title, int total, Func<Action<int, string>, T> work, bool interruptible = true)
     {
+        if (interruptible)
+        {
+            var inner = work;
+            work = report => inner((done, status) =>
+            {
+                Interrupt.ThrowIfRequested();
+                report(done, status);
+            });
+            Interrupt.ThrowIfRequested();
+        }
         if (!Console.Profile.Capabilities.Interactive)
         {
             // Logs (CI, redirects) get a line every 10% instead of a redrawn bar.

@@ -56,6 +56,7 @@ public static class Prompts
     /// <summary>Reads lines 'label&lt;TAB&gt;prompt'; every problem is a one-line error naming the line.</summary>
     public static IReadOnlyList<(int Label, string Prompt)> Read(string path, IReadOnlyList<string> classNames)
     {
+        if (Directory.Exists(path)) throw new UsageException($"--prompts '{path}' is a folder; give a text file of prompts");
         if (!File.Exists(path)) throw new UsageException($"--prompts file '{path}' does not exist");
         var prompts = new List<(int, string)>();
         IReadOnlyList<(int Line, string Key, string Value)> lines;

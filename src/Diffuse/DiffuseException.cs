@@ -17,6 +17,15 @@ public sealed class DiffuseException : Exception
     /// </summary>
     public string? Key { get; init; }
 
+    /// <summary>
+    /// True when the request was refused as given, not failed: an output already there that only a force flag may replace.
+    /// The CLI exits with its usage code for it, as for its own such refusals.
+    /// </summary>
+    public bool IsRefusal { get; init; }
+
+    /// <summary>An output that exists and needs a force flag to be replaced (<see cref="IsRefusal"/>).</summary>
+    public static DiffuseException NeedsForce(string message) => new(message) { IsRefusal = true };
+
     /// <summary>An error about <paramref name="key"/>: the message should begin with the key.</summary>
     public static DiffuseException For(string key, string message) => new(message) { Key = key };
 }

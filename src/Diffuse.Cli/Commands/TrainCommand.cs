@@ -60,7 +60,7 @@ public sealed class TrainCommand : DiffuseCommand
                 Training = train.Training(r, Api.Defaults.PointTraining, pointLoss, null),
                 Sde = sde.Read(r, timesteps, train.Schedule),
             };
-            return new RunPlan(false, true, data, points);
+            return new RunPlan(false, true, data, Checked(points));
         }
         if (!ImageDatasets.Names.Contains(data) && !Directory.Exists(data))
             throw new UsageException($"unknown --data '{data}': expected one of {string.Join(", ", Toy2D.Names.Concat(ImageDatasets.Names))} or an existing folder of IDX files or images");
@@ -76,7 +76,21 @@ public sealed class TrainCommand : DiffuseCommand
             Sde = sde.Read(r, timesteps, train.Schedule, image.Variance, image.VlbWeight),
             SuperRes = image.SuperRes(r, timesteps, sde.Type),
         };
-        return new RunPlan(false, false, data, images);
+        return new RunPlan(false, false, data, Checked(images));
+    }
+
+    /// <summary>The training settings' own checks (e.g. --batch-size a multiple of --grad-accum), as usage errors of the line.</summary>
+    static ModelConfig Checked(ModelConfig config)
+    {
+        try
+        {
+            config.Training.Validate();
+        }
+        catch (DiffuseException e)
+        {
+            throw new UsageException(ConfigKeyFlags.Message(e));
+        }
+        return config;
     }
 
     int Run(ParseResult result)

@@ -9,7 +9,7 @@ public sealed class ClassifierGuidanceOptions
         "unconditional models: classifier guidance (Dhariwal & Nichol 2021) by a noise-aware classifier from 'diffuse train-classifier' " +
         "(same image size, channels and noise schedule as the model): eps - sqrt(1 - abar_t) S grad log p(y | x_t); any scheduler",
         helpName: "DIR");
-    public Option<double> Scale { get; } = Opt.Double("--classifier-scale", "the classifier guidance scale S (0 is the unguided model)", 1.0, Bounds.AtLeast(0));
+    public Option<double> Scale { get; } = Opt.Double("--classifier-scale", "the classifier guidance scale S (0 is the unguided model)", 1.0, Bounds.Within(0, 1000));
 
     /// <summary>Adds the options and the checks that need no model: the scale needs a classifier, which takes no classifier-free guidance.</summary>
     public void AddTo(Command command, SamplerOptions sampler, GuidanceOptions? guidance)

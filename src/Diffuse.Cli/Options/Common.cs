@@ -43,9 +43,9 @@ public static class Common
         "noise the low-resolution conditioning to level s of the forward process first (noise-conditioning augmentation; models trained with --cond-noise-max)", 0, 0);
 
     /// <summary>The probability-flow ODE's relative tolerance (the ode sampler, and eval nll).</summary>
-    public static Option<double> Rtol() => Opt.Double("--rtol", "the adaptive ODE solver's relative tolerance", new OdeTolerances().Relative, Bounds.Above(0));
+    public static Option<double> Rtol() => Opt.Double("--rtol", "the adaptive ODE solver's relative tolerance", new OdeTolerances().Relative, new Bounds(0, MinExclusive: true, Max: 1));
 
-    public static Option<double> Atol() => Opt.Double("--atol", "the adaptive ODE solver's absolute tolerance", new OdeTolerances().Absolute, Bounds.Above(0));
+    public static Option<double> Atol() => Opt.Double("--atol", "the adaptive ODE solver's absolute tolerance", new OdeTolerances().Absolute, new Bounds(0, MinExclusive: true, Max: 1));
 
     /// <summary><c>--steps</c> of a training run (optimizer steps); null when not given, so that the run's kind picks the default.</summary>
     public static Option<int?> TrainingSteps(string description) => Opt.OptionalInt("--steps", description, 1);
@@ -73,8 +73,29 @@ public static class Common
         if (!extensions.Contains(ext)) throw new UsageException($"{option} must end in {string.Join(" or ", extensions)}, got '{outFile}'");
         if (Directory.Exists(outFile)) throw new UsageException($"{option} '{outFile}' is a folder; give a file name ending in {string.Join(" or ", extensions)}");
         var folder = Path.GetDirectoryName(Path.GetFullPath(outFile));
+        if (folder is not null && File.Exists(folder)) throw new UsageException($"the folder of {option} '{outFile}' is a file, '{folder}'; give a path in a folder");
         if (folder is not null && !Directory.Exists(folder)) throw new UsageException($"the folder of {option} '{outFile}' does not exist; create it first");
         if (File.Exists(outFile) && !force) throw new UsageException($"'{outFile}' already exists; pass --force to overwrite it");
+        if (folder is not null) CheckWritable(folder, option);
+    }
+
+    /// <summary>
+    /// Refuses a folder that cannot take a file (read-only, full, not ours) before any work, by writing and deleting a small
+    /// hidden file there: minutes of sampling are not spent on a result that cannot be saved.
+    /// </summary>
+    public static void CheckWritable(string folder, string option)
+    {
+        var probe = Path.Combine(folder, $".diffuse-write-check-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using var stream = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.DeleteOnClose);
+            stream.Write(new byte[4096]);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write into the folder of {option}, '{folder}': {e.Message.Split('\n')[0]}");
+        }
     }
 
     /// <summary>Adds the options to the command.</summary>

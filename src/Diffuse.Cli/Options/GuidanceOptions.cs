@@ -17,7 +17,7 @@ public sealed class GuidanceOptions
     public Option<double> Scale { get; } = Opt.Double("--guidance",
         "classifier-free guidance eps_u + W (eps_c - eps_u) of class- or text-conditional models (Ho & Salimans 2021, diffusers' guidance_scale " +
         "convention): 0 unconditional, 1 plain conditional, above 1 more faithful and less diverse; one batched forward pass of 2B images",
-        Defaults.GuidanceScale, Bounds.AtLeast(0));
+        Defaults.GuidanceScale, Bounds.Within(0, Conditioning.MaxGuidanceScale));
     public Option<double> Rescale { get; } = Opt.Double("--guidance-rescale",
         "pull the guided prediction's std back toward the conditional one's (Lin et al. 2023, Eq. 15-16; for strong guidance, v-prediction " +
         "and zero-terminal-SNR models)", Defaults.GuidanceRescale, Bounds.Within(0, 1));

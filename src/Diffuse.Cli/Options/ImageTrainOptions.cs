@@ -15,14 +15,14 @@ public sealed class ImageTrainOptions
     public Option<int[]?> ChannelMult { get; } = Opt.Parsed<int[]?>("--channel-mult",
         "the U-Net's levels as comma-separated multipliers of its base channels, e.g. 1,2 for 14x14 images (default: the preset's; attention stays at the preset's deepest level)",
         ParseChannelMult, helpName: "M1,M2,...");
-    public Option<double?> Dropout { get; } = Opt.OptionalDouble("--dropout", "U-Net dropout (default: the preset's)", Bounds.AtLeast(0));
+    public Option<double?> Dropout { get; } = Opt.OptionalDouble("--dropout", "U-Net dropout (default: the preset's)", new Bounds(0, Max: 1, MaxExclusive: true));
     public Option<TrainingPrecision> Precision { get; } = Opt.Parsed("--precision",
         "bf16 runs the forward and backward passes in bfloat16 on a copy of the network, with float32 master weights, AdamW state, loss and EMA (mixed precision)",
         name => Json.ParseEnum<TrainingPrecision>(name, "training precision"), () => Defaults.Precision, "fp32|bf16");
     public Option<string> Variance { get; } = Opt.Choice("--variance",
         "learned_range doubles the U-Net's output channels (the interpolation v of Nichol & Dhariwal 2021) and trains with the hybrid loss L_simple + lambda L_vlb",
         "fixed_small", "fixed_small", "fixed_large", "learned_range");
-    public Option<double> VlbWeight { get; } = Opt.Double("--vlb-weight", "lambda of the hybrid loss", TrainingSpec.DefaultVlbWeight, Bounds.AtLeast(0));
+    public Option<double> VlbWeight { get; } = Opt.Double("--vlb-weight", "lambda of the hybrid loss", TrainingSpec.DefaultVlbWeight, Bounds.Within(0, TrainingSpec.MaxVlbWeight));
     public Option<string> Cond { get; } = Opt.Choice("--cond",
         "class trains a class-conditional U-Net on the data's labels (a learned label embedding plus a null label), for 'sample --class' and --guidance; " +
         "text trains a text encoder with cross-attention in the U-Net, on captions made from the class names or on the folder's captions.tsv, for 'sample --prompt'",

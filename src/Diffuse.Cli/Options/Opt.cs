@@ -110,7 +110,7 @@ public readonly record struct Bounds(double Min = double.NegativeInfinity, bool 
     {
         bool low = MinExclusive ? v <= Min : v < Min, high = MaxExclusive ? v >= Max : v > Max;
         if (!low && !high) return null;
-        string F(double x) => x.ToString(CultureInfo.InvariantCulture);
+        string F(double x) => x.ToString(Math.Abs(x) is > 0 and < 1e-3 ? "0.##########" : "R", CultureInfo.InvariantCulture);
         if (double.IsPositiveInfinity(Max)) return MinExclusive ? $"be greater than {F(Min)}" : $"be at least {F(Min)}";
         return $"lie in {(MinExclusive ? "(" : "[")}{F(Min)}, {F(Max)}{(MaxExclusive ? ")" : "]")}";
     }

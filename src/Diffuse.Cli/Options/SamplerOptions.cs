@@ -30,16 +30,16 @@ public sealed class SamplerOptions
     public Option<string> Noise { get; } = Opt.Choice("--noise",
         "fresh gaussian step noise, or one Brownian tree per run so that the sample changes smoothly with --steps (euler_ancestral, dpm2_ancestral, dpmpp_*_sde)",
         "gaussian", "gaussian", "brownian", "brownian_tree");
-    public Option<double?> Eta { get; } = Opt.OptionalDouble("--eta", "DDIM noise, 0 deterministic .. 1 DDPM-like (default 0; ddim only)", Bounds.AtLeast(0));
-    public Option<double> Snr { get; } = Opt.Double("--snr", "pc, langevin: the Langevin corrector's signal-to-noise ratio", ScoreDefaults.Snr, Bounds.Above(0));
+    public Option<double?> Eta { get; } = Opt.OptionalDouble("--eta", "DDIM noise, 0 deterministic .. 1 DDPM-like (default 0; ddim only)", Bounds.Within(0, 1));
+    public Option<double> Snr { get; } = Opt.Double("--snr", "pc, langevin: the Langevin corrector's signal-to-noise ratio", ScoreDefaults.Snr, new Bounds(0, MinExclusive: true, Max: 10));
     public Option<int?> CorrectorSteps { get; } = Opt.OptionalInt("--corrector-steps",
         "pc, langevin: corrector steps per step (default 1); annealed_langevin: per noise level (default 100)", 0, 10_000);
-    public Option<double> StepSize { get; } = Opt.Double("--step-size", "annealed_langevin: the base step size", ScoreDefaults.StepSize, Bounds.Above(0));
+    public Option<double> StepSize { get; } = Opt.Double("--step-size", "annealed_langevin: the base step size", ScoreDefaults.StepSize, new Bounds(0, MinExclusive: true, Max: 1));
     public Option<double?> SChurn { get; } = Opt.OptionalDouble("--s-churn",
-        "euler, heun: EDM's stochastic churn (Karras et al. 2022, Algorithm 2), the total extra noise over the run (default 0: off)", Bounds.AtLeast(0));
+        "euler, heun: EDM's stochastic churn (Karras et al. 2022, Algorithm 2), the total extra noise over the run (default 0: off)", Bounds.Within(0, 1000));
     public Option<double?> STmin { get; } = Opt.OptionalDouble("--s-tmin", "euler, heun: churn only at sigmas of at least this (default 0)", Bounds.AtLeast(0));
     public Option<double?> STmax { get; } = Opt.OptionalDouble("--s-tmax", "euler, heun: churn only at sigmas of at most this (default: all)", Bounds.AtLeast(0));
-    public Option<double?> SNoise { get; } = Opt.OptionalDouble("--s-noise", "euler, heun: the churn noise's scale (default 1)", Bounds.Above(0));
+    public Option<double?> SNoise { get; } = Opt.OptionalDouble("--s-noise", "euler, heun: the churn noise's scale (default 1)", new Bounds(0, MinExclusive: true, Max: 10));
     public Option<double> Rtol { get; } = Common.Rtol();
     public Option<double> Atol { get; } = Common.Atol();
 

@@ -13,10 +13,10 @@ public sealed class SdeOptions
     public Option<SdeType?> Type { get; } = Opt.Parsed<SdeType?>("--sde",
         "a continuous-time score model trained by denoising score matching (Song et al. 2021) instead of a discrete-time one; --timesteps sets " +
         "its N (default predictor steps); sample it with --sampler pc, ode or euler_maruyama", ParseType, helpName: "vp|subvp|ve");
-    public Option<double> BetaMin { get; } = Opt.Double("--beta-min", "VP and sub-VP: the smallest noise rate", Defaults.BetaMin, Bounds.Above(0));
-    public Option<double> BetaMax { get; } = Opt.Double("--beta-max", "VP and sub-VP: the largest noise rate", Defaults.BetaMax, Bounds.Above(0));
-    public Option<double> SigmaMin { get; } = Opt.Double("--sigma-min", "VE: the smallest noise level", Defaults.SigmaMin, Bounds.Above(0));
-    public Option<double> SigmaMax { get; } = Opt.Double("--sigma-max", "VE: the largest noise level", Defaults.SigmaMax, Bounds.Above(0));
+    public Option<double> BetaMin { get; } = Opt.Double("--beta-min", "VP and sub-VP: the smallest noise rate", Defaults.BetaMin, new Bounds(0, MinExclusive: true, Max: SdeSpec.MaxBeta));
+    public Option<double> BetaMax { get; } = Opt.Double("--beta-max", "VP and sub-VP: the largest noise rate", Defaults.BetaMax, new Bounds(0, MinExclusive: true, Max: SdeSpec.MaxBeta));
+    public Option<double> SigmaMin { get; } = Opt.Double("--sigma-min", "VE: the smallest noise level", Defaults.SigmaMin, Bounds.Within(SdeSpec.MinSigma, SdeSpec.MaxSigma));
+    public Option<double> SigmaMax { get; } = Opt.Double("--sigma-max", "VE: the largest noise level", Defaults.SigmaMax, Bounds.Within(SdeSpec.MinSigma, SdeSpec.MaxSigma));
 
     public Option[] All => [Type, BetaMin, BetaMax, SigmaMin, SigmaMax];
 

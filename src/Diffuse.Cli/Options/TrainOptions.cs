@@ -21,7 +21,7 @@ public sealed class TrainOptions
     public Option<LrSchedule> LrSchedule { get; } = Opt.Parsed("--lr-schedule", "the learning rate after the warmup",
         name => Json.ParseEnum<LrSchedule>(name, "learning-rate schedule"), () => new TrainingSpec().LrSchedule, "cosine|constant");
     public Option<int?> Warmup { get; } = Opt.OptionalInt("--warmup", "learning-rate warmup steps (default 100 points, 200 images)", 0);
-    public Option<double> WeightDecay { get; } = Opt.Double("--weight-decay", "AdamW decoupled weight decay", new TrainingSpec().WeightDecay, Bounds.AtLeast(0));
+    public Option<double> WeightDecay { get; } = Opt.Double("--weight-decay", "AdamW decoupled weight decay", new TrainingSpec().WeightDecay, Bounds.Within(0, TrainingSpec.MaxWeightDecay));
     public Option<int> GradAccum { get; } = Opt.Int("--grad-accum", "split each batch into K micro-batches (same result, less memory)", new TrainingSpec().GradientAccumulation, 1);
     public Option<long> Seed { get; } = Common.Seed("seed of everything random");
     public Option<BetaSchedule> Schedule { get; } = TrainingOptions.Schedule("the noise schedule's betas");
@@ -43,8 +43,8 @@ public sealed class TrainOptions
     public Option<bool> Force { get; } = Common.Force("overwrite a model already in --out");
     public Option<bool> Resume { get; } = Opt.Flag("--resume", "continue the run in --out from its last checkpoint (exactly; --steps may grow)");
     public Option<int?> StopAt { get; } = TrainingOptions.StopAt();
-    public Option<int> Hidden { get; } = Opt.Int("--hidden", "points: MLP width", new MlpConfig().HiddenDim, 1);
-    public Option<int> Blocks { get; } = Opt.Int("--blocks", "points: residual MLP blocks", new MlpConfig().Blocks, 0);
+    public Option<int> Hidden { get; } = Opt.Int("--hidden", "points: MLP width", new MlpConfig().HiddenDim, 1, Limits.Width);
+    public Option<int> Blocks { get; } = Opt.Int("--blocks", "points: residual MLP blocks", new MlpConfig().Blocks, 0, Limits.Depth);
 
     /// <summary>The options that only shape a new run (everything --resume refuses), less the image and SDE ones.</summary>
     public Option[] NewRunOnly => [Data, BatchSize, Lr, LrSchedule, Warmup, WeightDecay, GradAccum, Seed, Schedule, Timesteps, Prediction, Loss, TimestepSampler, EmaDecay, Force, Hidden, Blocks];

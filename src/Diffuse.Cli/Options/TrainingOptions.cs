@@ -13,7 +13,7 @@ public static class TrainingOptions
 
     public static Option<int?> BatchSize(string description) => Opt.OptionalInt("--batch-size", description, 1, 100_000);
 
-    public static Option<double?> LearningRate(string description) => Opt.OptionalDouble("--lr", description, Bounds.Above(0));
+    public static Option<double?> LearningRate(string description) => Opt.OptionalDouble("--lr", description, new Bounds(0, MinExclusive: true, Max: TrainingSpec.MaxLearningRate));
 
     /// <summary>--schedule: a diffusers beta schedule, or 'cosine' (squaredcos_cap_v2).</summary>
     public static Option<BetaSchedule> Schedule(string description) => Opt.Parsed("--schedule", description,

@@ -5,7 +5,7 @@ namespace Diffuse.Configuration;
 /// of gigabytes before anything else is checked; the memory a network of allowed sizes needs is checked against the
 /// machine's (<c>Models.NetworkMemory</c>) before it is built.
 /// </summary>
-internal static class Limits
+public static class Limits
 {
     /// <summary>Training timesteps of a discrete schedule and discretisation steps of an SDE (the command line's bound too).</summary>
     public const int TrainTimesteps = 100_000;

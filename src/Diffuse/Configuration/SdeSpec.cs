@@ -18,6 +18,13 @@ namespace Diffuse.Configuration;
 [System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record SdeSpec
 {
+    /// <summary>The largest beta_min / beta_max: beyond it the reverse drift -beta(t) x / 2 overflows in a few steps (score_sde uses 20).</summary>
+    public const double MaxBeta = 1_000;
+
+    /// <summary>The smallest sigma_min and largest sigma_max of a VE SDE: beyond them the score -eps / sigma and the prior
+    /// N(0, sigma_max^2) leave float32's useful range (score_sde uses 0.01 to 50, up to 348 for 256-pixel faces).</summary>
+    public const double MinSigma = 1e-6, MaxSigma = 1e4;
+
     /// <summary>The network's time label is <see cref="TimeLabelScale"/> t.</summary>
     public const double TimeLabelScale = 999;
 
@@ -46,9 +53,14 @@ public sealed record SdeSpec
         {
             if (!(SigmaMin > 0 && double.IsFinite(SigmaMax) && SigmaMax > SigmaMin))
                 throw new DiffuseException($"the VE SDE needs 0 < sigma_min < sigma_max, got {SigmaMin} and {SigmaMax}");
+            if (!(SigmaMin >= MinSigma && SigmaMax <= MaxSigma))
+                throw DiffuseException.For(SigmaMin < MinSigma ? "sigma_min" : "sigma_max",
+                    $"{(SigmaMin < MinSigma ? $"sigma_min must be at least {MinSigma}, got {SigmaMin}" : $"sigma_max must be at most {MaxSigma}, got {SigmaMax}")}: the VE process would not stay finite in float32");
         }
         else if (!(BetaMin > 0 && double.IsFinite(BetaMax) && BetaMax >= BetaMin))
             throw new DiffuseException($"the {DisplayName} SDE needs 0 < beta_min <= beta_max, got {BetaMin} and {BetaMax}");
+        else if (BetaMax > MaxBeta)
+            throw DiffuseException.For("beta_max", $"beta_max must be at most {MaxBeta}, got {BetaMax}: the {DisplayName} SDE's reverse drift would overflow");
         if (!(Eps > 0 && Eps < 0.1)) throw new DiffuseException($"the SDE's smallest training time eps must lie in (0, 0.1), got {Eps}");
         if (DiscreteSteps < 2) throw new DiffuseException($"the SDE needs at least 2 discretisation steps, got {DiscreteSteps}");
         Limits.AtMost(DiscreteSteps, Limits.TrainTimesteps, "sde discrete_steps");

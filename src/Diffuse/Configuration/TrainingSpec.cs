@@ -56,6 +56,18 @@ public sealed record TrainingSpec
     /// <summary>Steps between PNG grids of samples (0 = never).</summary>
     public int SampleEvery { get; init; } = 1000;
 
+    /// <summary>
+    /// The largest learning rate the command line takes (AdamW's steps are about lr per weight: above 1 training only
+    /// diverges). The library takes any rate libtorch can hold (a float32); one that diverges stops at its NaN loss.
+    /// </summary>
+    public const double MaxLearningRate = 1;
+
+    /// <summary>The largest weight decay: AdamW shrinks each weight by lr x weight_decay per step, which must stay below 1.</summary>
+    public const double MaxWeightDecay = 1;
+
+    /// <summary>The largest lambda of the hybrid loss (Nichol &amp; Dhariwal use 0.001; L_vlb is in nats per dimension).</summary>
+    public const double MaxVlbWeight = 1_000;
+
     public void Validate()
     {
         if (Steps < 1) throw DiffuseException.For("steps", $"steps must be at least 1, got {Steps}");
@@ -65,14 +77,16 @@ public sealed record TrainingSpec
         if (GradientAccumulation < 1) throw DiffuseException.For("gradient_accumulation", $"gradient_accumulation must be at least 1, got {GradientAccumulation}");
         if (BatchSize % GradientAccumulation != 0)
             throw DiffuseException.For("batch_size", $"batch_size {BatchSize} must be a multiple of gradient_accumulation {GradientAccumulation}");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw DiffuseException.For("learning_rate", $"learning_rate must be a positive number, got {LearningRate}");
+        if (!(LearningRate > 0 && LearningRate <= float.MaxValue))
+            throw DiffuseException.For("learning_rate", $"learning_rate must be a positive number of float32's range, got {LearningRate}");
         if (WarmupSteps < 0) throw new DiffuseException($"warmup steps must be at least 0, got {WarmupSteps}");
-        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw DiffuseException.For("weight_decay", $"weight_decay must be a number of at least 0, got {WeightDecay}");
+        if (!(WeightDecay >= 0 && WeightDecay <= MaxWeightDecay))
+            throw DiffuseException.For("weight_decay", $"weight_decay must lie in [0, {MaxWeightDecay}], got {WeightDecay}");
         if (!(MinSnrGamma > 0)) throw new DiffuseException($"min-SNR gamma must be positive, got {MinSnrGamma}");
         if (VlbWeight is not null && Loss != LossWeighting.Hybrid)
             throw new DiffuseException($"vlb_weight applies to the hybrid loss only, not {IO.Json.Name(Loss)}");
-        if (VlbWeight is { } weight && !(weight >= 0 && double.IsFinite(weight)))
-            throw DiffuseException.For("vlb_weight", $"vlb_weight must be a number of at least 0, got {weight}");
+        if (VlbWeight is { } weight && !(weight >= 0 && weight <= MaxVlbWeight))
+            throw DiffuseException.For("vlb_weight", $"vlb_weight must lie in [0, {MaxVlbWeight}], got {weight}");
         if (CondDrop is { } drop && !(drop >= 0 && drop <= 1)) throw DiffuseException.For("cond_drop", $"cond_drop must be in [0, 1], got {drop}");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw DiffuseException.For("ema_decay", $"ema_decay must be in [0, 1), got {EmaDecay}");
         if (!(GradClip > 0)) throw new DiffuseException($"gradient clip must be positive, got {GradClip}");

@@ -116,6 +116,7 @@ static class NpmPackageSource
 
     static (byte[] Pixels, byte[] Labels) ReadCopy(string dataDir, Spec spec)
     {
+        if (File.Exists(dataDir)) throw new DiffuseException($"data folder '{dataDir}' is a file; give the folder that holds the data");
         if (!Directory.Exists(dataDir)) throw new DiffuseException($"data folder '{dataDir}' does not exist");
         var tgz = Path.Combine(dataDir, spec.TgzName);
         if (File.Exists(tgz)) return ReadTgz(tgz, spec);

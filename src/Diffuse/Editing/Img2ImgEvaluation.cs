@@ -26,16 +26,16 @@ public static class Img2ImgEvaluation
         var images = IO.PixelScale.ToSigned(pixels);
         long n = images.shape[0];
         var rows = new List<Img2ImgRow>();
-        int done = 0, total = strengths.Sum(s => steps - Img2Img.StartStep(steps, s)) * (int)((n + model.BatchSize - 1) / model.BatchSize);
+        int done = 0, total = strengths.Sum(s => steps - Img2Img.StartStep(steps, s)) * (int)((n + model.FittingBatchSize - 1) / model.FittingBatchSize);
         foreach (var strength in strengths)
         {
             using var strengthScope = NewDisposeScope();
             using var generator = new Generator((ulong)seed);
             var seeds = SampleSeeds.Draw(generator); // per image, so an image's edit does not depend on the batch size
             var parts = new List<Tensor>();
-            for (long start = 0; start < n; start += model.BatchSize)
+            for (long start = 0; start < n; start += model.FittingBatchSize)
             {
-                long size = Math.Min(model.BatchSize, n - start);
+                long size = Math.Min(model.FittingBatchSize, n - start);
                 int before = done;
                 var batchProgress = progress is null ? null : SyncProgress.Map<StepInfo, (int Done, int Total)>(progress, value => (before + value.Step, total));
                 using var generators = seeds.Batch(start, size);

@@ -36,13 +36,13 @@ public static class InpaintingEvaluation
         var config = model.Config.Scheduler;
         var schedule = NoiseSchedule.FromConfig(config);
         int perBatch = RePaint.Schedule(options.Steps, options.JumpLength, options.Resample).Count - 1;
-        long batches = (n + model.BatchSize - 1) / model.BatchSize;
+        long batches = (n + model.FittingBatchSize - 1) / model.FittingBatchSize;
         var parts = new List<Tensor>();
         using var generator = new Generator((ulong)seed);
         var seeds = SampleSeeds.Draw(generator); // per image, so an image's completion does not depend on the batch size
         for (long b = 0; b < batches; b++)
         {
-            long start = b * model.BatchSize, size = Math.Min(model.BatchSize, n - start);
+            long start = b * model.FittingBatchSize, size = Math.Min(model.FittingBatchSize, n - start);
             int done = (int)(b * perBatch);
             var batchProgress = progress is null ? null : OffsetBy(progress, done, (int)(batches * perBatch));
             using var batchScope = NewDisposeScope();

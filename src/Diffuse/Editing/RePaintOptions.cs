@@ -18,5 +18,18 @@ public sealed record RePaintOptions
             throw DiffuseException.For("steps", $"steps must lie in [1, {trainTimesteps}] (the model's training timesteps), got {Steps}");
         if (JumpLength < 1) throw DiffuseException.For("jump_length", $"jump_length must be at least 1, got {JumpLength}");
         if (Resample < 1) throw DiffuseException.For("resample", $"resample must be at least 1, got {Resample}");
+        if (ScheduleLength(Steps, JumpLength, Resample) is var length && length > MaxScheduleLength)
+            throw DiffuseException.For("resample",
+                $"resample {Resample} with steps {Steps} and jump_length {JumpLength} makes {length:N0} reverse and forward steps, more than {MaxScheduleLength:N0} (days of work); lower them (the default makes {ScheduleLength(250, 10, 10):N0})");
+    }
+
+    /// <summary>The most steps (down and back up) a run's schedule may hold: far beyond any useful run, so a typo is an error, not days of work and gigabytes of schedule.</summary>
+    public const long MaxScheduleLength = 1_000_000;
+
+    /// <summary>The length of <see cref="RePaint.Schedule"/> for these settings, counted without building it.</summary>
+    public static long ScheduleLength(int steps, int jumpLength, int resample)
+    {
+        long jumps = steps > jumpLength ? (steps - jumpLength + jumpLength - 1) / jumpLength : 0;
+        return steps + 1 + 2L * jumps * (resample - 1) * jumpLength;
     }
 }

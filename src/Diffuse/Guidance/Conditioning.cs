@@ -39,6 +39,9 @@ public sealed record Conditioning(long[] Labels, double GuidanceScale = 1.0, dou
             config.Network.ClassCount!.Value, GuidanceScale, GuidanceRescale, batch.Channels);
     }
 
+    /// <summary>The largest guidance scale W: far beyond any useful one (1 to 30), and below where eps_u + W (eps_c - eps_u) leaves float32's range.</summary>
+    public const double MaxGuidanceScale = 1_000;
+
     /// <summary>Checks the settings against a model of <paramref name="numClasses"/> classes and <paramref name="n"/> samples.</summary>
     public void Validate(int numClasses, long n)
     {

@@ -59,8 +59,8 @@ internal static class SamplingPlans
     /// <summary>Checks a guidance scale W and rescale phi.</summary>
     public static void CheckGuidance(double scale, double rescale)
     {
-        if (!(scale >= 0) || !double.IsFinite(scale))
-            throw DiffuseException.For("guidance_scale", $"guidance_scale must be a number of at least 0, got {scale}");
+        if (!(scale >= 0 && scale <= Conditioning.MaxGuidanceScale))
+            throw DiffuseException.For("guidance_scale", $"guidance_scale must lie in [0, {Conditioning.MaxGuidanceScale}], got {scale}");
         if (!(rescale >= 0 && rescale <= 1))
             throw DiffuseException.For("guidance_rescale", $"guidance_rescale must be in [0, 1], got {rescale}");
     }

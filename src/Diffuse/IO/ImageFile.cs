@@ -12,6 +12,7 @@ public static class ImageFile
     /// <summary>The image at <paramref name="path"/>, uint8 [1 or 3, H, W].</summary>
     public static Tensor Read(string path, string what = "image")
     {
+        if (Directory.Exists(path)) throw new DiffuseException($"the {what} '{path}' is a folder; give an image file");
         if (!File.Exists(path)) throw new DiffuseException($"the {what} '{path}' does not exist");
         SKBitmap? bitmap;
         try

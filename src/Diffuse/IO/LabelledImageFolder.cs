@@ -56,7 +56,8 @@ public static class LabelledImageFolder
         var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.staging-{Guid.NewGuid():N}");
+        Leftovers.RemoveStale(parent, Path.GetFileName(full));
+        var staging = Leftovers.StagingFolder(parent, Path.GetFileName(full));
         var counts = new long[classNames.Count];
         try
         {

@@ -28,7 +28,7 @@ public static class ModelDirectory
         if (File.Exists(dir))
             throw new DiffuseException($"'{dir}' is a file, not a folder; choose another --out");
         if (Directory.Exists(dir) && !force && HoldsModel(dir))
-            throw new DiffuseException($"'{dir}' already holds a model; pass --force to overwrite it or choose another --out");
+            throw DiffuseException.NeedsForce($"'{dir}' already holds a model; pass --force to overwrite it or choose another --out");
         if (Directory.Exists(dir) && IsUnfinishedRun(dir))
             log?.Invoke($"'{dir}' holds the {ConfigFile} of a run that stopped before its first checkpoint (no weights); starting over in it");
         foreach (var aside in AsideFolders(dir))

@@ -41,7 +41,7 @@ internal static partial class OutputFolder
             if (Contains(full, Full(kept)))
                 throw new DiffuseException($"'{directory}' holds '{kept}', which this command reads; name another folder to write into");
         if (!Directory.Exists(directory) || !Directory.EnumerateFileSystemEntries(directory).Any()) return;
-        if (!force) throw new DiffuseException($"'{directory}' is not empty; pass --force to replace it or choose another folder");
+        if (!force) throw DiffuseException.NeedsForce($"'{directory}' is not empty; pass --force to replace it or choose another folder");
         if (HoldsModelBelow(full))
             throw new DiffuseException($"'{directory}' holds a model folder; --force does not replace it, name another folder to write into");
         if (!WrittenByDiffuse(full))

@@ -205,7 +205,7 @@ public static class SafeTensors
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new DiffuseException($"{path} does not exist");
+            throw new DiffuseException(Directory.Exists(path) ? $"{path} is a folder, not a safetensors file" : $"{path} does not exist");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

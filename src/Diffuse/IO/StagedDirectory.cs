@@ -15,7 +15,9 @@ internal static class StagedDirectory
         var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(full) ?? throw new DiffuseException($"cannot write a model to the root folder '{directory}'");
         System.IO.Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.staging-{Guid.NewGuid():N}");
+        // A save killed before its rename left its staging folder: gone at the next save of the same folder.
+        Leftovers.RemoveStale(parent, Path.GetFileName(full));
+        var staging = Leftovers.StagingFolder(parent, Path.GetFileName(full));
         System.IO.Directory.CreateDirectory(staging);
         try
         {

@@ -75,7 +75,13 @@ public sealed class ImageModel : IDiffusionModel
 
     public long StepsFor(long n, int steps) => Batches(n) * steps;
 
-    long Batches(long n) => SampleBatches.Count(n, BatchSize);
+    long Batches(long n) => SampleBatches.Count(n, FittingBatchSize);
+
+    /// <summary>
+    /// <see cref="BatchSize"/>, or fewer images when one batch's activations would not fit this machine's memory
+    /// (<see cref="SampleMemory.FittingBatch"/>; image k is the same in any batch, so only the speed changes).
+    /// </summary>
+    public int FittingBatchSize => SampleMemory.FittingBatch(BatchSize, SampleMemory.UNetBytesPerImage(Config.Network, Image.Height) ?? 0);
 
     /// <summary>
     /// Draws <paramref name="n"/> images [n, C, H, W] in [-1, 1], <see cref="BatchSize"/> at a time. Image k draws all its
@@ -154,7 +160,7 @@ public sealed class ImageModel : IDiffusionModel
     /// and joins the batches, clamped to [-1, 1].
     /// </summary>
     Tensor InBatches(long n, int stepsPerBatch, Generator generator, IProgress<StepInfo>? progress, Func<long, long[], SampleGenerators, IProgress<StepInfo>?, Tensor> draw) =>
-        SampleBatches.Run(n, BatchSize, stepsPerBatch, generator, progress,
+        SampleBatches.Run(n, FittingBatchSize, stepsPerBatch, generator, progress, (long)Image.Channels * Image.Height * Image.Width,
             (start, size, generators, batchProgress) => draw(start, [size, Image.Channels, Image.Height, Image.Width], generators, batchProgress).clamp(-1, 1));
 
     /// <summary>The unconditional network in its precision, float32 in and out; a learned variance's channels included.</summary>

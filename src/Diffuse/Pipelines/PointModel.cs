@@ -64,7 +64,7 @@ public sealed class PointModel : IDiffusionModel
         var plan = conditioning ?? Unconditional.Instance;
         plan.Validate(Config, Directory, n);
         using var scope = NewDisposeScope();
-        var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, (start, size, generators, batchProgress) =>
+        var x = SampleBatches.Run(n, BatchSize, steps, generator, progress, Config.Data.Dim, (start, size, generators, batchProgress) =>
         {
             long[] shape = [size, Config.Data.Dim];
             var denoise = plan.Denoiser(Network.Forward, Config, new SamplingBatch(start, shape, generators));
@@ -86,7 +86,7 @@ public sealed class PointModel : IDiffusionModel
         var view = ((IDiffusionModel)this).ScoreView(settings.Steps);
         using var scope = NewDisposeScope();
         long perBatch = ScoreSamplers.PlannedEvaluations(settings) ?? 1000, evaluations = 0;
-        var x = SampleBatches.Run(n, BatchSize, (int)Math.Min(int.MaxValue, perBatch), generator, progress, (_, size, generators, batchProgress) =>
+        var x = SampleBatches.Run(n, BatchSize, (int)Math.Min(int.MaxValue, perBatch), generator, progress, Config.Data.Dim, (_, size, generators, batchProgress) =>
         {
             var result = ScoreSamplers.Run(view.Sde, view.Score, [size, Config.Data.Dim], generators, settings,
                 batchProgress is null ? null : StepInfo.FromScoreSampler(batchProgress));

@@ -15,12 +15,14 @@ internal static class SampleBatches
 
     /// <summary>
     /// Runs <paramref name="draw"/> on each batch (its first index, its size, its samples' generators and its progress,
-    /// inside the batch's dispose scope) and joins the batches along dimension 0.
+    /// inside the batch's dispose scope) and joins the batches along dimension 0. A result of <paramref name="n"/> samples of
+    /// <paramref name="valuesPerSample"/> values that cannot fit this machine is refused first (<see cref="SampleMemory"/>).
     /// </summary>
-    public static Tensor Run(long n, int batchSize, int stepsPerBatch, Generator generator, IProgress<StepInfo>? progress,
+    public static Tensor Run(long n, int batchSize, int stepsPerBatch, Generator generator, IProgress<StepInfo>? progress, long valuesPerSample,
         Func<long, long, SampleGenerators, IProgress<StepInfo>?, Tensor> draw)
     {
-        if (n < 1) throw new DiffuseException($"--n must be at least 1, got {n}");
+        if (n < 1) throw DiffuseException.For("n", $"n must be at least 1, got {n}");
+        SampleMemory.CheckResult(n, valuesPerSample);
         var seeds = SampleSeeds.Draw(generator);
         long batches = Count(n, batchSize);
         int total = (int)Math.Min(int.MaxValue, batches * stepsPerBatch);

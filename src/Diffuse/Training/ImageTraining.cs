@@ -59,7 +59,7 @@ public static class ImageTraining
     public static DatasetSplit RunSplit(ModelConfig config, ImageLoadOptions load, Action<string>? log = null)
     {
         var image = config.Data.Image ?? throw new DiffuseException("a model of 2-D points has no held-out images");
-        using var dataset = ImageDatasets.Load(config.Data.Name, load with { ImageSize = image.Height, Channels = image.Channels }, log);
+        using var dataset = ImageDatasets.Load(config.Data.Name, load with { ImageSize = image.Height, Channels = image.Channels, MaxImages = image.MaxImages ?? load.MaxImages }, log);
         var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
         if (image.TrainCount > 0 && split.Train.Count != image.TrainCount)
         {
@@ -88,8 +88,9 @@ public static class ImageTraining
         using var split = dataset.Split(config.Training.ValidationFraction, config.Training.Seed);
         var train = split.Train;
         if (train.Count < 1) throw new DiffuseException($"'{dataset.Name}' leaves no training images after the validation split");
-        if (!options.Resume) config = FitToData(config, options.Data, dataset, train.Count);
+        if (!options.Resume) config = FitToData(config, options.Data, dataset, train.Count, options.Load.MaxImages);
         NetworkMemory.Check(config.Network, TrainingCopies, $"'{dir}'", "training it");
+        SampleMemory.CheckTrainingBatch(config.Network, dataset.Height, config.Training.BatchSize, config.Training.GradientAccumulation);
         string? aside = null;
         if (!options.Resume)
         {
@@ -154,7 +155,8 @@ public static class ImageTraining
         var config = ModelConfig.FromJson(ModelDirectory.ReadConfig(dir), Path.Combine(dir, ModelDirectory.ConfigFile));
         var image = config.Data.Image ?? throw new DiffuseException($"'{dir}' holds a model of 2-D points; --resume continues image runs");
         if (options.Steps is { } steps) config = config with { Training = config.Training with { Steps = steps } };
-        return (config, ImageDatasets.Load(config.Data.Name, options.Load with { ImageSize = image.Height, Channels = image.Channels }, log));
+        // Every setting that shaped the run's data is in its config: the size, the channels and --max-images.
+        return (config, ImageDatasets.Load(config.Data.Name, options.Load with { ImageSize = image.Height, Channels = image.Channels, MaxImages = image.MaxImages }, log));
     }
 
     /// <summary>A fresh run: the folder made ready (a model there needs --force) and the data loaded at their own size.</summary>
@@ -171,7 +173,7 @@ public static class ImageTraining
     /// The template's network sized for the data and given the conditioning the run asks for (a text run's vocabulary from
     /// its captions, a class run's classes, a super-resolution run's low-resolution input), and the data's spec.
     /// </summary>
-    static ModelConfig FitToData(ModelConfig config, string dataName, ImageDataset dataset, long trainCount)
+    static ModelConfig FitToData(ModelConfig config, string dataName, ImageDataset dataset, long trainCount, int? maxImages)
     {
         var net = config.Network.ForImages(dataset.Channels, dataset.Height);
         if (net.Text is { } text)
@@ -196,7 +198,7 @@ public static class ImageTraining
         var image = new ImageSpec
         {
             Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width,
-            ClassNames = dataset.ClassNames.ToArray(), TrainCount = trainCount,
+            ClassNames = dataset.ClassNames.ToArray(), TrainCount = trainCount, MaxImages = maxImages,
         };
         config = config with
         {

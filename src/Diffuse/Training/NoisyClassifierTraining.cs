@@ -140,6 +140,7 @@ public static class NoisyClassifierTraining
     /// <summary>Loads and validates a classifier folder; every problem is a one-line <see cref="DiffuseException"/>.</summary>
     public static (NoisyClassifierConfig Config, NoisyClassifier Classifier) Load(string directory)
     {
+        if (File.Exists(directory)) throw new DiffuseException($"classifier '{directory}' is a file; give the folder 'diffuse train-classifier' wrote");
         if (!Directory.Exists(directory)) throw new DiffuseException($"classifier folder '{directory}' does not exist (train one with 'diffuse train-classifier --out {directory}')");
         var configPath = Path.Combine(directory, ModelDirectory.ConfigFile);
         if (!File.Exists(configPath)) throw new DiffuseException($"'{directory}' is not a classifier folder: {ModelDirectory.ConfigFile} is missing");

@@ -118,7 +118,7 @@ public sealed class Trainer : IDisposable
             var loss = lossOf((long)Step * accumulation + micro);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
-                throw new DiffuseException($"training stopped: the loss became {value} at step {Step + 1}; lower --lr or check the data");
+                throw new DiffuseException($"training stopped: the loss became {value} at step {Step + 1}; {DivergenceCauses(spec)}");
             lossSum += value;
             (accumulation == 1 ? loss : loss / accumulation).backward();
             MoveWorkingGradients();
@@ -184,4 +184,13 @@ public sealed class Trainer : IDisposable
     }
 
     public void Dispose() => optimizer.Dispose();
+
+    /// <summary>The usual causes of a non-finite loss, with the run's own values: what to lower first, then what else to check.</summary>
+    internal static string DivergenceCauses(TrainingSpec spec)
+    {
+        string rates = spec.WeightDecay > 0
+            ? $"the learning rate ({spec.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}) or the weight decay ({spec.WeightDecay.ToString(System.Globalization.CultureInfo.InvariantCulture)}) is too large for this network (lower --lr or --weight-decay)"
+            : $"the learning rate ({spec.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}) is too large for this network (lower --lr)";
+        return $"usually {rates}; else a noise process of extreme scale (--sigma-max, --beta-max) or extreme data values";
+    }
 }

@@ -118,5 +118,6 @@ public class EndToEndTests(TrainedModel trained)
         var none = Run();
         Assert.Equal(2, none.ExitCode);
         Assert.Contains("Usage:", none.Stdout);
+        Assert.Equal("error: no command given; the commands are listed above ('diffuse <command> --help' shows one's options)", Assert.Single(none.StderrLines));
     }
 }

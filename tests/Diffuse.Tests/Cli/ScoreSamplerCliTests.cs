@@ -41,14 +41,14 @@ public class ScoreSamplerCliTests(TrainedModel trained)
 
     [Theory]
     [InlineData("annealed_langevin needs a VE SDE", "--sampler", "annealed_langevin")]
-    [InlineData("--rtol must be greater than 0", "--sampler", "ode", "--rtol", "0")]
-    [InlineData("--atol must be greater than 0", "--sampler", "ode", "--atol", "-1e-5")]
+    [InlineData("--rtol must lie in (0, 1]", "--sampler", "ode", "--rtol", "0")]
+    [InlineData("--atol must lie in (0, 1]", "--sampler", "ode", "--atol", "-1e-5")]
     [InlineData("--steps does not apply", "--sampler", "ode", "--steps", "10")]
     [InlineData("--rtol and --atol apply to the ode sampler", "--sampler", "pc", "--rtol", "1e-3")]
     [InlineData("--snr applies to the score samplers", "--sampler", "ddim", "--snr", "0.1")]
     [InlineData("--snr applies to the pc and langevin samplers", "--sampler", "euler_maruyama", "--snr", "0.1")]
     [InlineData("--karras does not apply", "--sampler", "pc", "--karras")]
-    [InlineData("--snr must be greater than 0", "--sampler", "pc", "--snr", "0")]
+    [InlineData("--snr must lie in (0, 10]", "--sampler", "pc", "--snr", "0")]
     [InlineData("--corrector-steps", "--sampler", "langevin", "--corrector-steps", "0")]
     public void WhatDoesNotApplyIsAOneLineError(string fragment, params string[] extra)
     {

@@ -62,7 +62,7 @@ public class SdeCliTests(TrainedModel trained)
     [InlineData("--sde vp --sigma-min", "0.1", "--sigma-min applies to --sde ve, not vp")]
     [InlineData("--sde subvp --beta-min", "30", "0 < beta_min <= beta_max")]
     [InlineData("--sde ve --sigma-min", "100", "0 < sigma_min < sigma_max")]
-    [InlineData("--sde vp --beta-max", "-1", "--beta-max must be greater than 0")]
+    [InlineData("--sde vp --beta-max", "-1", "--beta-max must lie in (0, 1000]")]
     [InlineData("--sde ve --sigma-max", "big", "--sigma-max must be a number")]
     [InlineData("--sde vp --schedule", "cosine", "--schedule applies to discrete-time models")]
     [InlineData("--sde vp --prediction", "v_prediction", "predicts the noise")]

@@ -162,7 +162,7 @@ public sealed class SignalModel : IDiffusionModel
         var plan = conditioning ?? Unconditional.Instance;
         plan.Validate(Config, Directory, n);
         long[] one = SignalKind.Instance.SampleShape(Config);
-        return SampleBatches.Run(n, BatchSize, steps, generator, progress, (start, size, generators, batchProgress) =>
+        return SampleBatches.Run(n, BatchSize, steps, generator, progress, one.Aggregate(1L, (a, b) => a * b), (start, size, generators, batchProgress) =>
         {
             long[] shape = [size, .. one];
             var denoise = plan.Denoiser(Network.Forward, Config, new SamplingBatch(start, shape, generators));

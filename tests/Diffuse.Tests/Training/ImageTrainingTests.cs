@@ -181,6 +181,9 @@ public class ImageTrainingTests
 
         Assert.Contains("the loss became", error.Message);
         Assert.Contains("last good checkpoint", error.Message);
+        // The likely causes with the run's values, the weight decay among them when the run has one.
+        Assert.Contains("the learning rate (1E+30)", error.Message);
+        Assert.Contains(options.Template.Training.WeightDecay > 0 ? "--weight-decay" : "lower --lr", error.Message);
         Assert.DoesNotContain('\n', error.Message);
         int? kept = TrainCheckpoint.StepOf(ImageTraining.CheckpointPath(dir));
         Assert.NotNull(kept);

@@ -54,7 +54,7 @@ public sealed class Img2ImgEvalCommand : DiffuseCommand
         var load = new ImageLoadOptions { CacheDir = result.GetValue(cacheDir), DataDir = result.GetValue(dataDir) };
         using var held = HeldOutImages.Load(config, model, load, result.GetValue(count), "editing");
         int images = (int)held.Subset.Count;
-        int total = levels.Sum(s => steps - Img2Img.StartStep(steps, s)) * ((images + model.BatchSize - 1) / model.BatchSize);
+        int total = levels.Sum(s => steps - Img2Img.StartStep(steps, s)) * ((images + model.FittingBatchSize - 1) / model.FittingBatchSize);
         var rows = ProgressDisplay.Run("img2img", Math.Max(1, total), r => Img2ImgEvaluation.Run(model, held.Classifier, held.Subset.Pixels, held.Subset.Labels,
             scheduler, steps, levels, options.Seed, new SyncProgress<(int Done, int Total)>(p => r(p.Done, ""))));
         var output = result.Output();

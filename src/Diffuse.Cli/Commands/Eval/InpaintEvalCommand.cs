@@ -57,7 +57,7 @@ public sealed class InpaintEvalCommand : DiffuseCommand
         var meanImage = held.Data.ToImages().mean([0]);
         int images = (int)held.Subset.Count;
         int perBatch = RePaint.Schedule(options.Steps, options.JumpLength, options.Resample).Count - 1;
-        int total = (int)Math.Min(int.MaxValue, (long)perBatch * ((images + model.BatchSize - 1) / model.BatchSize));
+        int total = (int)Math.Min(int.MaxValue, (long)perBatch * ((images + model.FittingBatchSize - 1) / model.FittingBatchSize));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var report = ProgressDisplay.Run("inpaint", total, r =>
             InpaintingEvaluation.Run(model, held.Classifier, held.Subset.Pixels, held.Subset.Labels, meanImage, cut, options, noiseSeed,
