@@ -18,6 +18,8 @@ public class SamplingPlanTests
 {
     static SamplingPlanTests() => ProbeConfig.Register();
 
+    const ulong InitSeed = 11;
+
     static ImageModel Model(int? classes = null, int batchSize = 2)
     {
         var config = new ModelConfig
@@ -27,6 +29,8 @@ public class SamplingPlanTests
             Data = new DataSpec { Name = "p", Dim = 16, Mean = [], Image = new ImageSpec { Channels = 1, Height = 4, Width = 4, ClassNames = classes is int k ? [.. Enumerable.Range(0, k).Select(i => $"c{i}")] : [] } },
         };
         var model = ImageModel.FromNetwork(config, NetworkTypes.Build(config.Network), "probe");
+        // Seeded weights: libtorch's default initialisation draws from the process's global generator.
+        using (var init = new Generator(InitSeed)) model.Network.ResetParameters(init);
         model.Network.eval();
         model.BatchSize = batchSize;
         return model;
