@@ -8,7 +8,7 @@ namespace Diffuse.IO;
 /// (<see cref="AtomicFile"/>). A process killed during a save leaves them behind; the next save of the same target
 /// removes those whose process is gone (never a live process's, so two writers never disturb each other).
 /// </summary>
-public static class Leftovers
+internal static class Leftovers
 {
     /// <summary>How old a leftover in the older form without a process id (<c>.NAME.staging-GUID</c>) must be to be removed.</summary>
     public static readonly TimeSpan UnownedAge = TimeSpan.FromHours(1);

@@ -8,7 +8,7 @@ namespace Diffuse.Pipelines;
 /// (<see cref="NetworkMemory.BudgetBytes"/>): a result that cannot fit is a one-line error naming <c>n</c>; a batch whose
 /// activations cannot fit is made smaller (sample k does not depend on the batch, so only the speed changes).
 /// </summary>
-public static class SampleMemory
+internal static class SampleMemory
 {
     /// <summary>
     /// Throws when <paramref name="n"/> samples of <paramref name="valuesPerSample"/> float32 values, held twice (the batches
