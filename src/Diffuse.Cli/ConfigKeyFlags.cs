@@ -20,6 +20,7 @@ public static partial class ConfigKeyFlags
         ["resample"] = "--resample", ["strength"] = "--strength", ["corrector_steps"] = "--corrector-steps", ["snr"] = "--snr",
         ["step_size"] = "--step-size", ["classifier_scale"] = "--classifier-scale",
         ["beta_max"] = "--beta-max", ["sigma_min"] = "--sigma-min", ["sigma_max"] = "--sigma-max",
+        ["log_sigma_mean"] = "--log-sigma-mean", ["log_sigma_std"] = "--log-sigma-std",
     };
 
     /// <summary>Commands whose flag for a key differs from the table's.</summary>

@@ -32,12 +32,17 @@ public sealed class TrainOptions
         "simple | min_snr | hybrid | likelihood (default simple; hybrid with --variance learned_range, likelihood (lambda = g(t)^2) with --sde)",
         name => Json.ParseEnum<LossWeighting>(name, "loss"), helpName: "NAME");
     public Option<TimestepSampling> TimestepSampler { get; } = Opt.Parsed("--timesteps-sampler",
-        "uniform, or loss-aware: importance-sampled by each timestep's recent losses", name => name switch
+        "uniform; loss-aware: importance-sampled by each timestep's recent losses; lognormal: ln sigma(t) ~ N(--log-sigma-mean, --log-sigma-std^2), the noise levels EDM trains on (Karras et al. 2022)", name => name switch
         {
             "uniform" => TimestepSampling.Uniform,
             "loss-aware" or "loss_aware" => TimestepSampling.LossAware,
-            _ => throw new UsageException($"--timesteps-sampler must be uniform or loss-aware, got '{name}'"),
-        }, () => TimestepSampling.Uniform, "uniform|loss-aware");
+            "lognormal" or "log-normal" or "log_normal" => TimestepSampling.LogNormal,
+            _ => throw new UsageException($"--timesteps-sampler must be uniform, loss-aware or lognormal, got '{name}'"),
+        }, () => TimestepSampling.Uniform, "uniform|loss-aware|lognormal");
+    public Option<double?> LogSigmaMean { get; } = Opt.OptionalDouble("--log-sigma-mean",
+        $"--timesteps-sampler lognormal: the mean of ln sigma (P_mean; default {TrainingSpec.DefaultLogSigmaMean})", Bounds.Within(-20, 20));
+    public Option<double?> LogSigmaStd { get; } = Opt.OptionalDouble("--log-sigma-std",
+        $"--timesteps-sampler lognormal: the standard deviation of ln sigma (P_std; default {TrainingSpec.DefaultLogSigmaStd})", new Bounds(0, MinExclusive: true, Max: 20));
     public Option<double?> EmaDecay { get; } = Opt.OptionalDouble("--ema-decay", "EMA decay of the weights (default 0.995 points, 0.999 images)",
         new Bounds(0, Max: 1, MaxExclusive: true));
     public Option<bool> Force { get; } = Common.Force("overwrite a model already in --out");
@@ -47,10 +52,10 @@ public sealed class TrainOptions
     public Option<int> Blocks { get; } = Opt.Int("--blocks", "points: residual MLP blocks", new MlpConfig().Blocks, 0, Limits.Depth);
 
     /// <summary>The options that only shape a new run (everything --resume refuses), less the image and SDE ones.</summary>
-    public Option[] NewRunOnly => [Data, BatchSize, Lr, LrSchedule, Warmup, WeightDecay, GradAccum, Seed, Schedule, Timesteps, Prediction, Loss, TimestepSampler, EmaDecay, Force, Hidden, Blocks];
+    public Option[] NewRunOnly => [Data, BatchSize, Lr, LrSchedule, Warmup, WeightDecay, GradAccum, Seed, Schedule, Timesteps, Prediction, Loss, TimestepSampler, LogSigmaMean, LogSigmaStd, EmaDecay, Force, Hidden, Blocks];
 
     public void AddTo(Command command) => command.AddOptions(
-        [Data, Out, Steps, BatchSize, Lr, LrSchedule, Warmup, WeightDecay, GradAccum, Seed, Schedule, Timesteps, Prediction, Loss, TimestepSampler, EmaDecay, Force, Resume, StopAt, Hidden, Blocks]);
+        [Data, Out, Steps, BatchSize, Lr, LrSchedule, Warmup, WeightDecay, GradAccum, Seed, Schedule, Timesteps, Prediction, Loss, TimestepSampler, LogSigmaMean, LogSigmaStd, EmaDecay, Force, Resume, StopAt, Hidden, Blocks]);
 
     public SchedulerConfig Scheduler(SymbolResult r, bool clip, VarianceType variance) => new()
     {
@@ -70,6 +75,9 @@ public sealed class TrainOptions
         Loss = loss,
         VlbWeight = vlbWeight,
         TimestepSampler = r.GetValue(TimestepSampler),
+        // A log-normal run writes its P_mean and P_std into config.json, defaults included.
+        LogSigmaMean = r.GetValue(LogSigmaMean) ?? (r.GetValue(TimestepSampler) == TimestepSampling.LogNormal ? TrainingSpec.DefaultLogSigmaMean : null),
+        LogSigmaStd = r.GetValue(LogSigmaStd) ?? (r.GetValue(TimestepSampler) == TimestepSampling.LogNormal ? TrainingSpec.DefaultLogSigmaStd : null),
         EmaDecay = r.GetValue(EmaDecay) ?? defaults.EmaDecay,
     };
 
@@ -88,8 +96,10 @@ public sealed class TrainOptions
         if (!learned && loss == LossWeighting.Hybrid) throw new UsageException("--loss hybrid trains learned variances; add --variance learned_range (images)");
         if (sde && r.Given(Prediction) && r.GetValue(Prediction) != PredictionType.Epsilon)
             throw new UsageException($"an --sde model's network predicts the noise; --prediction {Json.Name(r.GetValue(Prediction))} does not apply");
-        if (sde && r.GetValue(TimestepSampler) == TimestepSampling.LossAware)
-            throw new UsageException("an --sde model draws continuous times; --timesteps-sampler loss-aware does not apply");
+        if (sde && r.GetValue(TimestepSampler) != TimestepSampling.Uniform)
+            throw new UsageException($"an --sde model draws continuous times; --timesteps-sampler {(r.GetValue(TimestepSampler) == TimestepSampling.LossAware ? "loss-aware" : "lognormal")} does not apply");
+        if ((r.Given(LogSigmaMean) || r.Given(LogSigmaStd)) && r.GetValue(TimestepSampler) != TimestepSampling.LogNormal)
+            throw new UsageException("--log-sigma-mean and --log-sigma-std shape the lognormal timestep sampler; add --timesteps-sampler lognormal");
         return loss;
     }
 }

@@ -10,4 +10,9 @@ public enum TimestepSampling
     /// Nichol &amp; Dhariwal 2021, arXiv:2102.09672, Eq. 18), the loss weighted by 1 / (T p_t).
     /// </summary>
     LossAware,
+    /// <summary>
+    /// <c>log_normal</c>: t drawn so that ln sigma(t) ~ N(P_mean, P_std^2) (<c>LogNormalTimesteps</c>; the noise levels EDM
+    /// trains on, Karras et al. 2022, arXiv:2206.00364), without importance weights.
+    /// </summary>
+    LogNormal,
 }

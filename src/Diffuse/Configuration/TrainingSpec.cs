@@ -28,6 +28,17 @@ public sealed record TrainingSpec
     /// <summary>How training draws its timesteps (uniform is not written, so older configs keep their fingerprint).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public TimestepSampling TimestepSampler { get; init; }
+    /// <summary>P_mean of the log-normal timestep sampler (the mean of ln sigma); set only with <see cref="TimestepSampling.LogNormal"/> (null: EDM's -1.2).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? LogSigmaMean { get; init; }
+    /// <summary>P_std of the log-normal timestep sampler (the standard deviation of ln sigma); set only with <see cref="TimestepSampling.LogNormal"/> (null: EDM's 1.2).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? LogSigmaStd { get; init; }
+
+    /// <summary>EDM's P_mean (Karras et al. 2022, Table 1): the default mean of ln sigma of the log-normal timestep sampler.</summary>
+    public const double DefaultLogSigmaMean = -1.2;
+    /// <summary>EDM's P_std (Karras et al. 2022, Table 1): the default standard deviation of ln sigma of the log-normal timestep sampler.</summary>
+    public const double DefaultLogSigmaStd = 1.2;
     /// <summary>
     /// The probability p_uncond with which a class-conditional run replaces each label by the null label (Ho &amp; Salimans
     /// 2021, Algorithm 1), so that the network also learns the unconditional model that classifier-free guidance needs;
@@ -87,6 +98,12 @@ public sealed record TrainingSpec
             throw new DiffuseException($"vlb_weight applies to the hybrid loss only, not {IO.Json.Name(Loss)}");
         if (VlbWeight is { } weight && !(weight >= 0 && weight <= MaxVlbWeight))
             throw DiffuseException.For("vlb_weight", $"vlb_weight must lie in [0, {MaxVlbWeight}], got {weight}");
+        if ((LogSigmaMean is not null || LogSigmaStd is not null) && TimestepSampler != TimestepSampling.LogNormal)
+            throw DiffuseException.For("log_sigma_mean", "log_sigma_mean and log_sigma_std apply to the lognormal timestep sampler only");
+        if (LogSigmaMean is { } pMean && !(Math.Abs(pMean) <= 20))
+            throw DiffuseException.For("log_sigma_mean", $"log_sigma_mean must lie in [-20, 20], got {pMean}");
+        if (LogSigmaStd is { } pStd && !(pStd > 0 && pStd <= 20))
+            throw DiffuseException.For("log_sigma_std", $"log_sigma_std must lie in (0, 20], got {pStd}");
         if (CondDrop is { } drop && !(drop >= 0 && drop <= 1)) throw DiffuseException.For("cond_drop", $"cond_drop must be in [0, 1], got {drop}");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw DiffuseException.For("ema_decay", $"ema_decay must be in [0, 1), got {EmaDecay}");
         if (!(GradClip > 0)) throw new DiffuseException($"gradient clip must be positive, got {GradClip}");

@@ -35,8 +35,8 @@ public sealed class TrainingObjective
         this.spec = spec;
         if (sde is not null)
         {
-            if (spec.TimestepSampler == TimestepSampling.LossAware)
-                throw new DiffuseException("an SDE model draws continuous times; the loss-aware timestep sampler does not apply");
+            if (spec.TimestepSampler != TimestepSampling.Uniform)
+                throw new DiffuseException($"an SDE model draws continuous times; the {IO.Json.Name(spec.TimestepSampler)} timestep sampler does not apply");
             ScoreMatching = new ScoreMatchingObjective(sde, spec.Loss, spec.MinSnrGamma);
             return;
         }
@@ -46,7 +46,13 @@ public sealed class TrainingObjective
             hybrid = new HybridLoss(new VariationalBound(diffusion, ReverseVariance.LearnedRange, decoder), spec.VlbWeight ?? TrainingSpec.DefaultVlbWeight);
         if (spec.TimestepSampler == TimestepSampling.LossAware)
             TimestepSampler = new LossAwareTimestepSampler(diffusion.Schedule.NumTrainTimesteps);
+        if (spec.TimestepSampler == TimestepSampling.LogNormal)
+            LogNormal = new LogNormalTimesteps(diffusion.Schedule, spec.LogSigmaMean ?? TrainingSpec.DefaultLogSigmaMean,
+                spec.LogSigmaStd ?? TrainingSpec.DefaultLogSigmaStd);
     }
+
+    /// <summary>The log-normal timestep distribution of a <see cref="TimestepSampling.LogNormal"/> run; null otherwise.</summary>
+    public LogNormalTimesteps? LogNormal { get; }
 
     /// <summary>The importance sampler of a loss-aware run; null for uniform timesteps.</summary>
     public LossAwareTimestepSampler? TimestepSampler { get; }
@@ -64,7 +70,7 @@ public sealed class TrainingObjective
         using var scope = NewDisposeScope();
         long batch = x0.shape[0];
         var draw = TimestepSampler?.Sample(batch, generator);
-        var t = draw?.Timesteps ?? diffusion.SampleTimesteps(batch, generator);
+        var t = draw?.Timesteps ?? LogNormal?.Sample(batch, generator) ?? diffusion.SampleTimesteps(batch, generator);
         var noise = Noise.RandnLike(x0, generator);
         var output = model(diffusion.QSample(x0, t, noise), t);
         if (draw is null && hybrid is null) return diffusion.Loss(output, x0, noise, t, spec.Loss, spec.MinSnrGamma).MoveToOuterDisposeScope();

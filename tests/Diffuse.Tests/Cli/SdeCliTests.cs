@@ -68,6 +68,9 @@ public class SdeCliTests(TrainedModel trained)
     [InlineData("--sde vp --prediction", "v_prediction", "predicts the noise")]
     [InlineData("--sde vp --loss", "hybrid", "not an --sde model")]
     [InlineData("--sde vp --timesteps-sampler", "loss-aware", "loss-aware does not apply")]
+    [InlineData("--sde ve --timesteps-sampler", "lognormal", "lognormal does not apply")]
+    [InlineData("--log-sigma-mean", "0", "add --timesteps-sampler lognormal")]
+    [InlineData("--timesteps-sampler lognormal --log-sigma-std", "0", "--log-sigma-std must")]
     [InlineData("--loss", "likelihood", "add --sde")]
     public void BadSdeOptionsAreOneLineUsageErrors(string options, string value, string expected)
     {
