@@ -54,6 +54,18 @@ public class SdeCliTests(TrainedModel trained)
         Assert.False(config.ContainsKey("sde"));
     }
 
+    [Fact]
+    public void ALogNormalRunWritesTheNoiseLevelsItTrainedOn()
+    {
+        var dir = Path.Combine(trained.NewFolder(), "m");
+        Train(dir, 0, "--timesteps-sampler", "lognormal", "--log-sigma-std", "0.8");
+        var config = File.ReadAllText(Path.Combine(dir, "config.json"));
+        Assert.Contains("\"timestep_sampler\": \"log_normal\"", config);
+        Assert.Contains("\"log_sigma_mean\": -1.2", config);
+        Assert.Contains("\"log_sigma_std\": 0.8", config);
+        Assert.DoesNotContain("log_sigma", File.ReadAllText(Path.Combine(trained.Model, "config.json")));
+    }
+
     [Theory]
     [InlineData("--sde", "vq", "--sde must be vp, subvp or ve")]
     [InlineData("--beta-min", "0.2", "--beta-min applies to continuous-time SDE models only")]
