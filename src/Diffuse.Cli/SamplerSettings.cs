@@ -7,7 +7,7 @@ using Diffuse.ScoreSampling;
 namespace Diffuse.Cli;
 
 /// <summary>The sampler a command runs and its settings, as <see cref="SamplerOptions"/> read them; sampling with a progress bar.</summary>
-public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool Karras = false,
+public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double? Eta, long Seed, bool UseEma, bool? Karras = null,
     NoiseSampler Noise = NoiseSampler.Gaussian, ScoreSamplerSettings? Score = null)
 {
     /// <summary>
@@ -23,6 +23,12 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
 
     /// <summary>The default sampler of image models (the library's).</summary>
     public const string DefaultImageSampler = Api.Defaults.ImageSampler;
+
+    /// <summary>The default sampler of img2img, super-resolution and cascades (the library's).</summary>
+    public const string DefaultEditingSampler = Api.Defaults.EditingSampler;
+
+    /// <summary>Whether the steps run on Karras sigmas for <paramref name="model"/>: --karras, or the library's default for the sampler.</summary>
+    public bool KarrasFor(IDiffusionModel model) => Karras ?? Api.Defaults.KarrasSigmas(model.Config, Sampler);
 
     /// <summary>The number of steps to run for <paramref name="model"/>: --steps, or the library's default for the sampler.</summary>
     public int StepsFor(IDiffusionModel model) => RequestedSteps ?? Api.Defaults.Steps(model.Config, Sampler);
@@ -45,7 +51,7 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
     /// <summary>How the samples were drawn, for reports: the sampler, its steps and, for score samplers, the network evaluations.</summary>
     public string Label(IDiffusionModel model)
     {
-        if (Score is null) return $"{Sampler}, {StepsFor(model)} steps";
+        if (Score is null) return $"{Sampler}{(KarrasFor(model) ? " (Karras sigmas)" : "")}, {StepsFor(model)} steps";
         var s = ScoreSettingsFor(model)!;
         string nfe = lastEvaluations is { } e ? $", {e} NFE" : "";
         return Sampler switch
@@ -63,7 +69,7 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
     public IScheduler CreateScheduler(IDiffusionModel model) =>
         model.CreateScheduler(Sampler, c => c with
         {
-            Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras || c.UseKarrasSigmas, ClipSample = UnclippedScheduler ? false : c.ClipSample,
+            Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras ?? (Api.Defaults.KarrasSigmas(model.Config, Sampler) || c.UseKarrasSigmas), ClipSample = UnclippedScheduler ? false : c.ClipSample,
             NoiseSampler = Noise == NoiseSampler.Gaussian ? c.NoiseSampler : Noise,
             SChurn = Churn.SChurn ?? c.SChurn, STmin = Churn.STmin ?? c.STmin, STmax = Churn.STmax ?? c.STmax, SNoise = Churn.SNoise ?? c.SNoise,
         });

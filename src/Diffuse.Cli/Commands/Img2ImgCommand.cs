@@ -35,7 +35,7 @@ public sealed class Img2ImgCommand : DiffuseCommand
         string outFile = result.GetValue(edit.Out)!;
         int n = result.GetValue(edit.Count);
         double s = result.GetValue(strength);
-        var options = sampler.Read(result, SamplerSettings.DefaultImageSampler, result.GetValue(edit.Seed), result.GetValue(edit.Weights) == "ema");
+        var options = sampler.Read(result, SamplerSettings.DefaultEditingSampler, result.GetValue(edit.Seed), result.GetValue(edit.Weights) == "ema");
         using var model = edit.LoadModel(result);
         int steps = options.CheckedSteps(model);
         using var image = edit.ReadImage(result, model);

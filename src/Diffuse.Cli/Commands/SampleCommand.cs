@@ -80,7 +80,7 @@ public sealed class SampleCommand : DiffuseCommand
     {
         if (result.GetValue(outFile) is { } file) Common.CheckOutFile(file, [".png"], result.GetValue(force));
         int n = result.GetValue(count) ?? DefaultImages;
-        var options = sampler.Read(result, config is null ? SamplerSettings.DefaultImageSampler : SamplerOptions.DefaultFor(config),
+        var options = sampler.Read(result, config is null ? SamplerSettings.DefaultEditingSampler : SamplerOptions.DefaultFor(config),
             result.GetValue(seed), result.GetValue(weights) == "ema");
         var g = guidance.Read(result);
         var guide = classifier.Read(result);

@@ -39,7 +39,7 @@ public sealed class UpscaleCommand : DiffuseCommand
     int Run(ParseResult result)
     {
         int n = result.GetValue(count), noise = result.GetValue(level);
-        var options = sampler.Read(result, SamplerSettings.DefaultImageSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
+        var options = sampler.Read(result, SamplerSettings.DefaultEditingSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
         string path = result.GetValue(input)!;
         using var model = image.Load(result, result.GetValue(modelDir)!, options.UseEma);
         var superResolution = new SuperResolution(model);

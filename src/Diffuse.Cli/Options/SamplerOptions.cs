@@ -22,11 +22,15 @@ public sealed class SamplerOptions
     readonly string? schedulersOnly;
 
     public Option<string?> Sampler { get; } = Opt.Parsed<string?>("--sampler",
-        "a sampler from 'diffuse samplers' (default: ddim for images, ddpm for points, pc for continuous-time SDE models)", ParseSampler, helpName: "NAME");
+        "a sampler from 'diffuse samplers' (default: dpmpp_2m_sde with Karras sigmas for images (ddim for img2img, upscale and cascades), ddpm for points, pc for continuous-time SDE models)", ParseSampler, helpName: "NAME");
     public Option<int?> Steps { get; } = Opt.OptionalInt("--steps",
         "sampling steps (default: every training timestep for ddpm and the score samplers pc, reverse_diffusion, euler_maruyama, langevin; " +
-        "10 noise levels for annealed_langevin; 50 for the others)", 1);
-    public Option<bool> Karras { get; } = Opt.Flag("--karras", "Karras et al. 2022 sigmas for the steps (sigma-based and multistep samplers)");
+        "10 noise levels for annealed_langevin; 20 for dpmpp_2m_sde on images; 50 for the others)", 1);
+    public Option<bool> Karras { get; } = new("--karras")
+    {
+        Description = "Karras et al. 2022 sigmas for the steps (sigma-based and multistep samplers; on by default for the image default dpmpp_2m_sde, '--karras false' turns them off)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
     public Option<string> Noise { get; } = Opt.Choice("--noise",
         "fresh gaussian step noise, or one Brownian tree per run so that the sample changes smoothly with --steps (euler_ancestral, dpm2_ancestral, dpmpp_*_sde)",
         "gaussian", "gaussian", "brownian", "brownian_tree");
@@ -70,7 +74,7 @@ public sealed class SamplerOptions
         return name;
     }
 
-    /// <summary>The default sampler of a model (the library's): pc for a continuous-time SDE model, ddim for images, ddpm for points.</summary>
+    /// <summary>The default sampler of a model (the library's): pc for a continuous-time SDE model, dpmpp_2m_sde for images, ddpm for points.</summary>
     public static string DefaultFor(ModelConfig config) => Api.Defaults.Sampler(config);
 
     /// <summary>The sampler asked for, or <paramref name="defaultSampler"/>, with its settings; a setting that does not apply is a usage error.</summary>
@@ -90,7 +94,7 @@ public sealed class SamplerOptions
         if (r.FirstGiven(ChurnOptions) is { } churn && !ChurnSamplers.Contains(sampler))
             throw new UsageException($"{churn} applies to the euler and heun samplers, not '{sampler}'");
         var noise = r.GetValue(Noise) is "brownian" or "brownian_tree" ? NoiseSampler.BrownianTree : NoiseSampler.Gaussian;
-        return new SamplerSettings(sampler, r.GetValue(Steps), r.GetValue(Eta), seed, useEma, r.GetValue(Karras), noise)
+        return new SamplerSettings(sampler, r.GetValue(Steps), r.GetValue(Eta), seed, useEma, r.Given(Karras) ? r.GetValue(Karras) : null, noise)
         {
             Churn = (r.GetValue(SChurn), r.GetValue(STmin), r.GetValue(STmax), r.GetValue(SNoise)),
         };

@@ -90,7 +90,7 @@ public sealed class DiffusionModel : IDisposable
         var scheduler = inner.CreateScheduler(sampler, c => c with
         {
             Eta = request.Eta ?? c.Eta,
-            UseKarrasSigmas = request.KarrasSigmas || c.UseKarrasSigmas,
+            UseKarrasSigmas = request.KarrasSigmas ?? Defaults.KarrasSigmas(Config, sampler),
         });
         return inner.Sample(request.Count, scheduler, steps, generator, Plan(request), progress);
     }

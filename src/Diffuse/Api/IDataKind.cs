@@ -27,6 +27,12 @@ public interface IDataKind
     /// <summary>The scheduler a request names none of (a continuous-time SDE model takes pc whatever its kind).</summary>
     string DefaultSampler { get; }
 
+    /// <summary>The steps of <see cref="DefaultSampler"/> when a request names none; null: the library's (<see cref="Defaults.Steps"/>).</summary>
+    int? DefaultSteps => null;
+
+    /// <summary>Whether <see cref="DefaultSampler"/> runs on Karras et al. 2022 sigmas unless a request says otherwise.</summary>
+    bool DefaultKarrasSigmas => false;
+
     /// <summary>The number format the kind's networks sample in by default.</summary>
     Precision DefaultPrecision { get; }
 

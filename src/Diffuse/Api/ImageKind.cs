@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Diffuse.Api;
 
-/// <summary>Images [B, C, H, W] in [-1, 1]: an <see cref="ImageModel"/> (any image network), DDIM in bfloat16, samples as a PNG grid or one PNG each.</summary>
+/// <summary>Images [B, C, H, W] in [-1, 1]: an <see cref="ImageModel"/> (any image network), DPM-Solver++(2M) SDE on Karras sigmas (20 steps) in bfloat16, samples as a PNG grid or one PNG each.</summary>
 internal sealed class ImageKind : IDataKind
 {
     public static ImageKind Instance { get; } = new();
@@ -25,6 +25,10 @@ internal sealed class ImageKind : IDataKind
     public IDiffusionModel Load(string directory, bool useEma) => ImageModel.Load(directory, useEma);
 
     public string DefaultSampler => Defaults.ImageSampler;
+
+    public int? DefaultSteps => Defaults.ImageSteps;
+
+    public bool DefaultKarrasSigmas => Defaults.ImageKarrasSigmas;
 
     public Precision DefaultPrecision => Precision.Bf16;
 

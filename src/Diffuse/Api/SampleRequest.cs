@@ -46,8 +46,11 @@ public sealed record SampleRequest
     /// <summary>DDIM's eta (0 deterministic, 1 DDPM-like); null: the model's scheduler config.</summary>
     public double? Eta { get; init; }
 
-    /// <summary>Karras et al. 2022 sigmas for the steps of sigma-based and multistep samplers.</summary>
-    public bool KarrasSigmas { get; init; }
+    /// <summary>
+    /// Karras et al. 2022 sigmas for the steps of sigma-based and multistep samplers; null: <see cref="Defaults.KarrasSigmas"/>
+    /// (on for an image model's default sampler).
+    /// </summary>
+    public bool? KarrasSigmas { get; init; }
 
     /// <summary>Throws a one-line error naming the request's property for a value no run can take.</summary>
     public void Validate()

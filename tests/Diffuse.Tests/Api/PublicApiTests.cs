@@ -42,12 +42,44 @@ public class PublicApiTests
     public void ImageDefaultsAreTheImageOnes()
     {
         var config = new ModelConfig { Network = UNetConfig.Preset("tiny").ForImages(1, 28), Data = new DataSpec { Name = "m", Dim = 784, Mean = [], Image = new ImageSpec { Channels = 1, Height = 28, Width = 28 } } };
-        Assert.Equal("ddim", Defaults.Sampler(config));
+        Assert.Equal("dpmpp_2m_sde", Defaults.Sampler(config));
+        Assert.Equal(20, Defaults.Steps(config, "dpmpp_2m_sde"));
+        Assert.True(Defaults.KarrasSigmas(config, "dpmpp_2m_sde"));
+        // Another sampler keeps the library's step count and the model's sigmas.
         Assert.Equal(50, Defaults.Steps(config, "ddim"));
+        Assert.Equal(50, Defaults.Steps(config, "dpmpp_2m"));
+        Assert.False(Defaults.KarrasSigmas(config, "dpmpp_2m"));
+        Assert.True(Defaults.KarrasSigmas(config with { Scheduler = config.Scheduler with { UseKarrasSigmas = true } }, "dpmpp_2m"));
         Assert.Equal(Precision.Bf16, Defaults.SamplingPrecision(config));
         Assert.Equal("pc", Defaults.Sampler(config with { Sde = new SdeSpec() }));
         Assert.Equal(3000, Defaults.ImageTraining.Steps);
         Assert.Equal(64, Defaults.ImageTraining.BatchSize);
+    }
+
+    [Fact]
+    public void AnEmptyImageRequestIsTheDefaultSamplerOnKarrasSigmasAtItsSteps()
+    {
+        string dir = Path.Combine(ModelsRoot(), "unconditional");
+        using var model = DiffusionModel.Load(dir);
+        using var viaDefaults = model.Sample(new SampleRequest { Count = 3, Seed = 4 });
+        using var spelledOut = model.Sample(new SampleRequest { Count = 3, Seed = 4, Sampler = "dpmpp_2m_sde", Steps = 20, KarrasSigmas = true });
+        Assert.Equal(spelledOut.data<float>().ToArray(), viaDefaults.data<float>().ToArray());
+        // Each default is taken: the model's own sigmas, or another step count, are other runs.
+        using var plainSigmas = model.Sample(new SampleRequest { Count = 3, Seed = 4, KarrasSigmas = false });
+        Assert.False(plainSigmas.allclose(viaDefaults));
+        using var otherSteps = model.Sample(new SampleRequest { Count = 3, Seed = 4, Steps = 12 });
+        Assert.False(otherSteps.allclose(viaDefaults));
+    }
+
+    /// <summary>tests/Diffuse.Tests/Fixtures/models in the source tree, found from the test binary upwards.</summary>
+    static string ModelsRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var path = Path.Combine(dir.FullName, "tests", "Diffuse.Tests", "Fixtures", "models");
+            if (Directory.Exists(path)) return path;
+        }
+        throw new DirectoryNotFoundException("tests/Diffuse.Tests/Fixtures/models not found above " + AppContext.BaseDirectory);
     }
 
     [Theory]

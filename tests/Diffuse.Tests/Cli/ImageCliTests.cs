@@ -145,6 +145,26 @@ public class ImageCliTests(TrainedImageModel trained)
     }
 
     [Fact]
+    public void ImagesSampleWithDpmSolverSdeOnKarrasSigmasUnlessToldOtherwise()
+    {
+        var folder = trained.NewFolder();
+        string Grid(string name) => Path.Combine(folder, name + ".png");
+        var byDefault = RunOk("sample", "--model", trained.Model, "--n", "2", "--out", Grid("default"));
+        Assert.Contains("(dpmpp_2m_sde (Karras sigmas), 20 steps, bf16)", byDefault.Stdout);
+        // The tiny model's 20 timesteps take 5 steps without Karras sigmas (linspace spacing would repeat timesteps at 20).
+        RunOk("sample", "--model", trained.Model, "--n", "2", "--out", Grid("five"), "--steps", "5");
+        var spelledOut = RunOk("sample", "--model", trained.Model, "--n", "2", "--out", Grid("spelled"), "--steps", "5", "--sampler", "dpmpp_2m_sde", "--karras");
+        Assert.Contains("(dpmpp_2m_sde (Karras sigmas), 5 steps, bf16)", spelledOut.Stdout);
+        Assert.Equal(File.ReadAllBytes(Grid("five")), File.ReadAllBytes(Grid("spelled")));
+        var off = RunOk("sample", "--model", trained.Model, "--n", "2", "--out", Grid("off"), "--steps", "5", "--karras", "false");
+        Assert.Contains("(dpmpp_2m_sde, 5 steps, bf16)", off.Stdout);
+        Assert.NotEqual(File.ReadAllBytes(Grid("five")), File.ReadAllBytes(Grid("off")));
+        // Another sampler keeps its own defaults: DDIM at 50 steps (at most the model's timesteps) on the timestep grid.
+        Assert.Contains("(ddim, ", RunOk("sample", "--model", trained.Model, "--n", "2", "--out", Grid("ddim"), "--sampler", "ddim").Stdout);
+        Fails(2, "sample", "--model", trained.Model, "--n", "2", "--out", Grid("bad"), "--sampler", "ddim", "--karras", "false");
+    }
+
+    [Fact]
     public void ALearnedVarianceModelTrainsSamplesWithEverySamplerAndScoresItsElbo()
     {
         var folder = trained.NewFolder();

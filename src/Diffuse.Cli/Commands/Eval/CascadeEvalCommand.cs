@@ -36,7 +36,7 @@ public sealed class CascadeEvalCommand : DiffuseCommand
     int Run(ParseResult result)
     {
         int n = result.GetValue(count);
-        var options = sampler.Read(result, SamplerSettings.DefaultImageSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
+        var options = sampler.Read(result, SamplerSettings.DefaultEditingSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
         var g = guidance.Read(result);
         using var stages = LoadedCascade.Load(result.GetValue(cascade.Models)!, options, dir => image.Load(result, dir, options.UseEma), result.GetValue(cascade.NoiseLevel));
         var conditioning = g.ForEval(stages.Base, n);

@@ -47,7 +47,7 @@ public sealed class Img2ImgEvalCommand : DiffuseCommand
         string dir = result.GetValue(modelDir)!;
         var config = HeldOutImages.ReadConfig(dir, "img2img");
         var levels = result.GetValue(strengths)!;
-        var options = sampler.Read(result, SamplerSettings.DefaultImageSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
+        var options = sampler.Read(result, SamplerSettings.DefaultEditingSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
         using var model = image.Load(result, dir, options.UseEma);
         int steps = options.CheckedSteps(model);
         var scheduler = options.CreateScheduler(model);

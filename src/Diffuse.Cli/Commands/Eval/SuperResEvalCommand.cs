@@ -36,7 +36,7 @@ public sealed class SuperResEvalCommand : DiffuseCommand
         var config = Common.ReadConfig(dir);
         if (config.SuperRes is null) throw new UsageException($"'eval superres' scores a super-resolution model (train --task superres), but '{dir}' is not one");
         int noise = result.GetValue(level);
-        var options = sampler.Read(result, SamplerSettings.DefaultImageSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
+        var options = sampler.Read(result, SamplerSettings.DefaultEditingSampler, result.GetValue(seed), result.GetValue(weights) == "ema");
         using var model = image.Load(result, dir, options.UseEma);
         var superResolution = new SuperResolution(model);
         superResolution.CheckNoiseLevel(noise);
