@@ -36,10 +36,15 @@ public class ComputeCliTests(TrainedImageModel trained)
     }
 
     [Fact]
-    public void Fp32TrainingLeavesTheConfigAsBefore()
+    public void Fp32TrainingLeavesTheConfigAsBeforeAndTheDefaultFollowsTheCpu()
     {
-        // The fixture's model was trained without --precision: no key, so older fingerprints stay valid.
-        Assert.DoesNotContain("\"precision\"", File.ReadAllText(Path.Combine(trained.Model, ModelDirectory.ConfigFile)));
+        // A float32 run writes no key, so older fingerprints stay valid.
+        var run = Path.Combine(trained.NewFolder(), "fp32");
+        RunOk(["train", "--data", trained.Data, "--out", run, .. ImageCliTests.TinyImageTraining, "--precision", "fp32"]);
+        Assert.DoesNotContain("\"precision\"", File.ReadAllText(Path.Combine(run, ModelDirectory.ConfigFile)));
+        // The fixture's model was trained without --precision: bfloat16 where the CPU computes it.
+        bool bf16 = File.ReadAllText(Path.Combine(trained.Model, ModelDirectory.ConfigFile)).Contains("\"precision\": \"bf16\"");
+        Assert.Equal(CpuFeatures.HasBFloat16, bf16);
     }
 
     [Fact]
