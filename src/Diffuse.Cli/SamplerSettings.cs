@@ -69,7 +69,7 @@ public sealed record SamplerSettings(string Sampler, int? RequestedSteps, double
     public IScheduler CreateScheduler(IDiffusionModel model) =>
         model.CreateScheduler(Sampler, c => c with
         {
-            Eta = Eta ?? c.Eta, UseKarrasSigmas = Karras ?? (Api.Defaults.KarrasSigmas(model.Config, Sampler) || c.UseKarrasSigmas), ClipSample = UnclippedScheduler ? false : c.ClipSample,
+            Eta = Eta ?? c.Eta, UseKarrasSigmas = KarrasFor(model), ClipSample = UnclippedScheduler ? false : c.ClipSample,
             NoiseSampler = Noise == NoiseSampler.Gaussian ? c.NoiseSampler : Noise,
             SChurn = Churn.SChurn ?? c.SChurn, STmin = Churn.STmin ?? c.STmin, STmax = Churn.STmax ?? c.STmax, SNoise = Churn.SNoise ?? c.SNoise,
         });

@@ -97,7 +97,7 @@ public sealed class TrainOptions
         if (sde && r.Given(Prediction) && r.GetValue(Prediction) != PredictionType.Epsilon)
             throw new UsageException($"an --sde model's network predicts the noise; --prediction {Json.Name(r.GetValue(Prediction))} does not apply");
         if (sde && r.GetValue(TimestepSampler) != TimestepSampling.Uniform)
-            throw new UsageException($"an --sde model draws continuous times; --timesteps-sampler {(r.GetValue(TimestepSampler) == TimestepSampling.LossAware ? "loss-aware" : "lognormal")} does not apply");
+            throw new UsageException($"an --sde model draws continuous times; --timesteps-sampler {TimestepSamplings.Name(r.GetValue(TimestepSampler))} does not apply");
         if ((r.Given(LogSigmaMean) || r.Given(LogSigmaStd)) && r.GetValue(TimestepSampler) != TimestepSampling.LogNormal)
             throw new UsageException("--log-sigma-mean and --log-sigma-std shape the lognormal timestep sampler; add --timesteps-sampler lognormal");
         return loss;

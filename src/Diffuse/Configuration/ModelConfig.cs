@@ -115,7 +115,7 @@ public sealed record ModelConfig
             throw new DiffuseException("text conditioning is not supported for continuous-time SDE models yet; train a discrete-time model with --cond text");
         if (Training.Loss == LossWeighting.Hybrid) throw new DiffuseException("an SDE model is trained by score matching; the hybrid loss does not apply");
         if (Training.TimestepSampler != TimestepSampling.Uniform)
-            throw new DiffuseException($"an SDE model draws continuous times; {(Training.TimestepSampler == TimestepSampling.LossAware ? "loss-aware" : "log-normal")} timestep sampler does not apply");
+            throw new DiffuseException($"an SDE model draws continuous times; {TimestepSamplings.Name(Training.TimestepSampler)} timestep sampler does not apply");
         if (Scheduler.PredictionType != PredictionType.Epsilon)
             throw new DiffuseException($"an SDE model's network predicts the noise (epsilon), not {Json.Name(Scheduler.PredictionType)}");
     }

@@ -16,3 +16,15 @@ public enum TimestepSampling
     /// </summary>
     LogNormal,
 }
+
+/// <summary>The timestep samplers' names as the command line spells them, for messages.</summary>
+public static class TimestepSamplings
+{
+    /// <summary>uniform, loss-aware or lognormal.</summary>
+    public static string Name(TimestepSampling sampling) => sampling switch
+    {
+        TimestepSampling.LossAware => "loss-aware",
+        TimestepSampling.LogNormal => "lognormal",
+        _ => "uniform",
+    };
+}

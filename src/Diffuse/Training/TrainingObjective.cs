@@ -36,7 +36,7 @@ public sealed class TrainingObjective
         if (sde is not null)
         {
             if (spec.TimestepSampler != TimestepSampling.Uniform)
-                throw new DiffuseException($"an SDE model draws continuous times; {(spec.TimestepSampler == TimestepSampling.LossAware ? "loss-aware" : "log-normal")} timestep sampler does not apply");
+                throw new DiffuseException($"an SDE model draws continuous times; {TimestepSamplings.Name(spec.TimestepSampler)} timestep sampler does not apply");
             ScoreMatching = new ScoreMatchingObjective(sde, spec.Loss, spec.MinSnrGamma);
             return;
         }
