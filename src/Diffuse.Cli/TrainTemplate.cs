@@ -17,6 +17,16 @@ public static class TrainTemplate
         Training = ImageDefaults with { Steps = steps, Seed = seed },
     };
 
+    /// <summary>
+    /// The demo's image run: <see cref="Images"/>, class-conditional on the data's labels with <paramref name="condDrop"/> of
+    /// them replaced by the null label, so that the network also learns the unconditional model classifier-free guidance needs.
+    /// </summary>
+    public static ModelConfig ImageDemo(int steps, long seed, double condDrop)
+    {
+        var run = Images(steps, seed);
+        return run with { Training = run.Training with { CondDrop = condDrop } };
+    }
+
     /// <summary>A 2-D run with every default (the library's MLP and training settings) and <paramref name="seed"/>.</summary>
     public static ModelConfig Points(long seed) => new()
     {
