@@ -39,7 +39,7 @@ public static class Defaults
     /// <summary>Images sampled together: bounds memory and keeps the per-image cost near its minimum on a CPU (the image model's own default).</summary>
     public const int SampleBatchSize = Pipelines.ImageModel.DefaultBatchSize;
 
-    /// <summary>The sampler of <paramref name="config"/>'s model: pc for a continuous-time SDE model (no scheduler applies), else its data kind's (DDIM for images, DDPM for points).</summary>
+    /// <summary>The sampler of <paramref name="config"/>'s model: pc for a continuous-time SDE model (no scheduler applies), else its data kind's (dpmpp_2m_sde for images, DDPM for points).</summary>
     public static string Sampler(ModelConfig config) =>
         config.Sde is not null ? ScoreSamplers.PredictorCorrector : DataKinds.For(config).DefaultSampler;
 
